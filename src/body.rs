@@ -1,0 +1,266 @@
+//! Body buffering: hashing a request body for the signature and keeping it replayable.
+//!
+//! API Gateway refuses `UNSIGNED-PAYLOAD`, so every body must be hashed before the request
+//! leaves. In-memory bodies are hashed where they lie. Streaming bodies are read up to a
+//! limit into the chunks they arrived in (never copied into one buffer, so a 64 MiB upload
+//! costs 64 MiB, not 128), hashed as they arrive, and sent on from those chunks.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use http_body_util::BodyExt;
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+
+/// Default limit for buffering a streaming body: 32 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// SHA-256 of the empty string, hex: the payload hash of a request without a body.
+pub(crate) const EMPTY_SHA256: &str =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// A request body that has been hashed and can be sent again (retries, redirects).
+#[derive(Clone, Debug)]
+pub(crate) struct PreparedBody {
+    pub(crate) sha256_hex: String,
+    pub(crate) len: u64,
+    replay: Replay,
+}
+
+#[derive(Clone, Debug)]
+enum Replay {
+    /// The request's own body is reusable (`reqwest::Request::try_clone` works).
+    Reusable,
+    /// A streamed body, kept as the chunks it arrived in.
+    Chunks(Arc<[Bytes]>),
+}
+
+impl PreparedBody {
+    /// Hashes the body of `request`; a streaming body is read (up to `limit` bytes) and
+    /// put back as a body of the same bytes.
+    pub(crate) async fn prepare(
+        request: &mut reqwest::Request,
+        limit: usize,
+    ) -> Result<Self, Error> {
+        let Some(body) = request.body() else {
+            return Ok(Self::empty());
+        };
+        if let Some(bytes) = body.as_bytes() {
+            return Ok(Self {
+                sha256_hex: sha256_hex(bytes),
+                len: bytes.len() as u64,
+                replay: Replay::Reusable,
+            });
+        }
+        let Some(body) = request.body_mut().take() else {
+            return Ok(Self::empty());
+        };
+        let prepared = Self::collect(body, limit).await?;
+        *request.body_mut() = Some(prepared.to_body());
+        Ok(prepared)
+    }
+
+    pub(crate) fn empty() -> Self {
+        Self {
+            sha256_hex: EMPTY_SHA256.to_owned(),
+            len: 0,
+            replay: Replay::Reusable,
+        }
+    }
+
+    async fn collect(mut body: reqwest::Body, limit: usize) -> Result<Self, Error> {
+        let too_large = || Error::BodyTooLarge { limit };
+        // A stream that says up front it is too large is refused before any of it is read.
+        if body.size_hint().lower() > limit as u64 {
+            return Err(too_large());
+        }
+        let mut hasher = Sha256::new();
+        let mut chunks = Vec::new();
+        let mut len: u64 = 0;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| Error::BodyRead(Box::new(e)))?;
+            let Ok(data) = frame.into_data() else {
+                // Trailers are not part of the payload hash; nothing else can follow.
+                continue;
+            };
+            len += data.len() as u64;
+            if len > limit as u64 {
+                return Err(too_large());
+            }
+            hasher.update(&data);
+            if !data.is_empty() {
+                chunks.push(data);
+            }
+        }
+        Ok(Self {
+            sha256_hex: hex::encode(hasher.finalize()),
+            len,
+            replay: Replay::Chunks(chunks.into()),
+        })
+    }
+
+    /// A fresh body for a streamed request; `None` when the request's own body is reusable.
+    fn to_body(&self) -> reqwest::Body {
+        match &self.replay {
+            Replay::Chunks(chunks) if chunks.len() == 1 => reqwest::Body::from(chunks[0].clone()),
+            Replay::Chunks(chunks) => reqwest::Body::wrap(ChunkedBody {
+                chunks: chunks.clone(),
+                next: 0,
+                remaining: self.len,
+            }),
+            Replay::Reusable => reqwest::Body::from(Bytes::new()),
+        }
+    }
+
+    /// A copy of `request` that can be sent again, body included.
+    pub(crate) fn clone_request(&self, request: &mut reqwest::Request) -> Option<reqwest::Request> {
+        match &self.replay {
+            Replay::Reusable => request.try_clone(),
+            Replay::Chunks(_) => {
+                // reqwest clones everything but a streaming body; lend it the body-less
+                // request and give the copy its own stream over the same chunks.
+                let body = request.body_mut().take();
+                let copy = request.try_clone();
+                *request.body_mut() = body;
+                let mut copy = copy?;
+                *copy.body_mut() = Some(self.to_body());
+                Some(copy)
+            }
+        }
+    }
+}
+
+/// Hex SHA-256 of `bytes`.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return EMPTY_SHA256.to_owned();
+    }
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Sends buffered chunks as they are, with an exact length so `Content-Length` is set.
+struct ChunkedBody {
+    chunks: Arc<[Bytes]>,
+    next: usize,
+    remaining: u64,
+}
+
+impl HttpBody for ChunkedBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let this = &mut *self;
+        match this.chunks.get(this.next) {
+            Some(chunk) => {
+                this.next += 1;
+                this.remaining = this.remaining.saturating_sub(chunk.len() as u64);
+                Poll::Ready(Some(Ok(Frame::data(chunk.clone()))))
+            }
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.next >= self.chunks.len()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream_body(parts: &[&'static [u8]]) -> reqwest::Body {
+        let parts: Vec<Result<Bytes, std::io::Error>> =
+            parts.iter().map(|p| Ok(Bytes::from_static(p))).collect();
+        reqwest::Body::wrap_stream(futures::stream::iter(parts))
+    }
+
+    async fn body_bytes(mut r: reqwest::Request) -> Bytes {
+        let body = r.body_mut().take().expect("a body");
+        body.collect().await.expect("readable body").to_bytes()
+    }
+
+    fn request(body: Option<reqwest::Body>) -> reqwest::Request {
+        let mut r = reqwest::Request::new(
+            reqwest::Method::POST,
+            "http://example.com/".parse().unwrap(),
+        );
+        *r.body_mut() = body;
+        r
+    }
+
+    #[tokio::test]
+    async fn in_memory_body_is_hashed_in_place() {
+        let mut r = request(Some("hello".into()));
+        let p = PreparedBody::prepare(&mut r, 1).await.unwrap();
+        assert_eq!(p.sha256_hex, sha256_hex(b"hello"));
+        assert_eq!(r.body().and_then(|b| b.as_bytes()), Some(&b"hello"[..]));
+        assert!(p.clone_request(&mut r).is_some());
+    }
+
+    #[tokio::test]
+    async fn no_body_hashes_as_empty() {
+        let mut r = request(None);
+        let p = PreparedBody::prepare(&mut r, 0).await.unwrap();
+        assert_eq!(p.sha256_hex, EMPTY_SHA256);
+        assert_eq!(sha256_hex(b""), EMPTY_SHA256);
+        assert_eq!(hex::encode(Sha256::digest(b"")), EMPTY_SHA256);
+    }
+
+    #[tokio::test]
+    async fn stream_is_collected_hashed_and_replayable() {
+        let mut r = request(Some(stream_body(&[b"hel", b"", b"lo ", b"world"])));
+        let p = PreparedBody::prepare(&mut r, 11).await.unwrap();
+        assert_eq!(p.sha256_hex, sha256_hex(b"hello world"));
+        assert_eq!(p.len, 11);
+        let copy = p.clone_request(&mut r).unwrap();
+        assert_eq!(&body_bytes(copy).await[..], b"hello world");
+        assert_eq!(&body_bytes(r).await[..], b"hello world");
+    }
+
+    #[tokio::test]
+    async fn stream_over_limit_is_refused() {
+        let mut r = request(Some(stream_body(&[b"0123456789", b"x"])));
+        let err = PreparedBody::prepare(&mut r, 10).await.unwrap_err();
+        assert!(matches!(err, Error::BodyTooLarge { limit: 10 }));
+    }
+
+    #[tokio::test]
+    async fn stream_error_is_a_typed_error() {
+        let parts: Vec<Result<Bytes, std::io::Error>> = vec![
+            Ok(Bytes::from_static(b"a")),
+            Err(std::io::Error::other("disk gone")),
+        ];
+        let mut r = request(Some(reqwest::Body::wrap_stream(futures::stream::iter(
+            parts,
+        ))));
+        let err = PreparedBody::prepare(&mut r, 100).await.unwrap_err();
+        assert!(matches!(err, Error::BodyRead(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn chunked_body_streams_every_chunk_with_exact_size() {
+        let chunks: Arc<[Bytes]> = vec![Bytes::from_static(b"ab"), Bytes::from_static(b"c")].into();
+        let body = ChunkedBody {
+            chunks,
+            next: 0,
+            remaining: 3,
+        };
+        assert_eq!(body.size_hint().exact(), Some(3));
+        let collected = body.collect().await.unwrap().to_bytes();
+        assert_eq!(&collected[..], b"abc");
+    }
+}

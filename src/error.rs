@@ -1,0 +1,203 @@
+//! The crate's error types: [`ConfigError`] when a middleware is built, [`Error`] when a
+//! request is signed.
+
+use std::time::Duration;
+
+/// A boxed error from a body stream or a credentials provider.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why a [`SigV4Middleware`](crate::SigV4Middleware) could not be built.
+///
+/// Every misconfiguration is caught here, before the first request, so that a typo in a
+/// route never turns into a request that is silently sent unsigned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A route's URL could not be parsed.
+    #[error("route URL {url:?} is not a valid URL: {reason}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What the URL parser said.
+        reason: String,
+    },
+    /// A route's URL is not `http` or `https`.
+    #[error("route URL {url:?} must use http or https, not {scheme:?}")]
+    UnsupportedScheme {
+        /// The URL as given.
+        url: String,
+        /// The scheme it has.
+        scheme: String,
+    },
+    /// A route's URL, or a host to sign for, has no host.
+    #[error("route URL {url:?} has no host")]
+    EmptyHost {
+        /// The URL or host as given.
+        url: String,
+    },
+    /// A route's URL carries a query string, fragment or credentials, which a base URL cannot.
+    #[error("route URL {url:?} must not carry a query, fragment or user info")]
+    UnexpectedUrlParts {
+        /// The URL as given.
+        url: String,
+    },
+    /// A CloudFront route whose alias and origin are the same place.
+    #[error("CloudFront route: the alias {alias:?} and the origin are the same URL")]
+    AliasEqualsOrigin {
+        /// The alias base URL.
+        alias: String,
+    },
+    /// A host to sign for is not a valid `Host` header value.
+    #[error("{host:?} is not a valid host to sign for")]
+    InvalidSigningHost {
+        /// The host as given.
+        host: String,
+    },
+    /// A service name or region is empty or contains characters a credential scope cannot.
+    #[error("{what} {value:?} is not valid in a SigV4 credential scope")]
+    InvalidScope {
+        /// `"service"` or `"region"`.
+        what: &'static str,
+        /// The value as given.
+        value: String,
+    },
+    /// Two routes match exactly the same requests.
+    #[error("two routes match the same requests: {pattern}")]
+    DuplicateRoute {
+        /// The pattern both routes match.
+        pattern: String,
+    },
+    /// Static credentials with an empty access key id or secret key.
+    #[error("credentials have an empty access key id or secret access key")]
+    EmptyCredentials,
+    /// No credentials provider was configured and the `aws-config` feature is off.
+    #[error("no credentials provider configured (enable the `aws-config` feature for the default chain)")]
+    NoCredentials,
+    /// No route was configured, so the middleware would never sign anything.
+    #[error("no route configured: add at least one Route, or nothing is ever signed")]
+    NoRoutes,
+}
+
+/// Why a request could not be signed. Nothing is sent when this is returned.
+///
+/// The middleware returns it as `reqwest_middleware::Error::Middleware`; get it back with
+/// [`Error::from_middleware`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The body is larger than the configured limit for buffering.
+    #[error("request body exceeds the signing buffer limit of {limit} bytes (raise it with SigV4MiddlewareBuilder::body_limit)")]
+    BodyTooLarge {
+        /// The configured limit in bytes.
+        limit: usize,
+    },
+    /// Reading a streaming body failed.
+    #[error("reading the request body for signing failed: {0}")]
+    BodyRead(#[source] BoxError),
+    /// The credentials provider failed and no still-valid credentials were cached.
+    #[error("no AWS credentials available: {message}")]
+    CredentialsUnavailable {
+        /// The provider's message (providers do not put secrets in their errors).
+        message: String,
+    },
+    /// The credentials provider did not answer in time.
+    #[error("the AWS credentials provider did not answer within {0:?}")]
+    CredentialsTimeout(Duration),
+    /// The provider returned credentials with an empty access key id or secret key.
+    #[error("the AWS credentials provider returned an empty access key id or secret access key")]
+    EmptyCredentials,
+    /// The request URL has no host.
+    #[error("request URL has no host")]
+    MissingHost,
+    /// A header that would be signed has a value that is not visible ASCII text.
+    #[error("header {name:?} has a value that cannot be signed (not visible ASCII text)")]
+    InvalidHeaderValue {
+        /// The header's name.
+        name: String,
+    },
+    /// No region could be determined for the request.
+    #[error("no signing region for host {host:?}: set one on the route or the builder")]
+    MissingRegion {
+        /// The host the request is signed for.
+        host: String,
+    },
+    /// A per-request override named an invalid service or region.
+    #[error("{what} {value:?} is not valid in a SigV4 credential scope")]
+    InvalidScope {
+        /// `"service"` or `"region"`.
+        what: &'static str,
+        /// The value as given.
+        value: String,
+    },
+    /// The signing library refused the request.
+    #[error("signing failed: {0}")]
+    Signing(String),
+    /// The URL could not be rewritten for its route.
+    #[error("could not rewrite the request URL for its route: {0}")]
+    Rewrite(String),
+}
+
+impl Error {
+    /// The crate's error inside a `reqwest_middleware::Error`, if it is one.
+    ///
+    /// ```
+    /// # fn demo(err: reqwest_middleware::Error) {
+    /// if let Some(reqwest_sigv4::Error::BodyTooLarge { limit }) =
+    ///     reqwest_sigv4::Error::from_middleware(&err)
+    /// {
+    ///     eprintln!("body over {limit} bytes");
+    /// }
+    /// # }
+    /// ```
+    pub fn from_middleware(err: &reqwest_middleware::Error) -> Option<&Error> {
+        match err {
+            reqwest_middleware::Error::Middleware(inner) => inner.downcast_ref::<Error>(),
+            _ => None,
+        }
+    }
+}
+
+impl From<Error> for reqwest_middleware::Error {
+    fn from(err: Error) -> Self {
+        reqwest_middleware::Error::middleware(err)
+    }
+}
+
+/// Renders an error and its sources on one line, the way providers' messages read best.
+pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(next) = source {
+        let text = next.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = next.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_middleware_finds_the_crate_error() {
+        let err: reqwest_middleware::Error = Error::BodyTooLarge { limit: 10 }.into();
+        assert!(matches!(
+            Error::from_middleware(&err),
+            Some(Error::BodyTooLarge { limit: 10 })
+        ));
+        assert!(err.to_string().contains("10 bytes"));
+    }
+
+    #[test]
+    fn error_chain_joins_sources_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Outer(#[source] std::io::Error);
+        let err = Outer(std::io::Error::other("inner cause"));
+        assert_eq!(error_chain(&err), "outer: inner cause");
+    }
+}

@@ -1,0 +1,91 @@
+//! AWS SigV4 request signing for [`reqwest-middleware`](reqwest_middleware): call
+//! IAM-protected APIs (API Gateway with `AWS_IAM` auth, Lambda function URLs, any SigV4
+//! service) from a `reqwest` client — directly, through a custom domain, through a
+//! CloudFront alias, or through a VPC endpoint.
+//!
+//! SigV4 signs the host and path that the *verifying* service sees. Put CloudFront in
+//! front of API Gateway and it replaces the `Host` and puts the stage in front of the path,
+//! so a request signed for what the client sends is refused with `403 The request
+//! signature we calculated does not match…`. Here you name the topology in a [`Route`]
+//! and the middleware signs for the host and path API Gateway will verify.
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use reqwest_sigv4::{Route, SigV4Middleware};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let signer = SigV4Middleware::builder()
+//!     // Credentials come from aws-config's default chain unless you give a provider.
+//!     .route(Route::direct("https://abc123.execute-api.us-east-1.amazonaws.com"))
+//!     .route(Route::cloudfront(
+//!         "https://api.example.com",                                  // where requests go
+//!         "https://abc123.execute-api.us-east-1.amazonaws.com/prod",  // what API Gateway sees
+//!     ))
+//!     .build()?;
+//!
+//! let client = reqwest_middleware::ClientBuilder::new(
+//!     // Let the middleware follow redirects, so that each hop is signed for its own URL.
+//!     reqwest::Client::builder()
+//!         .redirect(reqwest::redirect::Policy::none())
+//!         .build()?,
+//! )
+//! .with(signer)
+//! .build();
+//!
+//! // Sent to the CloudFront alias, signed for abc123.execute-api…/prod/items.
+//! let response = client.get("https://api.example.com/items?limit=10").send().await?;
+//! println!("{}", response.status());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! What every request goes through:
+//! 1. **Routing** ([`Route`]): a request whose URL matches no route is sent as it is,
+//!    unsigned, so credentials never reach a host nobody configured.
+//! 2. **Body buffering**: in-memory bodies are hashed where they lie; streaming bodies are
+//!    read up to a limit ([`SigV4MiddlewareBuilder::body_limit`]) and hashed.
+//! 3. **Credentials**: taken from a cache that refreshes ahead of expiry with one provider
+//!    call in flight.
+//! 4. **Signing** with `aws-sigv4`, for the route's signing host and path, and the
+//!    `Authorization`, `X-Amz-Date` and `X-Amz-Security-Token` headers are injected.
+//! 5. **Answers**: a `Signature expired` 403 teaches the middleware the server's clock and
+//!    the request is retried once; other 403s are explained in an [`Explanation`]
+//!    response extension; redirects are followed and re-signed ([`RedirectPolicy`]).
+//!
+//! # Features
+//! - `aws-config` (default): the default credentials chain and region.
+//! - `verify`: [`verify`], an independent SigV4 verifier written from the specification.
+//! - `wiremock`: a `wiremock` matcher that accepts only validly signed requests.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod body;
+pub mod canonical;
+mod clock;
+mod credentials;
+mod diagnostics;
+mod error;
+mod middleware;
+mod route;
+mod signing;
+#[cfg(feature = "verify")]
+#[cfg_attr(docsrs, doc(cfg(feature = "verify")))]
+pub mod verify;
+
+pub use body::DEFAULT_BODY_LIMIT;
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use diagnostics::{Cause, Explanation};
+pub use error::{BoxError, ConfigError, Error};
+pub use middleware::{
+    CrossRouteRedirect, RedirectPolicy, SigV4Middleware, SigV4MiddlewareBuilder, SigningOverride,
+    SkipSigning, DEFAULT_SERVICE,
+};
+pub use route::{Route, RouteKind, SignedHeaders, Topology};
+pub use signing::SignedRequest;
+
+// The README's examples are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

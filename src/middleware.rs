@@ -1,0 +1,641 @@
+//! The middleware: [`SigV4Middleware`], its builder, and the per-request controls.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use http::{Extensions, HeaderValue, Method, StatusCode};
+use reqwest::{Request, Response};
+use reqwest_middleware::{Middleware, Next};
+
+use crate::body::{PreparedBody, DEFAULT_BODY_LIMIT};
+use crate::clock::{Clock, ClockOffset, SharedClock, SystemClock};
+use crate::credentials::{CredentialsCache, DEFAULT_PROVIDER_TIMEOUT, DEFAULT_REFRESH_AHEAD};
+use crate::diagnostics::{self, Inspected};
+use crate::error::{ConfigError, Error};
+use crate::route::{infer_scope, validate_scope, Resolved, Route, RouteTable};
+use crate::signing::{sign_request, Scope, SignedRequest, ToSign, SIGNATURE_HEADERS};
+
+/// The service signed for when neither the route, the host nor the builder names one.
+pub const DEFAULT_SERVICE: &str = "execute-api";
+
+/// Per-request extension: do not sign this request, whatever route it matches.
+///
+/// ```
+/// # async fn demo(client: reqwest_middleware::ClientWithMiddleware) {
+/// let _ = client
+///     .get("https://abc123.execute-api.us-east-1.amazonaws.com/prod/health")
+///     .with_extension(reqwest_sigv4::SkipSigning)
+///     .send()
+///     .await;
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SkipSigning;
+
+/// Per-request extension: sign this request for another service or region than its route's.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SigningOverride {
+    /// Service name to sign for.
+    pub service: Option<String>,
+    /// Region to sign for.
+    pub region: Option<String>,
+}
+
+impl SigningOverride {
+    /// No override; set fields with [`service`](Self::service) and [`region`](Self::region).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sign for this service.
+    pub fn service(mut self, service: impl Into<String>) -> Self {
+        self.service = Some(service.into());
+        self
+    }
+
+    /// Sign for this region.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+}
+
+/// What to do with a redirect whose target matches no route.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CrossRouteRedirect {
+    /// Follow it with every signing header removed (the default).
+    #[default]
+    FollowUnsigned,
+    /// Do not follow it: the 3xx response is returned to the caller.
+    Stop,
+}
+
+/// How the middleware follows redirects.
+///
+/// reqwest follows redirects inside its client, below the middleware, so a redirected
+/// request would keep a signature made for the old URL and carry `X-Amz-Security-Token`
+/// to whatever host it is sent to. Build the client with
+/// `redirect(reqwest::redirect::Policy::none())` and let the middleware follow them: each
+/// hop that stays on a route is signed afresh, and no hop off the routes carries a
+/// signing header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RedirectPolicy {
+    /// Most redirects followed for one request (0 turns following off).
+    pub max_redirects: usize,
+    /// What to do with a redirect that leaves the configured routes.
+    pub cross_route: CrossRouteRedirect,
+}
+
+impl Default for RedirectPolicy {
+    fn default() -> Self {
+        Self {
+            max_redirects: 10,
+            cross_route: CrossRouteRedirect::FollowUnsigned,
+        }
+    }
+}
+
+impl RedirectPolicy {
+    /// Never follow: every 3xx goes back to the caller.
+    pub fn none() -> Self {
+        Self {
+            max_redirects: 0,
+            ..Self::default()
+        }
+    }
+
+    /// Follow up to `max` redirects.
+    pub fn limited(max: usize) -> Self {
+        Self {
+            max_redirects: max,
+            ..Self::default()
+        }
+    }
+
+    /// Set what happens to a redirect that leaves the configured routes.
+    pub fn cross_route(mut self, cross_route: CrossRouteRedirect) -> Self {
+        self.cross_route = cross_route;
+        self
+    }
+}
+
+/// A `reqwest-middleware` middleware that signs requests with AWS SigV4.
+///
+/// Build one with [`SigV4Middleware::builder`]; see the [crate docs](crate) for a tour.
+#[derive(Clone)]
+pub struct SigV4Middleware {
+    inner: Arc<Shared>,
+}
+
+impl fmt::Debug for SigV4Middleware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigV4Middleware")
+            .field("routes", &self.inner.routes)
+            .field("service", &self.inner.service)
+            .field("region", &self.inner.region)
+            .field("body_limit", &self.inner.body_limit)
+            .field("credentials", &self.inner.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Shared {
+    routes: RouteTable,
+    credentials: CredentialsCache,
+    service: Option<String>,
+    region: Option<String>,
+    #[cfg(feature = "aws-config")]
+    default_chain: Option<Arc<crate::credentials::DefaultChain>>,
+    body_limit: usize,
+    clock: SharedClock,
+    offset: ClockOffset,
+    max_clock_correction: Option<Duration>,
+    redirects: RedirectPolicy,
+    explain_403: bool,
+}
+
+/// Builds a [`SigV4Middleware`].
+#[must_use]
+pub struct SigV4MiddlewareBuilder {
+    routes: Vec<Route>,
+    provider: Option<SharedCredentialsProvider>,
+    static_keys_empty: bool,
+    service: Option<String>,
+    region: Option<String>,
+    body_limit: usize,
+    clock: SharedClock,
+    refresh_ahead: Duration,
+    provider_timeout: Duration,
+    max_clock_correction: Option<Duration>,
+    redirects: RedirectPolicy,
+    explain_403: bool,
+}
+
+impl fmt::Debug for SigV4MiddlewareBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigV4MiddlewareBuilder")
+            .field("routes", &self.routes)
+            .field("provider", &self.provider)
+            .field("service", &self.service)
+            .field("region", &self.region)
+            .field("body_limit", &self.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for SigV4MiddlewareBuilder {
+    fn default() -> Self {
+        Self {
+            routes: Vec::new(),
+            provider: None,
+            static_keys_empty: false,
+            service: None,
+            region: None,
+            body_limit: DEFAULT_BODY_LIMIT,
+            clock: Arc::new(SystemClock),
+            refresh_ahead: DEFAULT_REFRESH_AHEAD,
+            provider_timeout: DEFAULT_PROVIDER_TIMEOUT,
+            max_clock_correction: Some(Duration::from_secs(24 * 60 * 60)),
+            redirects: RedirectPolicy::default(),
+            explain_403: true,
+        }
+    }
+}
+
+impl SigV4MiddlewareBuilder {
+    /// Sign requests that match `route`. Add as many as needed; the most specific wins.
+    pub fn route(mut self, route: Route) -> Self {
+        self.routes.push(route);
+        self
+    }
+
+    /// Sign requests that match any of `routes`.
+    pub fn routes(mut self, routes: impl IntoIterator<Item = Route>) -> Self {
+        self.routes.extend(routes);
+        self
+    }
+
+    /// Take credentials from `provider` (cached by the middleware; see
+    /// [`credentials_refresh_ahead`](Self::credentials_refresh_ahead)).
+    pub fn credentials_provider(mut self, provider: impl ProvideCredentials + 'static) -> Self {
+        self.provider = Some(SharedCredentialsProvider::new(provider));
+        self.static_keys_empty = false;
+        self
+    }
+
+    /// Sign with fixed credentials.
+    pub fn static_credentials(mut self, credentials: aws_credential_types::Credentials) -> Self {
+        self.static_keys_empty =
+            credentials.access_key_id().is_empty() || credentials.secret_access_key().is_empty();
+        self.provider = Some(SharedCredentialsProvider::new(credentials));
+        self
+    }
+
+    /// Take the credentials provider and the default region from an `aws-config`
+    /// [`SdkConfig`](aws_config::SdkConfig).
+    #[cfg(feature = "aws-config")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "aws-config")))]
+    pub fn sdk_config(mut self, config: &aws_config::SdkConfig) -> Self {
+        if let Some(provider) = config.credentials_provider() {
+            self.provider = Some(provider);
+            self.static_keys_empty = false;
+        }
+        if self.region.is_none() {
+            self.region = config.region().map(|r| r.to_string());
+        }
+        self
+    }
+
+    /// The service to sign for when a route names none and its host does not tell
+    /// (default [`DEFAULT_SERVICE`]).
+    pub fn service(mut self, service: impl Into<String>) -> Self {
+        self.service = Some(service.into());
+        self
+    }
+
+    /// The region to sign for when a route names none and its host does not tell.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Most bytes of a streaming body buffered for hashing (default 32 MiB). A larger body
+    /// fails with [`Error::BodyTooLarge`] and is not sent.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// The clock signatures are dated by (default: the system clock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Refresh credentials this long before they expire (default 5 minutes).
+    pub fn credentials_refresh_ahead(mut self, ahead: Duration) -> Self {
+        self.refresh_ahead = ahead;
+        self
+    }
+
+    /// Fail a request whose credentials provider takes longer than this (default 10 s).
+    pub fn credentials_timeout(mut self, timeout: Duration) -> Self {
+        self.provider_timeout = timeout;
+        self
+    }
+
+    /// When API Gateway answers `Signature expired` or `Signature not yet current`, learn
+    /// the offset from its `Date` header, re-sign and retry once, and date later requests
+    /// by it, if the offset is at most `max` (default one day). `None` turns this off.
+    pub fn clock_skew_correction(mut self, max: Option<Duration>) -> Self {
+        self.max_clock_correction = max;
+        self
+    }
+
+    /// How redirects are followed (default: up to 10, unsigned off the routes).
+    pub fn redirects(mut self, policy: RedirectPolicy) -> Self {
+        self.redirects = policy;
+        self
+    }
+
+    /// Whether a 403 from the verifier is explained in a [`Explanation`](crate::Explanation)
+    /// response extension and a `warn` log line (default on).
+    pub fn explain_403(mut self, yes: bool) -> Self {
+        self.explain_403 = yes;
+        self
+    }
+
+    /// Checks the configuration and builds the middleware.
+    pub fn build(self) -> Result<SigV4Middleware, ConfigError> {
+        if self.routes.is_empty() {
+            return Err(ConfigError::NoRoutes);
+        }
+        let routes = RouteTable::compile(&self.routes)?;
+        for (what, value) in [("service", &self.service), ("region", &self.region)] {
+            if let Some(v) = value {
+                validate_scope(what, v)?;
+            }
+        }
+        if self.static_keys_empty {
+            return Err(ConfigError::EmptyCredentials);
+        }
+        #[cfg(feature = "aws-config")]
+        let mut default_chain = None;
+        let provider = match self.provider {
+            Some(p) => p,
+            #[cfg(feature = "aws-config")]
+            None => {
+                let chain = Arc::new(crate::credentials::DefaultChain::default());
+                default_chain = Some(chain.clone());
+                SharedCredentialsProvider::new(crate::credentials::DefaultChainProvider(chain))
+            }
+            #[cfg(not(feature = "aws-config"))]
+            None => return Err(ConfigError::NoCredentials),
+        };
+        let credentials = CredentialsCache::new(
+            provider,
+            self.refresh_ahead,
+            self.provider_timeout,
+            self.clock.clone(),
+        );
+        Ok(SigV4Middleware {
+            inner: Arc::new(Shared {
+                routes,
+                credentials,
+                service: self.service,
+                region: self.region,
+                #[cfg(feature = "aws-config")]
+                default_chain,
+                body_limit: self.body_limit,
+                clock: self.clock,
+                offset: ClockOffset::default(),
+                max_clock_correction: self.max_clock_correction,
+                redirects: self.redirects,
+                explain_403: self.explain_403,
+            }),
+        })
+    }
+}
+
+impl SigV4Middleware {
+    /// A builder with the defaults: default credentials chain (feature `aws-config`),
+    /// 32 MiB body limit, system clock, clock-skew correction and redirect following on.
+    pub fn builder() -> SigV4MiddlewareBuilder {
+        SigV4MiddlewareBuilder::default()
+    }
+
+    /// The offset learned from the verifier's clock, in milliseconds (0 until a
+    /// `Signature expired` answer taught one).
+    pub fn clock_offset_millis(&self) -> i64 {
+        self.inner.offset.get()
+    }
+}
+
+#[async_trait::async_trait]
+impl Middleware for SigV4Middleware {
+    async fn handle(
+        &self,
+        req: Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<Response> {
+        if extensions.get::<SkipSigning>().is_some() {
+            return next.run(req, extensions).await;
+        }
+        if !self.inner.routes.matches(req.url()) {
+            tracing::trace!(url = %req.url(), "no route matches: sent unsigned");
+            return next.run(req, extensions).await;
+        }
+        let overrides = extensions.get::<SigningOverride>().cloned();
+        self.inner.send(req, extensions, next, overrides).await
+    }
+}
+
+impl Shared {
+    async fn send(
+        &self,
+        mut req: Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+        overrides: Option<SigningOverride>,
+    ) -> reqwest_middleware::Result<Response> {
+        let mut body = PreparedBody::prepare(&mut req, self.body_limit).await?;
+        let mut clock_retried = false;
+        let mut redirects = 0;
+        loop {
+            let signed = self.sign(&mut req, &body, overrides.as_ref()).await?;
+            let can_retry =
+                signed.is_some() && self.max_clock_correction.is_some() && !clock_retried;
+            let keep_copy = can_retry || self.redirects.max_redirects > redirects;
+            let copy = if keep_copy {
+                body.clone_request(&mut req)
+            } else {
+                None
+            };
+            let response = next.clone().run(req, extensions).await?;
+
+            if response.status() == StatusCode::FORBIDDEN {
+                let Some(signed) = signed else {
+                    return Ok(response);
+                };
+                let (mut response, inspected) = diagnostics::inspect_403(response).await;
+                if let (Some(copy), Some(offset)) =
+                    (copy, self.clock_correction(&inspected, can_retry))
+                {
+                    tracing::warn!(offset_ms = offset, "the verifier's clock differs from ours: re-signing with its time and retrying once");
+                    self.offset.set(offset);
+                    clock_retried = true;
+                    req = copy;
+                    continue;
+                }
+                if self.explain_403 {
+                    if let Some(explanation) =
+                        diagnostics::explain(&inspected, &signed, self.offset.get())
+                    {
+                        tracing::warn!(%explanation, "request was refused");
+                        response.extensions_mut().insert(explanation);
+                    }
+                }
+                response.extensions_mut().insert(signed);
+                return Ok(response);
+            }
+
+            let Some(copy) = copy else {
+                return Ok(attach(response, signed));
+            };
+            match self.redirect_target(&response, copy, redirects) {
+                Some((next_req, next_body)) => {
+                    redirects += 1;
+                    req = next_req;
+                    if let Some(b) = next_body {
+                        body = b;
+                    }
+                }
+                None => return Ok(attach(response, signed)),
+            }
+        }
+    }
+
+    /// The offset to retry with, when a 403 says our clock is off and the fix is sane.
+    fn clock_correction(&self, inspected: &Inspected, can_retry: bool) -> Option<i64> {
+        if !can_retry {
+            return None;
+        }
+        let max = self.max_clock_correction?;
+        let server_now = inspected.clock_skew_server_time()?;
+        let offset = crate::clock::millis_between(self.clock.now(), server_now);
+        (offset.unsigned_abs() <= max.as_millis() as u64).then_some(offset)
+    }
+
+    /// Signs `req` in place if its URL matches a route; removes any signature otherwise.
+    async fn sign(
+        &self,
+        req: &mut Request,
+        body: &PreparedBody,
+        overrides: Option<&SigningOverride>,
+    ) -> Result<Option<SignedRequest>, Error> {
+        for name in SIGNATURE_HEADERS {
+            req.headers_mut().remove(name);
+        }
+        let Some(resolved) = self.routes.resolve(req.url()) else {
+            return Ok(None);
+        };
+        let Resolved {
+            route,
+            sign_host,
+            sign_path_and_query,
+            send_url,
+            send_host,
+        } = resolved;
+        let inferred = infer_scope(&sign_host);
+        let service = overrides
+            .and_then(|o| o.service.as_deref())
+            .or(route.service.as_deref())
+            .or(inferred.map(|(s, _)| s))
+            .or(self.service.as_deref())
+            .unwrap_or(DEFAULT_SERVICE)
+            .to_owned();
+        let region = match overrides
+            .and_then(|o| o.region.as_deref())
+            .or(route.region.as_deref())
+            .or(inferred.map(|(_, r)| r))
+            .or(self.region.as_deref())
+        {
+            Some(r) => r.to_owned(),
+            None => self
+                .fallback_region()
+                .await
+                .ok_or_else(|| Error::MissingRegion {
+                    host: sign_host.clone(),
+                })?,
+        };
+        if let Some(o) = overrides {
+            for (what, value) in [("service", &o.service), ("region", &o.region)] {
+                if let Some(v) = value {
+                    validate_scope(what, v).map_err(|_| Error::InvalidScope {
+                        what,
+                        value: v.clone(),
+                    })?;
+                }
+            }
+        }
+        let credentials = self.credentials.get().await?;
+        if let Some(url) = send_url {
+            *req.url_mut() = url;
+        }
+        if let Some(host) = &send_host {
+            let value = HeaderValue::from_str(host).map_err(|_| Error::InvalidHeaderValue {
+                name: "host".into(),
+            })?;
+            req.headers_mut().insert(http::header::HOST, value);
+        }
+        let time = self.offset.apply(self.clock.now());
+        let (headers, summary) = sign_request(
+            &ToSign {
+                method: req.method().as_str(),
+                host: &sign_host,
+                path_and_query: &sign_path_and_query,
+                headers: req.headers(),
+                signed_headers: &route.signed_headers,
+                payload_sha256: &body.sha256_hex,
+                scope: Scope {
+                    service: &service,
+                    region: &region,
+                },
+                time,
+            },
+            &credentials.identity,
+        )?;
+        headers.apply(req.headers_mut());
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            tracing::debug!(
+                route = ?route.kind,
+                sent_to = %req.url(),
+                signed_host = %summary.host,
+                signed_path = %summary.path_and_query,
+                canonical_request = %summary.canonical_request(),
+                string_to_sign = %summary.string_to_sign(),
+                "signed request"
+            );
+        }
+        Ok(Some(summary))
+    }
+
+    async fn fallback_region(&self) -> Option<String> {
+        #[cfg(feature = "aws-config")]
+        if let Some(chain) = &self.default_chain {
+            return chain.region().await;
+        }
+        None
+    }
+
+    /// The next request of a redirect chain, or `None` when `response` is not one to follow.
+    fn redirect_target(
+        &self,
+        response: &Response,
+        mut next: Request,
+        followed: usize,
+    ) -> Option<(Request, Option<PreparedBody>)> {
+        let status = response.status();
+        if !status.is_redirection() || followed >= self.redirects.max_redirects {
+            return None;
+        }
+        let location = response
+            .headers()
+            .get(http::header::LOCATION)?
+            .to_str()
+            .ok()?;
+        let target = response.url().join(location).ok()?;
+        if !matches!(target.scheme(), "http" | "https") {
+            return None;
+        }
+        let on_route = self.routes.matches(&target);
+        if !on_route && self.redirects.cross_route == CrossRouteRedirect::Stop {
+            return None;
+        }
+        let mut new_body = None;
+        let switch_to_get = match status {
+            StatusCode::SEE_OTHER => next.method() != Method::HEAD,
+            StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND => next.method() == Method::POST,
+            StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT => false,
+            _ => return None,
+        };
+        if switch_to_get {
+            *next.method_mut() = Method::GET;
+            *next.body_mut() = None;
+            for name in [
+                "content-type",
+                "content-length",
+                "content-encoding",
+                "transfer-encoding",
+            ] {
+                next.headers_mut().remove(name);
+            }
+            new_body = Some(PreparedBody::empty());
+        }
+        let same_origin = target.host_str() == next.url().host_str()
+            && target.port_or_known_default() == next.url().port_or_known_default();
+        if !same_origin {
+            // As reqwest does on a cross-host hop, plus everything SigV4 added.
+            for name in ["cookie", "proxy-authorization", "www-authenticate"] {
+                next.headers_mut().remove(name);
+            }
+            next.headers_mut().remove(http::header::HOST);
+        }
+        *next.url_mut() = target;
+        Some((next, new_body))
+    }
+}
+
+/// Records what was signed on the response, for callers that want to see it.
+fn attach(mut response: Response, signed: Option<SignedRequest>) -> Response {
+    if let Some(signed) = signed {
+        response.extensions_mut().insert(signed);
+    }
+    response
+}

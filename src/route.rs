@@ -1,0 +1,801 @@
+//! Routes: which requests are signed, for which host and path, and where they are sent.
+//!
+//! SigV4 signs the host and path that the *verifying* service sees. A [`Route`] names the
+//! topology between the client and that service so the middleware can work out both; a
+//! request whose URL matches no route is never signed.
+
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::error::ConfigError;
+
+/// Which request headers go into the signature besides `host` and `x-amz-*`.
+///
+/// Every header that is signed must reach the verifier byte for byte, so a route through
+/// a proxy that rewrites headers (CloudFront replaces `User-Agent`, normalizes
+/// `Accept-Encoding`, adds `Via`) must sign only what survives the trip.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignedHeaders {
+    /// Every header on the request when it is signed, except hop-by-hop and proxy-rewritten
+    /// ones (`connection`, `user-agent`, `via`, `x-forwarded-*`, `x-amzn-trace-id`, …).
+    /// The default for direct, custom-domain and host-override routes.
+    #[default]
+    All,
+    /// Only `host` and `x-amz-*` (the body hash is always in the signature). The default
+    /// for CloudFront routes.
+    HostAndAmzOnly,
+    /// `host`, `x-amz-*` and the named headers (case-insensitive), when present.
+    HostAndAmzPlus(Vec<String>),
+}
+
+/// How requests reach the API: the topology a [`Route`] describes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Topology {
+    /// The URL is the service's own endpoint (`{id}.execute-api.{region}.amazonaws.com`, a
+    /// Lambda function URL, …): sign what is sent.
+    Direct {
+        /// Base URL: scheme, host, optional port and optional path prefix.
+        base_url: String,
+    },
+    /// An API Gateway custom domain name, called directly or through a CloudFront
+    /// distribution that forwards the viewer's `Host`: sign for the custom domain, as sent.
+    CustomDomain {
+        /// Base URL of the custom domain, optionally with a base path.
+        base_url: String,
+    },
+    /// A CloudFront alias in front of an API Gateway origin that does not receive the
+    /// viewer's `Host`: send to the alias, sign for the origin host and origin path.
+    CloudFront {
+        /// Where requests are sent: the distribution's domain or alternate domain name,
+        /// optionally with a path prefix (a behavior's path pattern, not removed by
+        /// CloudFront).
+        alias_url: String,
+        /// What API Gateway sees: the origin domain name plus the origin path (usually the
+        /// stage, e.g. `https://abc123.execute-api.us-east-1.amazonaws.com/prod`).
+        origin_url: String,
+        /// Whether a request written against `origin_url` is rewritten to the alias.
+        rewrite_origin_urls: bool,
+    },
+    /// Connect to the URL's host but send and sign another `Host` (private APIs through a
+    /// VPC endpoint name, proxies).
+    HostOverride {
+        /// Base URL of the host connected to.
+        base_url: String,
+        /// The `Host` that is sent and signed.
+        sign_host: String,
+    },
+}
+
+/// One place the middleware signs for: a [`Topology`] with optional service, region and
+/// signed-header settings.
+///
+/// ```
+/// use reqwest_sigv4::Route;
+///
+/// let direct = Route::direct("https://abc123.execute-api.us-east-1.amazonaws.com");
+/// let cloudfront = Route::cloudfront(
+///     "https://api.example.com",
+///     "https://abc123.execute-api.us-east-1.amazonaws.com/prod",
+/// )
+/// .rewrite_origin_urls(true);
+/// let private = Route::host_override(
+///     "https://vpce-0123-abcd.execute-api.us-east-1.vpce.amazonaws.com",
+///     "abc123.execute-api.us-east-1.amazonaws.com",
+/// );
+/// # let _ = (direct, cloudfront, private);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    topology: Topology,
+    service: Option<String>,
+    region: Option<String>,
+    signed_headers: Option<SignedHeaders>,
+}
+
+impl Route {
+    /// A route for a service's own endpoint. A leading `*.` label in the host matches any
+    /// one or more labels (`https://*.execute-api.us-east-1.amazonaws.com`).
+    pub fn direct(base_url: impl Into<String>) -> Self {
+        Self::new(Topology::Direct {
+            base_url: base_url.into(),
+        })
+    }
+
+    /// A route for an API Gateway custom domain name (optionally with a base path).
+    pub fn custom_domain(base_url: impl Into<String>) -> Self {
+        Self::new(Topology::CustomDomain {
+            base_url: base_url.into(),
+        })
+    }
+
+    /// A route for a CloudFront alias in front of an API Gateway origin.
+    ///
+    /// A request to `{alias_url}/items?x=1` is sent there and signed as
+    /// `{origin_url}/items?x=1`: origin host, origin path in front of the request's path.
+    pub fn cloudfront(alias_url: impl Into<String>, origin_url: impl Into<String>) -> Self {
+        Self::new(Topology::CloudFront {
+            alias_url: alias_url.into(),
+            origin_url: origin_url.into(),
+            rewrite_origin_urls: false,
+        })
+    }
+
+    /// A route that connects to `base_url`'s host but sends and signs `Host: sign_host`.
+    pub fn host_override(base_url: impl Into<String>, sign_host: impl Into<String>) -> Self {
+        Self::new(Topology::HostOverride {
+            base_url: base_url.into(),
+            sign_host: sign_host.into(),
+        })
+    }
+
+    fn new(topology: Topology) -> Self {
+        Self {
+            topology,
+            service: None,
+            region: None,
+            signed_headers: None,
+        }
+    }
+
+    /// For a CloudFront route: also sign requests written against the origin URL, and send
+    /// them to the alias instead. No effect on other topologies.
+    pub fn rewrite_origin_urls(mut self, yes: bool) -> Self {
+        if let Topology::CloudFront {
+            rewrite_origin_urls,
+            ..
+        } = &mut self.topology
+        {
+            *rewrite_origin_urls = yes;
+        }
+        self
+    }
+
+    /// The service name to sign for (default: inferred from the signing host, else the
+    /// builder's, else `execute-api`).
+    pub fn service(mut self, service: impl Into<String>) -> Self {
+        self.service = Some(service.into());
+        self
+    }
+
+    /// The region to sign for (default: inferred from the signing host, else the
+    /// builder's).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Which headers to sign (default: [`SignedHeaders::HostAndAmzOnly`] for CloudFront
+    /// routes, [`SignedHeaders::All`] otherwise).
+    pub fn signed_headers(mut self, signed_headers: SignedHeaders) -> Self {
+        self.signed_headers = Some(signed_headers);
+        self
+    }
+
+    /// The topology this route describes.
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+}
+
+/// A base URL taken apart: what a route matches on or signs for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Base {
+    pub(crate) https: bool,
+    host: HostPattern,
+    /// The explicit port; `None` for the scheme's default.
+    port: Option<u16>,
+    /// Path prefix without a trailing slash; empty for the root.
+    pub(crate) path: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum HostPattern {
+    Exact(String),
+    /// `*.example.com` stored as `.example.com`.
+    Suffix(String),
+}
+
+impl Base {
+    fn parse(raw: &str, wildcard_allowed: bool) -> Result<Self, ConfigError> {
+        let url = Url::parse(raw).map_err(|e| ConfigError::InvalidUrl {
+            url: raw.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let https = match url.scheme() {
+            "https" => true,
+            "http" => false,
+            other => {
+                return Err(ConfigError::UnsupportedScheme {
+                    url: raw.to_owned(),
+                    scheme: other.to_owned(),
+                })
+            }
+        };
+        if url.query().is_some()
+            || url.fragment().is_some()
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
+            return Err(ConfigError::UnexpectedUrlParts {
+                url: raw.to_owned(),
+            });
+        }
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| ConfigError::EmptyHost {
+                url: raw.to_owned(),
+            })?
+            .to_ascii_lowercase();
+        let host = match host.strip_prefix('*') {
+            Some(rest) if wildcard_allowed && rest.starts_with('.') && rest.len() > 1 => {
+                HostPattern::Suffix(rest.to_owned())
+            }
+            _ if host.contains('*') => {
+                return Err(ConfigError::InvalidUrl {
+                    url: raw.to_owned(),
+                    reason: "a wildcard is only allowed as the whole first label of a direct or custom-domain route".into(),
+                })
+            }
+            _ => HostPattern::Exact(host),
+        };
+        Ok(Self {
+            https,
+            host,
+            port: url.port(),
+            path: url.path().trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// The `Host` header value for this base: host, plus `:port` when it is not the default.
+    fn host_header(&self) -> Option<String> {
+        match (&self.host, self.port) {
+            (HostPattern::Exact(h), Some(p)) => Some(format!("{h}:{p}")),
+            (HostPattern::Exact(h), None) => Some(h.clone()),
+            (HostPattern::Suffix(_), _) => None,
+        }
+    }
+
+    /// How specific a match is: exact hosts beat wildcards, longer suffixes and longer path
+    /// prefixes beat shorter ones.
+    fn specificity(&self) -> (bool, usize, usize) {
+        match &self.host {
+            HostPattern::Exact(_) => (true, 0, self.path.len()),
+            HostPattern::Suffix(s) => (false, s.len(), self.path.len()),
+        }
+    }
+
+    fn matches(&self, url: &Url) -> bool {
+        let https = match url.scheme() {
+            "https" => true,
+            "http" => false,
+            _ => return false,
+        };
+        if https != self.https || url.port() != self.port {
+            return false;
+        }
+        let Some(host) = url.host_str() else {
+            return false;
+        };
+        let host_ok = match &self.host {
+            HostPattern::Exact(h) => host.eq_ignore_ascii_case(h),
+            HostPattern::Suffix(s) => {
+                host.len() > s.len()
+                    && host.is_char_boundary(host.len() - s.len())
+                    && host[host.len() - s.len()..].eq_ignore_ascii_case(s)
+            }
+        };
+        host_ok && path_has_prefix(url.path(), &self.path)
+    }
+
+    fn describe(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        let host = match &self.host {
+            HostPattern::Exact(h) => h.clone(),
+            HostPattern::Suffix(s) => format!("*{s}"),
+        };
+        match self.port {
+            Some(p) => format!("{scheme}://{host}:{p}{}", self.path),
+            None => format!("{scheme}://{host}{}", self.path),
+        }
+    }
+}
+
+/// `prefix` (no trailing slash) matches `path` on a segment boundary: `/prod` matches
+/// `/prod` and `/prod/x` but not `/production`.
+fn path_has_prefix(path: &str, prefix: &str) -> bool {
+    if prefix.is_empty() {
+        return true;
+    }
+    match path.strip_prefix(prefix) {
+        Some(rest) => rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    }
+}
+
+/// The kind of route, without its URLs; for logs and diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RouteKind {
+    /// [`Topology::Direct`].
+    Direct,
+    /// [`Topology::CustomDomain`].
+    CustomDomain,
+    /// [`Topology::CloudFront`].
+    CloudFront,
+    /// [`Topology::HostOverride`].
+    HostOverride,
+}
+
+/// A validated route, shared by the entries that point at it.
+#[derive(Debug)]
+pub(crate) struct CompiledRoute {
+    pub(crate) kind: RouteKind,
+    pub(crate) service: Option<String>,
+    pub(crate) region: Option<String>,
+    pub(crate) signed_headers: SignedHeaders,
+    /// CloudFront only: the origin the signature is computed for.
+    origin: Option<Base>,
+    /// CloudFront only: where requests are sent.
+    alias: Option<Base>,
+    /// Host override only: the `Host` that is sent and signed.
+    sign_host: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    /// Sign the URL as it is sent (direct, custom domain, host override).
+    SignAsSent,
+    /// The URL is the CloudFront alias: sign for origin host + origin path + path.
+    SignForOrigin,
+    /// The URL is the origin: sign it as it is, send it to the alias.
+    RewriteToAlias,
+}
+
+#[derive(Debug)]
+struct Entry {
+    pattern: Base,
+    action: Action,
+    route: Arc<CompiledRoute>,
+}
+
+/// Where and how one request is signed and sent.
+#[derive(Debug)]
+pub(crate) struct Resolved<'a> {
+    pub(crate) route: &'a CompiledRoute,
+    /// The `Host` value that goes into the signature.
+    pub(crate) sign_host: String,
+    /// Path and query (already percent-encoded) that go into the signature.
+    pub(crate) sign_path_and_query: String,
+    /// The URL to send to, when it differs from the request's.
+    pub(crate) send_url: Option<Url>,
+    /// A `Host` header to send, when it differs from the URL's authority.
+    pub(crate) send_host: Option<String>,
+}
+
+/// All routes of one middleware, most specific first.
+#[derive(Debug, Default)]
+pub(crate) struct RouteTable {
+    entries: Vec<Entry>,
+}
+
+impl RouteTable {
+    pub(crate) fn compile(routes: &[Route]) -> Result<Self, ConfigError> {
+        let mut entries = Vec::new();
+        for route in routes {
+            for scope in [("service", &route.service), ("region", &route.region)] {
+                if let (what, Some(value)) = scope {
+                    validate_scope(what, value)?;
+                }
+            }
+            let mut compiled = CompiledRoute {
+                kind: RouteKind::Direct,
+                service: route.service.clone(),
+                region: route.region.clone(),
+                signed_headers: route.signed_headers.clone().unwrap_or_default(),
+                origin: None,
+                alias: None,
+                sign_host: None,
+            };
+            let mut patterns = Vec::new();
+            match &route.topology {
+                Topology::Direct { base_url } => {
+                    patterns.push((Base::parse(base_url, true)?, Action::SignAsSent));
+                }
+                Topology::CustomDomain { base_url } => {
+                    compiled.kind = RouteKind::CustomDomain;
+                    patterns.push((Base::parse(base_url, true)?, Action::SignAsSent));
+                }
+                Topology::HostOverride {
+                    base_url,
+                    sign_host,
+                } => {
+                    compiled.kind = RouteKind::HostOverride;
+                    compiled.sign_host = Some(validate_host(sign_host)?);
+                    patterns.push((Base::parse(base_url, false)?, Action::SignAsSent));
+                }
+                Topology::CloudFront {
+                    alias_url,
+                    origin_url,
+                    rewrite_origin_urls,
+                } => {
+                    compiled.kind = RouteKind::CloudFront;
+                    compiled.signed_headers = route
+                        .signed_headers
+                        .clone()
+                        .unwrap_or(SignedHeaders::HostAndAmzOnly);
+                    let alias = Base::parse(alias_url, false)?;
+                    let origin = Base::parse(origin_url, false)?;
+                    if alias.host == origin.host && alias.port == origin.port {
+                        return Err(ConfigError::AliasEqualsOrigin {
+                            alias: alias_url.clone(),
+                        });
+                    }
+                    patterns.push((alias.clone(), Action::SignForOrigin));
+                    if *rewrite_origin_urls {
+                        patterns.push((origin.clone(), Action::RewriteToAlias));
+                    }
+                    compiled.alias = Some(alias);
+                    compiled.origin = Some(origin);
+                }
+            }
+            let compiled = Arc::new(compiled);
+            for (pattern, action) in patterns {
+                if let Some(dup) = entries.iter().find(|e: &&Entry| e.pattern == pattern) {
+                    return Err(ConfigError::DuplicateRoute {
+                        pattern: dup.pattern.describe(),
+                    });
+                }
+                entries.push(Entry {
+                    pattern,
+                    action,
+                    route: compiled.clone(),
+                });
+            }
+        }
+        entries.sort_by_key(|e| std::cmp::Reverse(e.pattern.specificity()));
+        Ok(Self { entries })
+    }
+
+    /// Whether any route matches `url` (cheaper than [`resolve`](Self::resolve)).
+    pub(crate) fn matches(&self, url: &Url) -> bool {
+        self.entries.iter().any(|e| e.pattern.matches(url))
+    }
+
+    /// The most specific route for `url`, or `None`: the request is then not signed.
+    pub(crate) fn resolve(&self, url: &Url) -> Option<Resolved<'_>> {
+        self.entries
+            .iter()
+            .filter(|e| e.pattern.matches(url))
+            .find_map(|e| e.resolve(url))
+    }
+}
+
+impl Entry {
+    fn resolve(&self, url: &Url) -> Option<Resolved<'_>> {
+        let route = &*self.route;
+        let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
+        match self.action {
+            Action::SignAsSent => {
+                let sign_host = match &route.sign_host {
+                    Some(h) => h.clone(),
+                    None => url_host_header(url)?,
+                };
+                Some(Resolved {
+                    route,
+                    sign_path_and_query: format!("{}{query}", url.path()),
+                    send_host: route.sign_host.clone(),
+                    sign_host,
+                    send_url: None,
+                })
+            }
+            Action::SignForOrigin => {
+                let origin = route.origin.as_ref()?;
+                Some(Resolved {
+                    route,
+                    sign_host: origin.host_header()?,
+                    sign_path_and_query: join_paths(&origin.path, url.path(), &query),
+                    send_url: None,
+                    send_host: None,
+                })
+            }
+            Action::RewriteToAlias => {
+                let origin = route.origin.as_ref()?;
+                let alias = route.alias.as_ref()?;
+                let viewer_path = url.path().strip_prefix(origin.path.as_str())?;
+                let viewer_path = if viewer_path.is_empty() {
+                    "/"
+                } else {
+                    viewer_path
+                };
+                if !path_has_prefix(viewer_path, &alias.path) {
+                    return None;
+                }
+                let mut send = url.clone();
+                send.set_scheme(if alias.https { "https" } else { "http" })
+                    .ok()?;
+                let HostPattern::Exact(host) = &alias.host else {
+                    return None;
+                };
+                send.set_host(Some(host)).ok()?;
+                send.set_port(alias.port).ok()?;
+                send.set_path(viewer_path);
+                Some(Resolved {
+                    route,
+                    sign_host: origin.host_header()?,
+                    sign_path_and_query: join_paths(&origin.path, viewer_path, &query),
+                    send_url: Some(send),
+                    send_host: None,
+                })
+            }
+        }
+    }
+}
+
+/// The `Host` header reqwest sends for `url`: host, plus `:port` when not the default.
+pub(crate) fn url_host_header(url: &Url) -> Option<String> {
+    let host = url.host_str().filter(|h| !h.is_empty())?;
+    Some(match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_owned(),
+    })
+}
+
+/// Origin path in front of the viewer path, the way CloudFront joins them.
+fn join_paths(origin_path: &str, viewer_path: &str, query: &str) -> String {
+    let mut out = String::with_capacity(origin_path.len() + viewer_path.len() + query.len());
+    out.push_str(origin_path);
+    if !viewer_path.starts_with('/') {
+        out.push('/');
+    }
+    out.push_str(viewer_path);
+    out.push_str(query);
+    out
+}
+
+fn validate_host(host: &str) -> Result<String, ConfigError> {
+    if host.is_empty() {
+        return Err(ConfigError::EmptyHost {
+            url: host.to_owned(),
+        });
+    }
+    // As the authority of a URL it must parse to exactly a host and port: this rejects
+    // paths, spaces, user info and queries smuggled into a Host header.
+    let valid = Url::parse(&format!("https://{host}/")).is_ok_and(|url| {
+        url.path() == "/"
+            && url.username().is_empty()
+            && url.query().is_none()
+            && url.host_str().is_some_and(|h| !h.is_empty())
+    });
+    if valid {
+        Ok(host.to_ascii_lowercase())
+    } else {
+        Err(ConfigError::InvalidSigningHost {
+            host: host.to_owned(),
+        })
+    }
+}
+
+/// A service or region must be a plain token: it is a path segment of the credential scope.
+pub(crate) fn validate_scope(what: &'static str, value: &str) -> Result<(), ConfigError> {
+    let ok = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::InvalidScope {
+            what,
+            value: value.to_owned(),
+        })
+    }
+}
+
+/// Service and region named by a well-known AWS host, e.g.
+/// `abc.execute-api.eu-west-1.amazonaws.com` → (`execute-api`, `eu-west-1`).
+pub(crate) fn infer_scope(host: &str) -> Option<(&'static str, &str)> {
+    let host = host.split(':').next().unwrap_or(host);
+    let labels: Vec<&str> = host.split('.').collect();
+    let is_region = |s: &str| {
+        s.len() >= 6
+            && s.contains('-')
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    for (i, label) in labels.iter().enumerate() {
+        let service = match *label {
+            "execute-api" => "execute-api",
+            "lambda-url" => "lambda",
+            _ => continue,
+        };
+        if let Some(region) = labels.get(i + 1).filter(|r| is_region(r)) {
+            let rest = &labels[i + 2..];
+            let aws_domain = matches!(rest, ["amazonaws", "com"] | ["amazonaws", "com", "cn"])
+                || matches!(rest, ["vpce", "amazonaws", "com"])
+                || matches!(rest, ["on", "aws"]);
+            if aws_domain {
+                return Some((service, region));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(routes: &[Route]) -> RouteTable {
+        RouteTable::compile(routes).expect("valid routes")
+    }
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).expect("test URL")
+    }
+
+    const ORIGIN: &str = "https://abc123.execute-api.us-east-1.amazonaws.com/prod";
+
+    #[test]
+    fn direct_signs_what_is_sent_including_port() {
+        let t = table(&[Route::direct("http://api.local:8080")]);
+        let r = t.resolve(&url("http://api.local:8080/a%20b?x=1")).unwrap();
+        assert_eq!(r.sign_host, "api.local:8080");
+        assert_eq!(r.sign_path_and_query, "/a%20b?x=1");
+        assert!(r.send_url.is_none() && r.send_host.is_none());
+        assert!(t.resolve(&url("http://api.local:9090/")).is_none());
+        assert!(t.resolve(&url("https://api.local:8080/")).is_none());
+        assert!(t.resolve(&url("http://other.local:8080/")).is_none());
+    }
+
+    #[test]
+    fn cloudfront_alias_signs_for_origin_host_and_path() {
+        let t = table(&[Route::cloudfront("https://www.example.com", ORIGIN)]);
+        let r = t
+            .resolve(&url("https://www.example.com/items?x=1"))
+            .unwrap();
+        assert_eq!(r.sign_host, "abc123.execute-api.us-east-1.amazonaws.com");
+        assert_eq!(r.sign_path_and_query, "/prod/items?x=1");
+        assert_eq!(r.route.signed_headers, SignedHeaders::HostAndAmzOnly);
+        // Without rewriting, a URL written for the origin is not this route's.
+        assert!(t.resolve(&url(&format!("{ORIGIN}/items"))).is_none());
+    }
+
+    #[test]
+    fn cloudfront_behavior_prefix_is_kept_in_the_signed_path() {
+        let t = table(&[Route::cloudfront("https://d1.cloudfront.net/api", ORIGIN)]);
+        let r = t.resolve(&url("https://d1.cloudfront.net/api/x")).unwrap();
+        assert_eq!(r.sign_path_and_query, "/prod/api/x");
+        assert!(t.resolve(&url("https://d1.cloudfront.net/other")).is_none());
+        assert!(t.resolve(&url("https://d1.cloudfront.net/apix")).is_none());
+    }
+
+    #[test]
+    fn origin_urls_are_rewritten_to_the_alias() {
+        let t = table(&[
+            Route::cloudfront("http://www.example.com:8443", ORIGIN).rewrite_origin_urls(true)
+        ]);
+        let r = t.resolve(&url(&format!("{ORIGIN}/items/1?q=a+b"))).unwrap();
+        assert_eq!(
+            r.send_url.as_ref().map(Url::as_str),
+            Some("http://www.example.com:8443/items/1?q=a+b")
+        );
+        assert_eq!(r.sign_host, "abc123.execute-api.us-east-1.amazonaws.com");
+        assert_eq!(r.sign_path_and_query, "/prod/items/1?q=a+b");
+        // Outside the origin path (another stage) it is not this route's.
+        assert!(t
+            .resolve(&url(
+                "https://abc123.execute-api.us-east-1.amazonaws.com/dev/items"
+            ))
+            .is_none());
+    }
+
+    #[test]
+    fn host_override_sends_and_signs_the_other_host() {
+        let t = table(&[Route::host_override(
+            "https://vpce-1.execute-api.us-east-1.vpce.amazonaws.com",
+            "abc123.execute-api.us-east-1.amazonaws.com",
+        )]);
+        let r = t
+            .resolve(&url(
+                "https://vpce-1.execute-api.us-east-1.vpce.amazonaws.com/prod/x",
+            ))
+            .unwrap();
+        assert_eq!(r.sign_host, "abc123.execute-api.us-east-1.amazonaws.com");
+        assert_eq!(r.send_host.as_deref(), Some(r.sign_host.as_str()));
+        assert_eq!(r.sign_path_and_query, "/prod/x");
+    }
+
+    #[test]
+    fn most_specific_route_wins() {
+        let t = table(&[
+            Route::direct("https://*.execute-api.us-east-1.amazonaws.com").region("wild"),
+            Route::direct("https://abc123.execute-api.us-east-1.amazonaws.com").region("host"),
+            Route::direct("https://abc123.execute-api.us-east-1.amazonaws.com/prod/admin")
+                .region("prefix"),
+        ]);
+        let region = |u: &str| t.resolve(&url(u)).and_then(|r| r.route.region.clone());
+        assert_eq!(
+            region("https://abc123.execute-api.us-east-1.amazonaws.com/prod/admin/x").as_deref(),
+            Some("prefix")
+        );
+        assert_eq!(
+            region("https://abc123.execute-api.us-east-1.amazonaws.com/prod/users").as_deref(),
+            Some("host")
+        );
+        assert_eq!(
+            region("https://zzz.execute-api.us-east-1.amazonaws.com/").as_deref(),
+            Some("wild")
+        );
+        assert_eq!(region("https://execute-api.us-east-1.amazonaws.com/"), None);
+    }
+
+    #[test]
+    fn invalid_configs_are_typed_errors() {
+        let err = |r: Route| RouteTable::compile(&[r]).unwrap_err();
+        assert!(matches!(
+            err(Route::direct("ftp://x.example.com")),
+            ConfigError::UnsupportedScheme { .. }
+        ));
+        assert!(matches!(
+            err(Route::direct("not a url")),
+            ConfigError::InvalidUrl { .. }
+        ));
+        assert!(matches!(
+            err(Route::direct("https://x.example.com/?q=1")),
+            ConfigError::UnexpectedUrlParts { .. }
+        ));
+        assert!(matches!(
+            err(Route::cloudfront(
+                "https://abc123.execute-api.us-east-1.amazonaws.com",
+                ORIGIN
+            )),
+            ConfigError::AliasEqualsOrigin { .. }
+        ));
+        assert!(matches!(
+            err(Route::host_override("https://x.example.com", "")),
+            ConfigError::EmptyHost { .. }
+        ));
+        assert!(matches!(
+            err(Route::host_override("https://x.example.com", "a b/c")),
+            ConfigError::InvalidSigningHost { .. }
+        ));
+        assert!(matches!(
+            err(Route::direct("https://x.example.com").region("us east")),
+            ConfigError::InvalidScope { .. }
+        ));
+        assert!(matches!(
+            RouteTable::compile(&[
+                Route::direct("https://x.example.com/a/"),
+                Route::custom_domain("https://X.example.com/a"),
+            ])
+            .unwrap_err(),
+            ConfigError::DuplicateRoute { .. }
+        ));
+    }
+
+    #[test]
+    fn scope_is_inferred_from_well_known_hosts() {
+        assert_eq!(
+            infer_scope("abc.execute-api.eu-west-1.amazonaws.com"),
+            Some(("execute-api", "eu-west-1"))
+        );
+        assert_eq!(
+            infer_scope("abc.execute-api.eu-west-1.amazonaws.com:443"),
+            Some(("execute-api", "eu-west-1"))
+        );
+        assert_eq!(
+            infer_scope("vpce-1-a.execute-api.us-east-2.vpce.amazonaws.com"),
+            Some(("execute-api", "us-east-2"))
+        );
+        assert_eq!(
+            infer_scope("xyz.lambda-url.ap-southeast-2.on.aws"),
+            Some(("lambda", "ap-southeast-2"))
+        );
+        assert_eq!(infer_scope("api.example.com"), None);
+        assert_eq!(infer_scope("execute-api.evil.example.com"), None);
+    }
+}

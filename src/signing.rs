@@ -1,0 +1,436 @@
+//! Signing: turns a resolved request into SigV4 headers with `aws-sigv4`.
+//!
+//! The route decides the host and path that are signed; this module decides which headers
+//! go in, hands everything to `aws-sigv4`, and returns the headers to inject. It also keeps
+//! a [`SignedRequest`] summary of what was signed, for `-v` output and 403 diagnostics.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::SystemTime;
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{
+    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest,
+    SignatureLocation, SigningSettings, UriPathNormalizationMode,
+};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::canonical;
+use crate::error::Error;
+use crate::route::SignedHeaders;
+
+/// Headers the middleware sets itself: never taken from the request into the signature, and
+/// removed before a request is signed again (a retry must not carry a stale signature).
+pub(crate) const SIGNATURE_HEADERS: [&str; 4] = [
+    "authorization",
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
+];
+
+/// Headers that proxies add, drop or rewrite, or that reqwest sets below the middleware:
+/// signing them would make the signature fail for reasons outside the caller's control.
+const VOLATILE_HEADERS: [&str; 16] = [
+    "host",
+    "user-agent",
+    "connection",
+    "keep-alive",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "via",
+    "expect",
+    "x-amzn-trace-id",
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-forwarded-port",
+];
+
+/// The scope and encoding rules a request is signed with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Scope<'a> {
+    pub(crate) service: &'a str,
+    pub(crate) region: &'a str,
+}
+
+impl Scope<'_> {
+    /// S3 is the one service that encodes the path once, does not normalize it, and wants
+    /// the payload hash in `x-amz-content-sha256`.
+    fn is_s3(&self) -> bool {
+        self.service == "s3"
+    }
+}
+
+/// What to sign: the request as the verifier will see it.
+pub(crate) struct ToSign<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) host: &'a str,
+    pub(crate) path_and_query: &'a str,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) signed_headers: &'a SignedHeaders,
+    pub(crate) payload_sha256: &'a str,
+    pub(crate) scope: Scope<'a>,
+    pub(crate) time: SystemTime,
+}
+
+/// The headers that carry a signature.
+pub(crate) struct SignatureHeaders {
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl fmt::Debug for SignatureHeaders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.headers.iter().map(|(n, _)| n))
+            .finish()
+    }
+}
+
+impl SignatureHeaders {
+    /// Puts the signature on `headers`, replacing any earlier one.
+    pub(crate) fn apply(self, headers: &mut HeaderMap) {
+        for (name, value) in self.headers {
+            headers.insert(name, value);
+        }
+    }
+}
+
+/// A summary of a signed request: enough to rebuild the canonical request we signed, with
+/// no secret in it (the session token's value is left out).
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SignedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// The `Host` that was signed.
+    pub host: String,
+    /// The path and query that were signed, percent-encoded as sent.
+    pub path_and_query: String,
+    /// The signed headers other than `host`, lower-case names, in the order signed; the
+    /// session token's value is replaced by `<redacted>`.
+    pub headers: Vec<(String, String)>,
+    /// Hex SHA-256 of the body.
+    pub payload_sha256: String,
+    /// `X-Amz-Date` value (`YYYYMMDD'T'HHMMSS'Z'`).
+    pub amz_date: String,
+    /// Service in the credential scope.
+    pub service: String,
+    /// Region in the credential scope.
+    pub region: String,
+    /// The session token, kept only to recompute the string-to-sign; never shown.
+    session_token: Option<String>,
+}
+
+impl SignedRequest {
+    /// The canonical request that was signed, with the session token's value replaced by
+    /// `<redacted>`: compare it with the one in API Gateway's 403 answer.
+    pub fn canonical_request(&self) -> String {
+        self.render_canonical_request(false)
+    }
+
+    /// The string-to-sign that was signed.
+    pub fn string_to_sign(&self) -> String {
+        let scope = canonical::CredentialScope::new(
+            self.amz_date.get(..8).unwrap_or_default(),
+            self.region.clone(),
+            self.service.clone(),
+        );
+        canonical::string_to_sign(&self.amz_date, &scope, &self.render_canonical_request(true))
+    }
+
+    fn render_canonical_request(&self, with_token: bool) -> String {
+        let rules = canonical::Rules::for_service(&self.service);
+        let (path, query) = self
+            .path_and_query
+            .split_once('?')
+            .unwrap_or((&self.path_and_query, ""));
+        let mut headers: Vec<(&str, &str)> = Vec::with_capacity(self.headers.len() + 1);
+        headers.push(("host", &self.host));
+        for (name, value) in &self.headers {
+            let value = match (&self.session_token, name.as_str()) {
+                (Some(token), "x-amz-security-token") if with_token => token.as_str(),
+                _ => value.as_str(),
+            };
+            headers.push((name, value));
+        }
+        let mut names: Vec<&str> = headers.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        names.dedup();
+        canonical::canonical_request(
+            &self.method,
+            &canonical::canonical_path(path, rules.normalize_path, rules.path_encoding),
+            &canonical::canonical_query(query, rules.query_plus),
+            &canonical::canonical_headers(&headers, &names).unwrap_or_default(),
+            &canonical::signed_headers_list(&names),
+            &self.payload_sha256,
+        )
+    }
+}
+
+impl fmt::Debug for SignedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignedRequest")
+            .field("method", &self.method)
+            .field("host", &self.host)
+            .field("path_and_query", &self.path_and_query)
+            .field("headers", &self.headers)
+            .field("payload_sha256", &self.payload_sha256)
+            .field("amz_date", &self.amz_date)
+            .field("service", &self.service)
+            .field("region", &self.region)
+            .finish()
+    }
+}
+
+/// Whether `name` goes into the signature under `policy`.
+fn is_signed(name: &str, policy: &SignedHeaders) -> bool {
+    if SIGNATURE_HEADERS.contains(&name) || VOLATILE_HEADERS.contains(&name) {
+        return false;
+    }
+    if name.starts_with("x-amz-") {
+        return true;
+    }
+    match policy {
+        SignedHeaders::All => true,
+        SignedHeaders::HostAndAmzOnly => false,
+        SignedHeaders::HostAndAmzPlus(extra) => extra.iter().any(|e| e.eq_ignore_ascii_case(name)),
+    }
+}
+
+/// Signs `req` for `identity`; returns the headers to inject and a summary of what was signed.
+pub(crate) fn sign_request(
+    req: &ToSign<'_>,
+    identity: &Identity,
+) -> Result<(SignatureHeaders, SignedRequest), Error> {
+    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(req.headers.len() + 1);
+    headers.push(("host", req.host));
+    for (name, value) in req.headers {
+        if !is_signed(name.as_str(), req.signed_headers) {
+            continue;
+        }
+        let value = value.to_str().map_err(|_| Error::InvalidHeaderValue {
+            name: name.as_str().to_owned(),
+        })?;
+        headers.push((name.as_str(), value));
+    }
+
+    let s3 = req.scope.is_s3();
+    let mut settings = SigningSettings::default();
+    // The filtering above already chose the headers.
+    settings.excluded_headers = None;
+    if s3 {
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    }
+    settings.signature_location = SignatureLocation::Headers;
+
+    let params = v4::SigningParams::builder()
+        .identity(identity)
+        .region(req.scope.region)
+        .name(req.scope.service)
+        .time(req.time)
+        .settings(settings)
+        .build()
+        .map_err(|e| Error::Signing(e.to_string()))?
+        .into();
+
+    let uri = format!("https://{}{}", req.host, req.path_and_query);
+    let signable = SignableRequest::new(
+        req.method,
+        Cow::Owned(uri),
+        headers.iter().copied(),
+        SignableBody::Precomputed(req.payload_sha256.to_owned()),
+    )
+    .map_err(|e| Error::Signing(e.to_string()))?;
+    let (instructions, _signature) = sign(signable, &params)
+        .map_err(|e| Error::Signing(e.to_string()))?
+        .into_parts();
+
+    let mut out = Vec::with_capacity(4);
+    let mut amz_date = String::new();
+    let (new_headers, _params) = instructions.into_parts();
+    for header in new_headers {
+        let name = HeaderName::from_static(header.name());
+        if name == "x-amz-date" {
+            amz_date = header.value().to_owned();
+        }
+        let mut value =
+            HeaderValue::from_str(header.value()).map_err(|e| Error::Signing(e.to_string()))?;
+        // The signature is a secret too: keep it out of reqwest's and hyper's Debug output.
+        value.set_sensitive(
+            header.sensitive() || name == "authorization" || name == "x-amz-security-token",
+        );
+        out.push((name, value));
+    }
+
+    let summary = SignedRequest {
+        method: req.method.to_owned(),
+        host: req.host.to_owned(),
+        path_and_query: req.path_and_query.to_owned(),
+        headers: signed_header_summary(&headers[1..], &out, s3),
+        payload_sha256: req.payload_sha256.to_owned(),
+        amz_date,
+        service: req.scope.service.to_owned(),
+        region: req.scope.region.to_owned(),
+        session_token: identity
+            .data::<Credentials>()
+            .and_then(|c| c.session_token())
+            .map(str::to_owned),
+    };
+    Ok((SignatureHeaders { headers: out }, summary))
+}
+
+/// The signed headers besides `host`: the request's own plus the `x-amz-*` ones the
+/// signature added (`x-amz-date`, the token, and for S3 the content hash).
+fn signed_header_summary(
+    request_headers: &[(&str, &str)],
+    added: &[(HeaderName, HeaderValue)],
+    s3: bool,
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = request_headers
+        .iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), (*v).to_owned()))
+        .collect();
+    for (name, value) in added {
+        let signed = match name.as_str() {
+            "x-amz-date" => true,
+            "x-amz-security-token" => true,
+            "x-amz-content-sha256" => s3,
+            _ => false,
+        };
+        if signed {
+            let shown = if value.is_sensitive() {
+                "<redacted>".to_owned()
+            } else {
+                value.to_str().unwrap_or_default().to_owned()
+            };
+            out.push((name.as_str().to_owned(), shown));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn identity(token: Option<&str>) -> Identity {
+        Identity::from(Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            token.map(str::to_owned),
+            None,
+            "test",
+        ))
+    }
+
+    fn to_sign<'a>(headers: &'a HeaderMap, policy: &'a SignedHeaders) -> ToSign<'a> {
+        ToSign {
+            method: "GET",
+            host: "abc.execute-api.us-east-1.amazonaws.com",
+            path_and_query: "/prod/items?b=2&a=1",
+            headers,
+            signed_headers: policy,
+            payload_sha256: crate::body::EMPTY_SHA256,
+            scope: Scope {
+                service: "execute-api",
+                region: "us-east-1",
+            },
+            time: UNIX_EPOCH + Duration::from_secs(1_440_938_160),
+        }
+    }
+
+    fn authorization(h: &SignatureHeaders) -> String {
+        h.headers
+            .iter()
+            .find(|(n, _)| n == "authorization")
+            .and_then(|(_, v)| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[test]
+    fn signs_host_and_chosen_headers_only() {
+        let mut headers = HeaderMap::new();
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+        headers.insert("user-agent", HeaderValue::from_static("reqwest"));
+        headers.insert("x-amz-meta", HeaderValue::from_static("m"));
+        headers.insert("authorization", HeaderValue::from_static("stale"));
+        let all = SignedHeaders::All;
+        let (h, summary) = sign_request(&to_sign(&headers, &all), &identity(None)).unwrap();
+        assert!(
+            authorization(&h).contains("SignedHeaders=content-type;host;x-amz-date;x-amz-meta,"),
+            "{}",
+            authorization(&h)
+        );
+        assert_eq!(summary.amz_date, "20150830T123600Z");
+        let minimal = SignedHeaders::HostAndAmzOnly;
+        let (h, _) = sign_request(&to_sign(&headers, &minimal), &identity(None)).unwrap();
+        assert!(authorization(&h).contains("SignedHeaders=host;x-amz-date;x-amz-meta,"));
+        let plus = SignedHeaders::HostAndAmzPlus(vec!["Content-Type".into()]);
+        let (h, _) = sign_request(&to_sign(&headers, &plus), &identity(None)).unwrap();
+        assert!(
+            authorization(&h).contains("SignedHeaders=content-type;host;x-amz-date;x-amz-meta,")
+        );
+    }
+
+    #[test]
+    fn token_is_signed_sensitive_and_redacted_in_the_summary() {
+        let headers = HeaderMap::new();
+        let all = SignedHeaders::All;
+        let (h, summary) =
+            sign_request(&to_sign(&headers, &all), &identity(Some("tok-secret"))).unwrap();
+        let token = h
+            .headers
+            .iter()
+            .find(|(n, _)| n == "x-amz-security-token")
+            .map(|(_, v)| v.clone())
+            .unwrap();
+        assert!(token.is_sensitive());
+        assert!(h
+            .headers
+            .iter()
+            .any(|(n, v)| n == "authorization" && v.is_sensitive()));
+        let shown = format!("{summary:?} {h:?}");
+        assert!(
+            !shown.contains("tok-secret") && !shown.contains("Signature="),
+            "{shown}"
+        );
+        assert!(summary
+            .headers
+            .contains(&("x-amz-security-token".into(), "<redacted>".into())));
+    }
+
+    #[test]
+    fn non_text_header_value_is_a_typed_error() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-custom", HeaderValue::from_bytes(b"caf\xe9").unwrap());
+        let all = SignedHeaders::All;
+        let err = sign_request(&to_sign(&headers, &all), &identity(None)).unwrap_err();
+        assert!(matches!(err, Error::InvalidHeaderValue { ref name } if name == "x-custom"));
+        // Not signed, so not a problem.
+        let minimal = SignedHeaders::HostAndAmzOnly;
+        assert!(sign_request(&to_sign(&headers, &minimal), &identity(None)).is_ok());
+    }
+
+    #[test]
+    fn s3_gets_a_content_hash_header() {
+        let headers = HeaderMap::new();
+        let all = SignedHeaders::All;
+        let mut req = to_sign(&headers, &all);
+        req.scope.service = "s3";
+        let (h, summary) = sign_request(&req, &identity(None)).unwrap();
+        assert!(h.headers.iter().any(|(n, _)| n == "x-amz-content-sha256"));
+        assert!(summary
+            .headers
+            .iter()
+            .any(|(n, _)| n == "x-amz-content-sha256"));
+    }
+}

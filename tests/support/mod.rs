@@ -1,0 +1,477 @@
+//! Shared test helpers: loopback stand-ins for API Gateway (AWS_IAM auth) and CloudFront,
+//! a loopback-only reqwest client, and a reference signer (aws-sigv4).
+//!
+//! Included by integration tests (`mod support;`) and by the demo example
+//! (`#[path = "../tests/support/mod.rs"] mod support;`): keep it free of anything only one
+//! of them has.
+#![allow(dead_code)]
+
+pub mod api_gateway;
+pub mod cloudfront;
+pub mod signing;
+
+use std::net::SocketAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_credential_types::Credentials;
+
+#[allow(unused_imports)]
+pub use api_gateway::{ApiGateway, ApiGatewayBuilder, DenyRule, Echo, Recorded, Verdict};
+#[allow(unused_imports)]
+pub use cloudfront::{
+    Behavior, CloudFront, CloudFrontBuilder, Exchange, Origin, OriginRequest, OriginRequestPolicy,
+};
+
+/// Access key id the stand-ins accept by default (AWS's documentation example key).
+pub const EXAMPLE_ACCESS_KEY: &str = "AKIDEXAMPLE";
+/// Secret key paired with [`EXAMPLE_ACCESS_KEY`] (AWS's documentation example secret).
+pub const EXAMPLE_SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+/// Access key id of the temporary (session) example credentials.
+pub const EXAMPLE_SESSION_ACCESS_KEY: &str = "ASIAEXAMPLESESSION01";
+/// Session token paired with [`EXAMPLE_SESSION_ACCESS_KEY`].
+pub const EXAMPLE_SESSION_TOKEN: &str =
+    "IQoJb3JpZ2luX2VjEXAMPLE//////////SESSION+TOKEN/FOR/TESTS/ONLY==";
+
+/// Region of the default topology.
+pub const REGION: &str = "us-east-1";
+/// Service name API Gateway verifies.
+pub const SERVICE: &str = "execute-api";
+/// REST API id of the default topology.
+pub const API_ID: &str = "abc123";
+/// Stage of the default topology.
+pub const STAGE: &str = "prod";
+/// Default execute-api endpoint host of [`API_ID`].
+pub const EXECUTE_API_HOST: &str = "abc123.execute-api.us-east-1.amazonaws.com";
+/// Custom domain name of the default topology (mapped at [`CUSTOM_DOMAIN_BASE_PATH`]).
+pub const CUSTOM_DOMAIN: &str = "api.example.com";
+/// Base path mapping of [`CUSTOM_DOMAIN`] to [`API_ID`]/[`STAGE`].
+pub const CUSTOM_DOMAIN_BASE_PATH: &str = "v1";
+/// CloudFront distribution domain of the default topology.
+pub const CLOUDFRONT_DOMAIN: &str = "d111111abcdef8.cloudfront.net";
+/// CloudFront alternate domain name (alias) of the default topology.
+pub const CLOUDFRONT_ALIAS: &str = "www.example.com";
+/// CloudFront origin path of the default topology.
+pub const ORIGIN_PATH: &str = "/prod";
+
+/// Long-term example credentials (no session token).
+pub fn example_credentials() -> Credentials {
+    Credentials::new(
+        EXAMPLE_ACCESS_KEY,
+        EXAMPLE_SECRET_KEY,
+        None,
+        None,
+        "reqwest-sigv4-tests",
+    )
+}
+
+/// Temporary example credentials with a session token (a different access key id).
+pub fn example_session_credentials() -> Credentials {
+    Credentials::new(
+        EXAMPLE_SESSION_ACCESS_KEY,
+        EXAMPLE_SECRET_KEY,
+        Some(EXAMPLE_SESSION_TOKEN.to_string()),
+        None,
+        "reqwest-sigv4-tests",
+    )
+}
+
+/// A reqwest client that resolves each name to its loopback address, follows no redirect and uses no proxy.
+pub fn client_for(resolves: &[(&str, SocketAddr)]) -> reqwest::Client {
+    client_builder_for(resolves)
+        .build()
+        .expect("build loopback reqwest client")
+}
+
+/// The builder behind [`client_for`], to add settings before `build()`.
+pub fn client_builder_for(resolves: &[(&str, SocketAddr)]) -> reqwest::ClientBuilder {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(std::time::Duration::from_secs(30));
+    for (name, addr) in resolves {
+        builder = builder.resolve(name, *addr);
+    }
+    builder
+}
+
+/// Signs like the AWS SDK would for `execute-api` in [`REGION`]; returns the headers to add.
+///
+/// `url` is the URL as it goes on the wire; `sign_host` overrides the host that is signed
+/// (default: the URL's authority, with its port if explicit). `headers` are extra headers to
+/// sign (they must also be sent).
+pub fn sign_with_aws_sigv4(
+    method: &str,
+    url: &str,
+    sign_host: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    creds: &Credentials,
+    time: SystemTime,
+) -> Vec<(String, String)> {
+    sign_with_aws_sigv4_scoped(
+        REGION, SERVICE, method, url, sign_host, headers, body, creds, time,
+    )
+}
+
+/// [`sign_with_aws_sigv4`] for any region and service.
+#[allow(clippy::too_many_arguments)]
+pub fn sign_with_aws_sigv4_scoped(
+    region: &str,
+    service: &str,
+    method: &str,
+    url: &str,
+    sign_host: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    creds: &Credentials,
+    time: SystemTime,
+) -> Vec<(String, String)> {
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+    use aws_sigv4::sign::v4;
+
+    let identity = creds.clone().into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name(service)
+        .time(time)
+        .settings(SigningSettings::default())
+        .build()
+        .expect("signing params")
+        .into();
+    let mut all: Vec<(&str, &str)> = Vec::with_capacity(headers.len() + 1);
+    if let Some(host) = sign_host {
+        all.push(("host", host));
+    }
+    all.extend(
+        headers
+            .iter()
+            .filter(|(n, _)| !(sign_host.is_some() && n.eq_ignore_ascii_case("host")))
+            .copied(),
+    );
+    let signable = SignableRequest::new(method, url, all.into_iter(), SignableBody::Bytes(body))
+        .expect("signable request");
+    let (instructions, _signature) = sign(signable, &params)
+        .expect("aws-sigv4 sign")
+        .into_parts();
+    instructions
+        .headers()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect()
+}
+
+/// API Gateway + CloudFront started together with the default names, ready for a test.
+///
+/// - API Gateway: REST API [`API_ID`] with stage [`STAGE`] in [`REGION`]; custom domain
+///   [`CUSTOM_DOMAIN`] mapping [`CUSTOM_DOMAIN_BASE_PATH`] to it; accepts both example credentials.
+/// - CloudFront: [`CLOUDFRONT_DOMAIN`] + alias [`CLOUDFRONT_ALIAS`], one origin
+///   ([`EXECUTE_API_HOST`] with origin path [`ORIGIN_PATH`]), default behavior `*` with
+///   `AllViewerExceptHostHeader`.
+pub struct Topology {
+    /// The API Gateway stand-in.
+    pub api_gateway: ApiGateway,
+    /// The CloudFront stand-in in front of it.
+    pub cloudfront: CloudFront,
+}
+
+impl Topology {
+    /// Starts the default topology on the current tokio runtime.
+    pub async fn start() -> Topology {
+        Self::start_with(
+            ApiGateway::builder(),
+            OriginRequestPolicy::AllViewerExceptHostHeader,
+        )
+        .await
+    }
+
+    /// Starts the default names on a customized API Gateway builder and CloudFront policy.
+    pub async fn start_with(
+        api_gateway: ApiGatewayBuilder,
+        policy: OriginRequestPolicy,
+    ) -> Topology {
+        let api_gateway = api_gateway
+            .rest_api(API_ID, &[STAGE])
+            .custom_domain(CUSTOM_DOMAIN, &[(CUSTOM_DOMAIN_BASE_PATH, API_ID, STAGE)])
+            .start()
+            .await;
+        let cloudfront = CloudFront::builder(CLOUDFRONT_DOMAIN)
+            .alias(CLOUDFRONT_ALIAS)
+            .origin(Origin::new("apigw", EXECUTE_API_HOST, api_gateway.addr()).path(ORIGIN_PATH))
+            .default_behavior("apigw", policy)
+            .start()
+            .await;
+        Topology {
+            api_gateway,
+            cloudfront,
+        }
+    }
+
+    /// A client resolving the execute-api host and custom domain to API Gateway, and the CloudFront names to CloudFront.
+    pub fn client(&self) -> reqwest::Client {
+        client_for(&self.resolves())
+    }
+
+    /// The name → address pairs behind [`Topology::client`].
+    pub fn resolves(&self) -> Vec<(&'static str, SocketAddr)> {
+        vec![
+            (EXECUTE_API_HOST, self.api_gateway.addr()),
+            (CUSTOM_DOMAIN, self.api_gateway.addr()),
+            (CLOUDFRONT_DOMAIN, self.cloudfront.addr()),
+            (CLOUDFRONT_ALIAS, self.cloudfront.addr()),
+        ]
+    }
+
+    /// `http://abc123.execute-api.us-east-1.amazonaws.com` (no port: the client resolves it).
+    pub fn execute_api_base(&self) -> String {
+        format!("http://{EXECUTE_API_HOST}")
+    }
+
+    /// `http://api.example.com` (the custom domain; paths start with `/v1`).
+    pub fn custom_domain_base(&self) -> String {
+        format!("http://{CUSTOM_DOMAIN}")
+    }
+
+    /// `http://www.example.com` (the CloudFront alias).
+    pub fn cloudfront_alias_base(&self) -> String {
+        format!("http://{CLOUDFRONT_ALIAS}")
+    }
+
+    /// `http://d111111abcdef8.cloudfront.net` (the distribution domain).
+    pub fn cloudfront_domain_base(&self) -> String {
+        format!("http://{CLOUDFRONT_DOMAIN}")
+    }
+}
+
+/// Strips a `:port` suffix from a Host value (IPv6 literals in brackets kept whole).
+pub fn strip_port(host: &str) -> &str {
+    if host.ends_with(']') {
+        return host;
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    }
+}
+
+/// RFC 7231 date (`Sun, 06 Nov 1994 08:49:37 GMT`), as in a `Date` header.
+pub fn http_date(t: SystemTime) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[days.rem_euclid(7) as usize],
+        d,
+        MONTHS[(m - 1) as usize],
+        y,
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Parses an RFC 7231 `Date` header value (the IMF-fixdate form only).
+pub fn parse_http_date(s: &str) -> Option<SystemTime> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (_, rest) = s.split_once(", ")?;
+    let mut parts = rest.split(' ');
+    let d: i64 = parts.next()?.parse().ok()?;
+    let mon = parts.next()?;
+    let m = MONTHS.iter().position(|x| *x == mon)? as i64 + 1;
+    let y: i64 = parts.next()?.parse().ok()?;
+    let mut hms = parts.next()?.split(':');
+    let h: i64 = hms.next()?.parse().ok()?;
+    let mi: i64 = hms.next()?.parse().ok()?;
+    let se: i64 = hms.next()?.parse().ok()?;
+    let secs = days_from_civil(y, m, d) * 86_400 + h * 3600 + mi * 60 + se;
+    Some(UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(secs).ok()?))
+}
+
+// Howard Hinnant's civil-date algorithms.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// A fresh pseudo-random hex string of `len` characters (request ids, Via names).
+pub fn random_hex(len: usize) -> String {
+    random_chars(len, b"0123456789abcdef")
+}
+
+/// A fresh pseudo-random string of `len` characters drawn from `alphabet`.
+pub fn random_chars(len: usize, alphabet: &[u8]) -> String {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let state = RandomState::new();
+    let mut out = String::with_capacity(len);
+    let mut word = 0u64;
+    let mut bits = 0u32;
+    for _ in 0..len {
+        if bits < 8 {
+            let mut h = state.build_hasher();
+            h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+            word = h.finish();
+            bits = 64;
+        }
+        out.push(alphabet[(word % alphabet.len() as u64) as usize] as char);
+        word /= alphabet.len() as u64;
+        bits -= 8;
+    }
+    out
+}
+
+/// Hop-by-hop headers a proxy never forwards (RFC 9110 7.6.1, plus `proxy-*`).
+pub fn is_hop_by_hop(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    matches!(
+        n.as_str(),
+        "connection"
+            | "keep-alive"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "proxy-connection"
+    ) || n.starts_with("proxy-")
+}
+
+/// Status, headers and body text of a response (for assertions and their messages).
+pub async fn into_parts(resp: reqwest::Response) -> (u16, reqwest::header::HeaderMap, String) {
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.text().await.unwrap_or_default();
+    (status, headers, body)
+}
+
+/// A request as a stand-in server received it, body fully read.
+pub type BufferedRequest = http::Request<bytes::Bytes>;
+/// A response a stand-in server sends.
+pub type BufferedResponse = http::Response<bytes::Bytes>;
+
+/// Binds 127.0.0.1:0 and serves HTTP/1.1 with `handler` on the current tokio runtime until
+/// the returned task is aborted (which also ends every open connection).
+pub fn spawn_server<F, Fut>(handler: F) -> (SocketAddr, tokio::task::JoinHandle<()>)
+where
+    F: Fn(BufferedRequest, SocketAddr) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = BufferedResponse> + Send + 'static,
+{
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::Incoming;
+    use hyper_util::rt::TokioIo;
+    use std::sync::Arc;
+
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    std_listener.set_nonblocking(true).expect("set_nonblocking");
+    let addr = std_listener.local_addr().expect("local_addr");
+    let listener = tokio::net::TcpListener::from_std(std_listener).expect("tokio listener");
+    let handler = Arc::new(handler);
+    let task = tokio::spawn(async move {
+        let mut connections = tokio::task::JoinSet::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let Ok((stream, peer)) = accepted else { continue };
+                    let handler = handler.clone();
+                    connections.spawn(async move {
+                        let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
+                            let handler = handler.clone();
+                            async move {
+                                let (parts, body) = req.into_parts();
+                                let body = match body.collect().await {
+                                    Ok(collected) => collected.to_bytes(),
+                                    Err(_) => bytes::Bytes::new(),
+                                };
+                                let response = handler(http::Request::from_parts(parts, body), peer).await;
+                                Ok::<_, std::convert::Infallible>(response.map(Full::new))
+                            }
+                        });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        }
+    });
+    (addr, task)
+}
+
+/// Header pairs of a request or response, names lower-case, values lossily decoded, in order.
+pub fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The first value of header `name` (case-insensitive) in `pairs`.
+pub fn find_header<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// Glob match with `*` (any run) and `?` (one char), as CloudFront path patterns and deny rules use.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let (mut star, mut mark) = (None::<usize>, 0usize);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
