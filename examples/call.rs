@@ -15,7 +15,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 
 use clap::Parser;
-use reqwest_sigv4::{Route, SigV4Middleware, SignedRequest};
+use reqwest_sigv4::{Explanation, Route, SigV4Middleware, SignedRequest, Suggestion};
 
 /// Sends one SigV4-signed HTTP request.
 #[derive(Parser, Debug)]
@@ -127,8 +127,17 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     }
     let status = response.status();
     eprintln!("{:?} {}", response.version(), status);
-    if let Some(explanation) = response.extensions().get::<reqwest_sigv4::Explanation>() {
+    if let Some(explanation) = response.extensions().get::<Explanation>() {
         eprintln!("call: {explanation}");
+        match &explanation.suggestion {
+            Some(Suggestion::CloudFrontRoute { origin_url }) => {
+                eprintln!("call: try again with --origin {origin_url}");
+            }
+            Some(Suggestion::SignHost { host }) => {
+                eprintln!("call: try again with --sign-host {host}");
+            }
+            _ => {}
+        }
     }
     let body = response.bytes().await.map_err(|e| one_line(&e))?;
     use std::io::Write;

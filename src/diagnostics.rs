@@ -11,6 +11,9 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 
+use crate::canonical::{self, CanonicalDifference};
+use crate::clock::millis_between;
+use crate::route::RouteKind;
 use crate::signing::SignedRequest;
 
 /// 403 bodies larger than this are not read: API Gateway's are a few hundred bytes.
@@ -84,14 +87,22 @@ fn api_gateway_message(body: &[u8]) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Why a signed request was refused, and what would fix it.
+/// Why a request was refused, and what would fix it.
+///
+/// Attached to a 403 response as an extension (`response.extensions().get::<Explanation>()`)
+/// and logged at `warn`; the response itself is returned unchanged.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Explanation {
     /// What went wrong.
     pub cause: Cause,
-    /// One line for people: cause and fix.
+    /// One line for people: what went wrong and how to fix it.
     pub summary: String,
+    /// A configuration change that would fix it, when the middleware can tell.
+    pub suggestion: Option<Suggestion>,
+    /// For a signature mismatch answered with API Gateway's canonical string: every way
+    /// it differs from the canonical request that was signed (session tokens redacted).
+    pub differences: Vec<CanonicalDifference>,
 }
 
 impl fmt::Display for Explanation {
@@ -100,77 +111,499 @@ impl fmt::Display for Explanation {
     }
 }
 
-/// The classes of refusal the middleware can tell apart.
+/// The classes of refusal the middleware tells apart.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Cause {
+    /// The verifier saw another `Host` than the one signed.
+    HostMismatch {
+        /// The host that was signed.
+        signed: String,
+        /// The host the verifier saw.
+        expected: String,
+    },
+    /// The verifier saw another path than the one signed (canonical, encoded forms).
+    PathMismatch {
+        /// The canonical path that was signed.
+        signed: String,
+        /// The canonical path the verifier saw.
+        expected: String,
+    },
+    /// Query parameters arrived differently than signed.
+    QueryMismatch {
+        /// The parameters that differ (encoded names); empty if the whole query is missing.
+        parameters: Vec<String>,
+        /// Whether the verifier received no query string at all.
+        query_dropped: bool,
+    },
+    /// A signed header's value changed in transit (or it did not arrive).
+    HeaderChanged {
+        /// The header's lower-case name.
+        name: String,
+    },
+    /// The body changed in transit: its hash differs.
+    PayloadChanged,
+    /// The verifier saw another method.
+    MethodMismatch {
+        /// The method that was signed.
+        signed: String,
+        /// The method the verifier saw.
+        expected: String,
+    },
+    /// Same canonical request, another string-to-sign: the date or credential scope
+    /// (region, service) differs.
+    DateOrScope {
+        /// The string-to-sign line that differs, as the verifier has it.
+        expected: String,
+        /// The same line as signed.
+        signed: String,
+    },
+    /// The credential scope names a region or service the verifier does not accept.
+    ScopeRejected,
+    /// The verifier computed another signature from the same canonical request and
+    /// string-to-sign (wrong secret key), or gave no detail to compare.
+    SignatureMismatch,
     /// The verifier's clock and ours differ by more than it allows.
     ClockSkew {
-        /// Offset applied, in milliseconds, when the request was signed.
-        applied_offset_ms: i64,
+        /// The verifier's clock minus the signing time, in milliseconds, from its `Date`.
+        measured_offset_ms: Option<i64>,
     },
-    /// The verifier computed another signature.
-    SignatureMismatch,
-    /// `Missing Authentication Token`: the request arrived unsigned, or the path does not
-    /// exist (a wrong stage or origin path looks the same).
-    MissingAuthenticationToken,
+    /// `Missing Authentication Token`: the signature did not arrive, or no resource exists
+    /// at the path (a wrong stage or origin path looks the same).
+    MissingAuthenticationToken {
+        /// Whether the middleware signed the request (no route matched otherwise).
+        signed: bool,
+    },
     /// The `Authorization` header arrived incomplete or mangled.
     MalformedAuthorization,
     /// The session token was refused.
     InvalidSecurityToken,
-    /// Signed correctly, but IAM denies the action.
-    AccessDenied,
+    /// Signed correctly, but IAM does not allow the call.
+    AccessDenied {
+        /// The principal, as the verifier names it.
+        principal: Option<String>,
+        /// The action, e.g. `execute-api:Invoke`.
+        action: Option<String>,
+        /// The resource ARN (the account may be masked).
+        resource: Option<String>,
+        /// Whether an explicit `Deny` matched.
+        explicit_deny: bool,
+    },
     /// A 403 the middleware does not recognize.
     Other,
 }
 
-/// Explains a 403 for a request signed as `signed`.
+/// A configuration change that would fix a refusal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Suggestion {
+    /// The request went through a CloudFront alias: use [`Route::cloudfront`](crate::Route::cloudfront)
+    /// with this origin URL (`call --origin URL`).
+    CloudFrontRoute {
+        /// Origin domain plus origin path, e.g. `https://abc123.execute-api.us-east-1.amazonaws.com/prod`.
+        origin_url: String,
+    },
+    /// Sign for this host while sending to the same URL: [`Route::host_override`](crate::Route::host_override)
+    /// (`call --sign-host HOST`).
+    SignHost {
+        /// The host the verifier expects.
+        host: String,
+    },
+    /// Stop signing a header that a proxy rewrites ([`SignedHeaders`](crate::SignedHeaders)).
+    DoNotSignHeader {
+        /// The header's lower-case name.
+        name: String,
+    },
+    /// Forward these from CloudFront to the origin: origin request policy
+    /// `Managed-AllViewerExceptHostHeader`.
+    ForwardFromCloudFront,
+    /// Allow the call in IAM with this policy statement (JSON).
+    AllowInIam {
+        /// A policy statement that would allow the call.
+        statement: String,
+    },
+}
+
+/// Explains a 403 for a request signed as `signed` (or not signed, `None`) and sent to
+/// `sent_to`.
 pub(crate) fn explain(
     inspected: &Inspected,
-    signed: &SignedRequest,
-    offset_ms: i64,
+    signed: Option<&SignedRequest>,
+    sent_to: &url::Url,
+    now: SystemTime,
 ) -> Option<Explanation> {
     let message = inspected.message.as_deref()?;
-    let (cause, summary) = if message.starts_with("Signature expired")
-        || message.starts_with("Signature not yet current")
-    {
-        (
-            Cause::ClockSkew {
-                applied_offset_ms: offset_ms,
-            },
+    let explanation = match signed {
+        None if message.starts_with(MISSING_TOKEN) => Explanation::new(
+            Cause::MissingAuthenticationToken { signed: false },
             format!(
-                "clock skew: the verifier's clock differs from the signing time {}",
-                signed.amz_date
+                "Missing Authentication Token: the request to {} was not signed because no route matches it (add a Route for it), or it was skipped",
+                host_of(sent_to)
             ),
-        )
-    } else if message.starts_with("The request signature we calculated does not match") {
-        (
-            Cause::SignatureMismatch,
-            format!(
-                "signature mismatch: signed for host {} and path {}",
-                signed.host, signed.path_and_query
-            ),
-        )
-    } else if message.starts_with("Missing Authentication Token") {
-        (
-            Cause::MissingAuthenticationToken,
-            format!("missing authentication token: the Authorization header did not arrive, or no resource exists at {} (check the stage / origin path)", signed.path_and_query),
-        )
-    } else if message.contains("Authorization header requires") {
-        (
-            Cause::MalformedAuthorization,
-            "malformed Authorization header: a proxy dropped or changed it".to_owned(),
-        )
-    } else if message.contains("security token included in the request is invalid") {
-        (
-            Cause::InvalidSecurityToken,
-            "invalid security token: the session token is expired or for another account"
-                .to_owned(),
-        )
-    } else if message.contains("is not authorized to perform") {
-        (Cause::AccessDenied, "IAM denies the request".to_owned())
-    } else {
-        (Cause::Other, format!("refused: {message}"))
+        ),
+        None => return None,
+        Some(signed) => explain_signed(message, inspected, signed, sent_to, now),
     };
-    Some(Explanation { cause, summary })
+    Some(explanation)
+}
+
+const MISSING_TOKEN: &str = "Missing Authentication Token";
+const MISMATCH: &str = "The request signature we calculated does not match";
+const CANONICAL_INTRO: &str = "The Canonical String for this request should have been\n'";
+const STS_INTRO: &str = "'\n\nThe String-to-Sign should have been\n'";
+
+fn explain_signed(
+    message: &str,
+    inspected: &Inspected,
+    signed: &SignedRequest,
+    sent_to: &url::Url,
+    now: SystemTime,
+) -> Explanation {
+    if message.starts_with("Signature expired") || message.starts_with("Signature not yet current")
+    {
+        let measured = inspected.date.map(|server| millis_between(now, server));
+        let how = match measured {
+            Some(ms) if ms >= 0 => format!(
+                " this machine's clock is {}s behind the verifier's (its Date header)",
+                ms / 1000
+            ),
+            Some(ms) => format!(
+                " this machine's clock is {}s ahead of the verifier's (its Date header)",
+                -ms / 1000
+            ),
+            None => String::new(),
+        };
+        return Explanation::new(
+            Cause::ClockSkew { measured_offset_ms: measured },
+            format!("clock skew: the signature dated {} is outside the verifier's 5 minutes;{how}; sync the clock (NTP) or enable clock_skew_correction", signed.amz_date),
+        );
+    }
+    if message.starts_with(MISMATCH) {
+        return explain_mismatch(message, signed, sent_to);
+    }
+    if message.starts_with(MISSING_TOKEN) {
+        return Explanation::new(
+            Cause::MissingAuthenticationToken { signed: true },
+            format!(
+                "Missing Authentication Token: the request was signed, so either the Authorization header did not reach API Gateway (a CloudFront behavior without an origin request policy forwarding it: use Managed-AllViewerExceptHostHeader) or no resource exists at {} (check the stage / origin path)",
+                signed.path_and_query
+            ),
+        )
+        .suggest(Suggestion::ForwardFromCloudFront);
+    }
+    if message.contains("Authorization header requires")
+        || message.contains("must be a 'SignedHeader'")
+    {
+        return Explanation::new(
+            Cause::MalformedAuthorization,
+            "malformed Authorization header: it arrived incomplete or changed; a proxy in between dropped or rewrote it (with CloudFront: check the origin path and that the origin request policy forwards Authorization unchanged)".to_owned(),
+        )
+        .suggest(Suggestion::ForwardFromCloudFront);
+    }
+    if message.contains("security token included in the request is invalid") {
+        return Explanation::new(
+            Cause::InvalidSecurityToken,
+            "invalid security token: the session token expired, was revoked, or does not belong to the access key (check the credentials provider and that the token is for this partition/account)".to_owned(),
+        );
+    }
+    if message.starts_with("Credential should be scoped")
+        || message.starts_with("Date in Credential scope")
+    {
+        return Explanation::new(
+            Cause::ScopeRejected,
+            format!(
+                "credential scope refused: signed for service {} in region {}; {message} Set the route's .service(..) / .region(..)",
+                signed.service, signed.region
+            ),
+        );
+    }
+    if message.contains("is not authorized to perform") {
+        return explain_denial(message);
+    }
+    Explanation::new(Cause::Other, format!("refused: {message}"))
+}
+
+fn explain_mismatch(message: &str, signed: &SignedRequest, sent_to: &url::Url) -> Explanation {
+    let Some((expected_creq, expected_sts)) = canonical_detail(message) else {
+        return mismatch_without_detail(signed, sent_to);
+    };
+    let ours = signed.canonical_request();
+    let differences = canonical::diff_canonical_requests(expected_creq, &ours);
+    let mut explanation = if differences.is_empty() {
+        let ours_sts = signed.string_to_sign();
+        // Lines 1 and 2 are the date and the scope; line 3 hashes the canonical request,
+        // which the redacted session token would make differ for no real reason.
+        let differing = expected_sts
+            .lines()
+            .zip(ours_sts.lines())
+            .take(3)
+            .find(|(theirs, mine)| theirs != mine);
+        match differing {
+            Some((theirs, mine)) => Explanation::new(
+                Cause::DateOrScope {
+                    expected: theirs.to_owned(),
+                    signed: mine.to_owned(),
+                },
+                format!("date or credential scope differs: the verifier expected '{theirs}', we signed '{mine}' (check the region and service)"),
+            ),
+            None => Explanation::new(
+                Cause::SignatureMismatch,
+                format!(
+                    "signature mismatch with the same canonical request and string-to-sign: the secret access key does not match access key {} (check the credentials)",
+                    signed.access_key_id
+                ),
+            ),
+        }
+    } else {
+        classify(&differences, signed)
+    };
+    explanation.differences = differences;
+    explanation
+}
+
+/// API Gateway's expected canonical request and string-to-sign, from its mismatch message.
+fn canonical_detail(message: &str) -> Option<(&str, &str)> {
+    let start = message.find(CANONICAL_INTRO)? + CANONICAL_INTRO.len();
+    let rest = &message[start..];
+    let split = rest.find(STS_INTRO)?;
+    let creq = &rest[..split];
+    let sts = rest[split + STS_INTRO.len()..].trim_end_matches('\n');
+    Some((creq, sts.strip_suffix('\'').unwrap_or(sts)))
+}
+
+/// The primary cause among the differences: host, then path, method, query, headers, body.
+fn classify(differences: &[CanonicalDifference], signed: &SignedRequest) -> Explanation {
+    let find = |f: &dyn Fn(&CanonicalDifference) -> bool| differences.iter().find(|d| f(d));
+    if let Some(CanonicalDifference::Header {
+        expected: Some(expected),
+        actual: Some(actual),
+        ..
+    }) = find(&|d| matches!(d, CanonicalDifference::Header { name, .. } if name == "host"))
+    {
+        let path_prefix =
+            find(&|d| matches!(d, CanonicalDifference::Path { .. })).and_then(|d| match d {
+                CanonicalDifference::Path { expected, actual } => {
+                    expected.strip_suffix(actual.as_str()).map(str::to_owned)
+                }
+                _ => None,
+            });
+        return host_mismatch(expected, actual, path_prefix.as_deref(), signed);
+    }
+    if let Some(CanonicalDifference::Path { expected, actual }) =
+        find(&|d| matches!(d, CanonicalDifference::Path { .. }))
+    {
+        let hint = if let Some(prefix) = expected
+            .strip_suffix(actual.as_str())
+            .filter(|p| !p.is_empty())
+        {
+            format!("the verifier saw {prefix} in front of the signed path: that is the stage / CloudFront origin path, put it in the route's origin URL")
+        } else if let Some(prefix) = actual
+            .strip_suffix(expected.as_str())
+            .filter(|p| !p.is_empty())
+        {
+            format!("we signed {prefix} in front of the path the verifier saw: the route's origin path does not match CloudFront's origin path")
+        } else {
+            "the stage or origin path differs between the route and what reaches API Gateway"
+                .to_owned()
+        };
+        return Explanation::new(
+            Cause::PathMismatch {
+                signed: actual.clone(),
+                expected: expected.clone(),
+            },
+            format!("path mismatch: signed {actual}, API Gateway saw {expected}; {hint}"),
+        );
+    }
+    if let Some(CanonicalDifference::Method { expected, actual }) =
+        find(&|d| matches!(d, CanonicalDifference::Method { .. }))
+    {
+        return Explanation::new(
+            Cause::MethodMismatch {
+                signed: actual.clone(),
+                expected: expected.clone(),
+            },
+            format!("method mismatch: signed {actual}, the verifier saw {expected}: a proxy changed the method"),
+        );
+    }
+    if let Some(CanonicalDifference::Query {
+        parameters,
+        expected,
+        ..
+    }) = find(&|d| matches!(d, CanonicalDifference::Query { .. }))
+    {
+        let dropped = expected.is_empty();
+        let summary = if dropped {
+            "query mismatch: the verifier received no query string; CloudFront is not forwarding it (use an origin request policy that forwards all query strings, e.g. Managed-AllViewerExceptHostHeader)".to_owned()
+        } else {
+            format!(
+                "query mismatch: parameter(s) {} arrived differently than signed (a literal '+' must be sent as %2B; a proxy may re-encode the query)",
+                parameters.join(", ")
+            )
+        };
+        let explanation = Explanation::new(
+            Cause::QueryMismatch {
+                parameters: parameters.clone(),
+                query_dropped: dropped,
+            },
+            summary,
+        );
+        return if dropped {
+            explanation.suggest(Suggestion::ForwardFromCloudFront)
+        } else {
+            explanation
+        };
+    }
+    if let Some(CanonicalDifference::Header { name, expected, .. }) =
+        find(&|d| matches!(d, CanonicalDifference::Header { .. }))
+    {
+        let how = if expected.is_some() {
+            "changed in transit"
+        } else {
+            "did not arrive"
+        };
+        return Explanation::new(
+            Cause::HeaderChanged { name: name.clone() },
+            format!("signed header {name} {how}: a proxy rewrites it, so do not sign it (Route::signed_headers(SignedHeaders::HostAndAmzOnly))"),
+        )
+        .suggest(Suggestion::DoNotSignHeader { name: name.clone() });
+    }
+    if find(&|d| matches!(d, CanonicalDifference::PayloadHash { .. })).is_some() {
+        return Explanation::new(
+            Cause::PayloadChanged,
+            "payload hash mismatch: the body changed in transit (a proxy re-encoded, compressed or decompressed it); send it with Content-Encoding the proxy leaves alone".to_owned(),
+        );
+    }
+    Explanation::new(
+        Cause::SignatureMismatch,
+        "signature mismatch: the signed headers list differs from what the verifier used"
+            .to_owned(),
+    )
+}
+
+fn host_mismatch(
+    expected: &str,
+    actual: &str,
+    path_prefix: Option<&str>,
+    signed: &SignedRequest,
+) -> Explanation {
+    let cause = Cause::HostMismatch {
+        signed: actual.to_owned(),
+        expected: expected.to_owned(),
+    };
+    let aws_host = crate::route::infer_scope(expected).is_some();
+    match signed.route {
+        RouteKind::Direct | RouteKind::CustomDomain if aws_host => {
+            let origin_url = format!("https://{expected}{}", path_prefix.unwrap_or_default());
+            Explanation::new(
+                cause,
+                format!(
+                    "host mismatch: signed for {actual}, but API Gateway saw {expected}; {actual} looks like a CloudFront alias in front of it: use Route::cloudfront(\"https://{actual}\", \"{origin_url}\") (call: --origin {origin_url})"
+                ),
+            )
+            .suggest(Suggestion::CloudFrontRoute { origin_url })
+        }
+        RouteKind::CloudFront if !aws_host => Explanation::new(
+            cause,
+            format!(
+                "host mismatch: signed for the origin {actual}, but API Gateway saw {expected}: CloudFront forwards the viewer Host, so {expected} is a custom domain name; use Route::custom_domain(\"https://{expected}\") or stop forwarding Host (origin request policy Managed-AllViewerExceptHostHeader)"
+            ),
+        ),
+        _ => Explanation::new(
+            cause,
+            format!(
+                "host mismatch: signed for {actual}, but the verifier saw {expected}: sign for {expected} (Route::host_override; call: --sign-host {expected})"
+            ),
+        )
+        .suggest(Suggestion::SignHost {
+            host: expected.to_owned(),
+        }),
+    }
+}
+
+/// A mismatch answered without the canonical string (CloudFront may shorten it): say what
+/// was signed and what was sent.
+fn mismatch_without_detail(signed: &SignedRequest, sent_to: &url::Url) -> Explanation {
+    let sent_host = host_of(sent_to);
+    let mut summary = format!(
+        "signature mismatch: signed for host {} and path {}, sent to host {sent_host} and path {}",
+        signed.host,
+        signed.path_and_query,
+        sent_to.path()
+    );
+    if !signed.host.eq_ignore_ascii_case(&sent_host) {
+        summary.push_str(
+            "; if a proxy or CloudFront forwards the Host it received, sign for that host instead",
+        );
+    } else if crate::route::infer_scope(&signed.host).is_none() {
+        summary.push_str("; if this host is a CloudFront alias in front of API Gateway, use Route::cloudfront with the origin domain and origin path (call: --origin URL)");
+    }
+    Explanation::new(Cause::SignatureMismatch, summary)
+}
+
+fn explain_denial(message: &str) -> Explanation {
+    let between = |start: &str, end: &str| -> Option<String> {
+        let from = message.find(start)? + start.len();
+        let rest = &message[from..];
+        let to = rest.find(end).unwrap_or(rest.len());
+        Some(rest[..to].trim().trim_end_matches('.').to_owned())
+    };
+    let principal = between("User: ", " is not authorized");
+    let action = between("to perform: ", " on resource");
+    let resource = between("on resource: ", " with an explicit deny");
+    let explicit_deny = message.contains("explicit deny");
+    let action_text = action
+        .clone()
+        .unwrap_or_else(|| "execute-api:Invoke".to_owned());
+    let resource_text = resource.clone().unwrap_or_else(|| "*".to_owned());
+    let statement = format!(
+        r#"{{"Effect": "Allow", "Action": "{action_text}", "Resource": "{resource_text}"}}"#
+    );
+    let masked = if resource_text.contains('*') && resource_text.contains(":*")
+        || resource_text.contains("****")
+    {
+        " (AWS masked the account number: put yours in)"
+    } else {
+        ""
+    };
+    let summary = if explicit_deny {
+        format!(
+            "access denied by an explicit Deny: {} may not {action_text} on {resource_text}; a Deny overrides every Allow, so find the Deny statement (the API's resource policy or an SCP)",
+            principal.as_deref().unwrap_or("the caller")
+        )
+    } else {
+        format!(
+            "access denied: {} may not {action_text} on {resource_text}; the signature is fine, IAM is not: attach a policy with {statement}{masked}",
+            principal.as_deref().unwrap_or("the caller")
+        )
+    };
+    Explanation::new(
+        Cause::AccessDenied {
+            principal,
+            action,
+            resource,
+            explicit_deny,
+        },
+        summary,
+    )
+    .suggest(Suggestion::AllowInIam { statement })
+}
+
+fn host_of(url: &url::Url) -> String {
+    crate::route::url_host_header(url).unwrap_or_default()
+}
+
+impl Explanation {
+    fn new(cause: Cause, summary: String) -> Self {
+        Self {
+            cause,
+            summary,
+            suggestion: None,
+            differences: Vec::new(),
+        }
+    }
+
+    fn suggest(mut self, suggestion: Suggestion) -> Self {
+        self.suggestion = Some(suggestion);
+        self
+    }
 }

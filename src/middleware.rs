@@ -389,7 +389,8 @@ impl Middleware for SigV4Middleware {
         }
         if !self.inner.routes.matches(req.url()) {
             tracing::trace!(url = %req.url(), "no route matches: sent unsigned");
-            return next.run(req, extensions).await;
+            let response = next.run(req, extensions).await?;
+            return Ok(self.inner.explain_unsigned(response).await);
         }
         let overrides = extensions.get::<SigningOverride>().cloned();
         self.inner.send(req, extensions, next, overrides).await
@@ -434,8 +435,10 @@ impl Shared {
                     continue;
                 }
                 if self.explain_403 {
+                    // The raw clock: the explanation speaks of this machine's clock.
+                    let now = self.clock.now();
                     if let Some(explanation) =
-                        diagnostics::explain(&inspected, &signed, self.offset.get())
+                        diagnostics::explain(&inspected, Some(&signed), response.url(), now)
                     {
                         tracing::warn!(%explanation, "request was refused");
                         response.extensions_mut().insert(explanation);
@@ -459,6 +462,22 @@ impl Shared {
                 None => return Ok(attach(response, signed)),
             }
         }
+    }
+
+    /// Explains a 403 to a request no route matched, when it is API Gateway's
+    /// `Missing Authentication Token` (the usual sign of a forgotten route).
+    async fn explain_unsigned(&self, response: Response) -> Response {
+        if response.status() != StatusCode::FORBIDDEN || !self.explain_403 {
+            return response;
+        }
+        let (mut response, inspected) = diagnostics::inspect_403(response).await;
+        if let Some(explanation) =
+            diagnostics::explain(&inspected, None, response.url(), self.clock.now())
+        {
+            tracing::warn!(%explanation, "request was refused");
+            response.extensions_mut().insert(explanation);
+        }
+        response
     }
 
     /// The offset to retry with, when a 403 says our clock is off and the fix is sane.
@@ -548,6 +567,7 @@ impl Shared {
                     region: &region,
                 },
                 time,
+                route: route.kind,
             },
             &credentials.identity,
         )?;

@@ -19,7 +19,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::canonical;
 use crate::error::Error;
-use crate::route::SignedHeaders;
+use crate::route::{RouteKind, SignedHeaders};
 
 /// Headers the middleware sets itself: never taken from the request into the signature, and
 /// removed before a request is signed again (a retry must not carry a stale signature).
@@ -76,6 +76,7 @@ pub(crate) struct ToSign<'a> {
     pub(crate) payload_sha256: &'a str,
     pub(crate) scope: Scope<'a>,
     pub(crate) time: SystemTime,
+    pub(crate) route: RouteKind,
 }
 
 /// The headers that carry a signature.
@@ -122,6 +123,10 @@ pub struct SignedRequest {
     pub service: String,
     /// Region in the credential scope.
     pub region: String,
+    /// The access key id that signed (not a secret).
+    pub access_key_id: String,
+    /// The kind of route the request matched.
+    pub route: RouteKind,
     /// The session token, kept only to recompute the string-to-sign; never shown.
     session_token: Option<String>,
 }
@@ -183,6 +188,8 @@ impl fmt::Debug for SignedRequest {
             .field("amz_date", &self.amz_date)
             .field("service", &self.service)
             .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("route", &self.route)
             .finish()
     }
 }
@@ -278,6 +285,11 @@ pub(crate) fn sign_request(
         amz_date,
         service: req.scope.service.to_owned(),
         region: req.scope.region.to_owned(),
+        access_key_id: identity
+            .data::<Credentials>()
+            .map(|c| c.access_key_id().to_owned())
+            .unwrap_or_default(),
+        route: req.route,
         session_token: identity
             .data::<Credentials>()
             .and_then(|c| c.session_token())
@@ -344,6 +356,7 @@ mod tests {
                 region: "us-east-1",
             },
             time: UNIX_EPOCH + Duration::from_secs(1_440_938_160),
+            route: RouteKind::Direct,
         }
     }
 
