@@ -11,16 +11,24 @@
 //! status line to stderr; the exit code is 0 on success, 22 on an HTTP status >= 400, and
 //! 1 on any other error.
 
+use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 
 use clap::Parser;
 use reqwest_sigv4::{Explanation, Route, SigV4Middleware, SignedRequest, Suggestion};
 
+/// `writeln!` whose failure (a closed pipe) is not worth failing the call for.
+macro_rules! w {
+    ($dst:expr, $($arg:tt)*) => {{
+        let _ = writeln!($dst, $($arg)*);
+    }};
+}
+
 /// Sends one SigV4-signed HTTP request.
 #[derive(Parser, Debug)]
 #[command(name = "call", version, about)]
-struct Args {
+pub struct Args {
     /// HTTP method (default GET, or POST with -d).
     #[arg(short = 'X', long = "request", value_name = "METHOD")]
     method: Option<String>,
@@ -52,6 +60,9 @@ struct Args {
     /// Send and sign this Host while connecting to the URL's host.
     #[arg(long, value_name = "HOST")]
     sign_host: Option<String>,
+    /// Print a presigned URL valid for SECS seconds instead of sending the request.
+    #[arg(long, value_name = "SECS")]
+    presign: Option<u64>,
     /// Print the canonical request and string-to-sign to stderr (never a secret).
     #[arg(short, long)]
     verbose: bool,
@@ -61,17 +72,28 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(args).await {
+    let code = cli(
+        Args::parse(),
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
+    )
+    .await;
+    ExitCode::from(code)
+}
+
+/// Runs one call, writing the body to `out` and everything else to `err`; returns the
+/// exit code.
+pub async fn cli(args: Args, out: &mut impl Write, err: &mut impl Write) -> u8 {
+    match run(args, out, err).await {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("call: {message}");
-            ExitCode::from(1)
+            let _ = writeln!(err, "call: {message}");
+            1
         }
     }
 }
 
-async fn run(args: Args) -> Result<ExitCode, String> {
+async fn run(args: Args, out: &mut impl Write, err: &mut impl Write) -> Result<u8, String> {
     let url = url::Url::parse(&args.url).map_err(|e| format!("invalid URL {:?}: {e}", args.url))?;
     let route = route_for(&args, &url)?;
     let signer = SigV4Middleware::builder()
@@ -85,7 +107,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         client = client.resolve(&host, addr);
     }
     let client = reqwest_middleware::ClientBuilder::new(client.build().map_err(|e| e.to_string())?)
-        .with(signer)
+        .with(signer.clone())
         .build();
 
     let method = match (&args.method, &args.data) {
@@ -114,41 +136,50 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         };
     }
 
+    if let Some(secs) = args.presign {
+        let request = request.build().map_err(|e| one_line(&e))?;
+        let url = signer
+            .presign(&request, std::time::Duration::from_secs(secs))
+            .await
+            .map_err(|e| e.to_string())?;
+        w!(out, "{url}");
+        return Ok(0);
+    }
     let response = request.send().await.map_err(|e| one_line(&e))?;
     if args.verbose {
         if let Some(signed) = response.extensions().get::<SignedRequest>() {
-            eprintln!(
+            w!(
+                err,
                 "* signed for host {} and path {}",
-                signed.host, signed.path_and_query
+                signed.host,
+                signed.path_and_query
             );
-            eprintln!("* canonical request:\n{}\n", signed.canonical_request());
-            eprintln!("* string to sign:\n{}\n", signed.string_to_sign());
+            w!(
+                err,
+                "* canonical request:\n{}\n",
+                signed.canonical_request()
+            );
+            w!(err, "* string to sign:\n{}\n", signed.string_to_sign());
         }
     }
     let status = response.status();
-    eprintln!("{:?} {}", response.version(), status);
+    w!(err, "{:?} {}", response.version(), status);
     if let Some(explanation) = response.extensions().get::<Explanation>() {
-        eprintln!("call: {explanation}");
+        w!(err, "call: {explanation}");
         match &explanation.suggestion {
             Some(Suggestion::CloudFrontRoute { origin_url }) => {
-                eprintln!("call: try again with --origin {origin_url}");
+                w!(err, "call: try again with --origin {origin_url}");
             }
             Some(Suggestion::SignHost { host }) => {
-                eprintln!("call: try again with --sign-host {host}");
+                w!(err, "call: try again with --sign-host {host}");
             }
             _ => {}
         }
     }
     let body = response.bytes().await.map_err(|e| one_line(&e))?;
-    use std::io::Write;
-    std::io::stdout()
-        .write_all(&body)
+    out.write_all(&body)
         .map_err(|e| format!("writing the body failed: {e}"))?;
-    Ok(if status.as_u16() >= 400 {
-        ExitCode::from(22)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if status.as_u16() >= 400 { 22 } else { 0 })
 }
 
 /// The one route this call signs for, from the topology flags.

@@ -51,11 +51,7 @@ impl PreparedBody {
             return Ok(Self::empty());
         };
         if let Some(bytes) = body.as_bytes() {
-            return Ok(Self {
-                sha256_hex: sha256_hex(bytes),
-                len: bytes.len() as u64,
-                replay: Replay::Reusable,
-            });
+            return Ok(Self::of_bytes(bytes));
         }
         let Some(body) = request.body_mut().take() else {
             return Ok(Self::empty());
@@ -63,6 +59,28 @@ impl PreparedBody {
         let prepared = Self::collect(body, limit).await?;
         *request.body_mut() = Some(prepared.to_body());
         Ok(prepared)
+    }
+
+    /// An in-memory body's hash.
+    pub(crate) fn of_bytes(bytes: &[u8]) -> Self {
+        Self {
+            sha256_hex: sha256_hex(bytes),
+            len: bytes.len() as u64,
+            replay: Replay::Reusable,
+        }
+    }
+
+    /// A body that is not hashed (`UNSIGNED-PAYLOAD`): streamed as it is, never buffered.
+    pub(crate) fn unsigned() -> Self {
+        Self {
+            sha256_hex: crate::signing::UNSIGNED_PAYLOAD.to_owned(),
+            len: 0,
+            replay: Replay::Reusable,
+        }
+    }
+
+    pub(crate) fn is_unsigned(&self) -> bool {
+        self.sha256_hex == crate::signing::UNSIGNED_PAYLOAD
     }
 
     pub(crate) fn empty() -> Self {

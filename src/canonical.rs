@@ -18,7 +18,7 @@
 //! use reqwest_sigv4::canonical::{self, CredentialScope, Rules};
 //!
 //! let rules = Rules::for_service("execute-api");
-//! let path = canonical::canonical_path("/prod/a b", rules.normalize_path, rules.path_encoding);
+//! let path = canonical::canonical_path("/prod/a%20b", rules.normalize_path, rules.path_encoding);
 //! assert_eq!(path, "/prod/a%2520b");
 //! let query = canonical::canonical_query("b=2&a=x+y", rules.query_plus);
 //! assert_eq!(query, "a=x%20y&b=2");

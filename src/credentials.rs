@@ -62,7 +62,9 @@ impl Cached {
     }
 
     fn fresh_at(&self, now: SystemTime, refresh_ahead: Duration) -> bool {
-        self.expiry.is_none_or(|e| now + refresh_ahead < e)
+        // A refresh-ahead too large to add to `now` means "always due" (never a panic).
+        self.expiry
+            .is_none_or(|e| now.checked_add(refresh_ahead).is_some_and(|t| t < e))
     }
 }
 
@@ -71,6 +73,10 @@ struct State {
     current: Option<Arc<Cached>>,
     /// No background refresh before this instant (set after a failure).
     quiet_until: Option<SystemTime>,
+    /// Provider calls finished so far, and the error of the latest one if it failed: the
+    /// requests that waited for that call share its answer instead of calling again.
+    finished_calls: u64,
+    last_failure: Option<Error>,
 }
 
 struct Inner {
@@ -156,12 +162,23 @@ impl CredentialsCache {
     }
 
     async fn refresh_now(&self) -> Result<Arc<Cached>, Error> {
+        let calls_before = self.inner.read_state().finished_calls;
         let _guard = self.inner.refreshing.lock().await;
         // Whoever held the lock before us may have refreshed already.
         let now = self.inner.clock.now();
-        if let Some(cached) = self.inner.read_state().current.clone() {
-            if cached.usable_at(now) {
-                return Ok(cached);
+        {
+            let state = self.inner.read_state();
+            if let Some(cached) = state.current.clone() {
+                if cached.usable_at(now) {
+                    return Ok(cached);
+                }
+            }
+            // A provider call finished while we waited and failed: answer with its error
+            // rather than call the provider again (and wait another timeout) per request.
+            if state.finished_calls != calls_before {
+                if let Some(err) = &state.last_failure {
+                    return Err(replay(err));
+                }
             }
         }
         self.inner.call_provider().await
@@ -170,17 +187,28 @@ impl CredentialsCache {
 
 impl Inner {
     async fn call_provider(&self) -> Result<Arc<Cached>, Error> {
+        let result = self.fetch().await;
+        let mut state = self.write_state();
+        state.finished_calls += 1;
+        match &result {
+            Ok(cached) => {
+                state.current = Some(cached.clone());
+                state.quiet_until = None;
+                state.last_failure = None;
+            }
+            Err(err) => state.last_failure = Some(replay(err)),
+        }
+        result
+    }
+
+    async fn fetch(&self) -> Result<Arc<Cached>, Error> {
         let result = tokio::time::timeout(self.timeout, self.provider.provide_credentials())
             .await
             .map_err(|_| Error::CredentialsTimeout(self.timeout))?;
         let credentials = result.map_err(|e| Error::CredentialsUnavailable {
             message: error_chain(&e),
         })?;
-        let cached = Arc::new(Cached::new(credentials)?);
-        let mut state = self.write_state();
-        state.current = Some(cached.clone());
-        state.quiet_until = None;
-        Ok(cached)
+        Ok(Arc::new(Cached::new(credentials)?))
     }
 
     // A panic while holding the lock cannot leave `State` half-written (every write is
@@ -191,6 +219,20 @@ impl Inner {
 
     fn write_state(&self) -> std::sync::RwLockWriteGuard<'_, State> {
         self.state.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A copy of a provider-call error (the only kinds `call_provider` returns).
+fn replay(err: &Error) -> Error {
+    match err {
+        Error::CredentialsUnavailable { message } => Error::CredentialsUnavailable {
+            message: message.clone(),
+        },
+        Error::CredentialsTimeout(timeout) => Error::CredentialsTimeout(*timeout),
+        Error::EmptyCredentials => Error::EmptyCredentials,
+        other => Error::CredentialsUnavailable {
+            message: other.to_string(),
+        },
     }
 }
 

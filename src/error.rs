@@ -67,6 +67,12 @@ pub enum ConfigError {
         /// The pattern both routes match.
         pattern: String,
     },
+    /// A presigned validity of zero or beyond SigV4's 7 days.
+    #[error("presigned validity {expires:?} must be more than zero and at most 7 days")]
+    InvalidExpiry {
+        /// The validity asked for.
+        expires: Duration,
+    },
     /// Static credentials with an empty access key id or secret key.
     #[error("credentials have an empty access key id or secret access key")]
     EmptyCredentials,
@@ -132,6 +138,21 @@ pub enum Error {
     /// The signing library refused the request.
     #[error("signing failed: {0}")]
     Signing(String),
+    /// A request to presign matches no route.
+    #[error("no route matches {url}: nothing to presign it for")]
+    NoRoute {
+        /// The request's URL.
+        url: String,
+    },
+    /// A presigned validity of zero or beyond SigV4's 7 days.
+    #[error("presigned validity {expires:?} must be more than zero and at most 7 days")]
+    InvalidExpiry {
+        /// The validity asked for.
+        expires: Duration,
+    },
+    /// A streaming body cannot be hashed into a presigned URL.
+    #[error("a request with a streaming body cannot be presigned (give it an in-memory body)")]
+    StreamingBodyNotPresignable,
     /// The URL could not be rewritten for its route.
     #[error("could not rewrite the request URL for its route: {0}")]
     Rewrite(String),

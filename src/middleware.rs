@@ -15,7 +15,10 @@ use crate::credentials::{CredentialsCache, DEFAULT_PROVIDER_TIMEOUT, DEFAULT_REF
 use crate::diagnostics::{self, Inspected};
 use crate::error::{ConfigError, Error};
 use crate::route::{infer_scope, validate_scope, Resolved, Route, RouteTable};
-use crate::signing::{sign_request, Scope, SignedRequest, ToSign, SIGNATURE_HEADERS};
+use crate::signing::{
+    sign_request, strip_query_signature, Placement, Scope, ServiceProfile, SignedRequest, ToSign,
+    SIGNATURE_HEADERS,
+};
 
 /// The service signed for when neither the route, the host nor the builder names one.
 pub const DEFAULT_SERVICE: &str = "execute-api";
@@ -369,6 +372,56 @@ impl SigV4Middleware {
         SigV4MiddlewareBuilder::default()
     }
 
+    /// A presigned URL for `request`: the signature in the query string, valid for
+    /// `expires_in` (at most 7 days), for the route the request's URL matches — a
+    /// CloudFront alias URL is presigned for its origin like any request. Only `host` is
+    /// signed, so whoever uses the URL needs no other header; the body (if any) is hashed
+    /// into it. Uses: API Gateway WebSocket `$connect` with IAM auth, handing a URL to
+    /// another process.
+    ///
+    /// ```no_run
+    /// # async fn demo(signer: reqwest_sigv4::SigV4Middleware) -> Result<(), reqwest_sigv4::Error> {
+    /// // A WebSocket API's $connect: presign the https form, connect with wss://.
+    /// let url = "https://abc123.execute-api.us-east-1.amazonaws.com/prod".parse().unwrap();
+    /// let request = reqwest::Request::new(reqwest::Method::GET, url);
+    /// let url = signer.presign(&request, std::time::Duration::from_secs(300)).await?;
+    /// println!("{url}");
+    /// # Ok(()) }
+    /// ```
+    pub async fn presign(
+        &self,
+        request: &Request,
+        expires_in: Duration,
+    ) -> Result<url::Url, Error> {
+        if expires_in.is_zero() || expires_in > crate::route::MAX_PRESIGN {
+            return Err(Error::InvalidExpiry {
+                expires: expires_in,
+            });
+        }
+        let mut plan =
+            self.inner
+                .plan(request.url(), None)
+                .await?
+                .ok_or_else(|| Error::NoRoute {
+                    url: request.url().to_string(),
+                })?;
+        plan.presign = Some(expires_in);
+        let body = if plan.unsigned_payload {
+            PreparedBody::unsigned()
+        } else {
+            match request.body() {
+                None => PreparedBody::empty(),
+                Some(b) => match b.as_bytes() {
+                    Some(bytes) => PreparedBody::of_bytes(bytes),
+                    None => return Err(Error::StreamingBodyNotPresignable),
+                },
+            }
+        };
+        let mut bare = Request::new(request.method().clone(), request.url().clone());
+        self.inner.apply(Some(plan), &mut bare, &body).await?;
+        Ok(bare.url().clone())
+    }
+
     /// The offset learned from the verifier's clock, in milliseconds (0 until a
     /// `Signature expired` answer taught one).
     pub fn clock_offset_millis(&self) -> i64 {
@@ -397,6 +450,16 @@ impl Middleware for SigV4Middleware {
     }
 }
 
+/// Where and how one request is signed: its route resolved and its scope decided.
+struct Plan<'a> {
+    resolved: Resolved<'a>,
+    service: String,
+    region: String,
+    unsigned_payload: bool,
+    /// Sign in the query for this long, whatever the route says (presigning).
+    presign: Option<Duration>,
+}
+
 impl Shared {
     async fn send(
         &self,
@@ -405,11 +468,21 @@ impl Shared {
         next: Next<'_>,
         overrides: Option<SigningOverride>,
     ) -> reqwest_middleware::Result<Response> {
-        let mut body = PreparedBody::prepare(&mut req, self.body_limit).await?;
+        let mut plan = self.plan(req.url(), overrides.as_ref()).await?;
+        let mut body = match &plan {
+            Some(p) if p.unsigned_payload => PreparedBody::unsigned(),
+            _ => PreparedBody::prepare(&mut req, self.body_limit).await?,
+        };
         let mut clock_retried = false;
         let mut redirects = 0;
         loop {
-            let signed = self.sign(&mut req, &body, overrides.as_ref()).await?;
+            if let Some(p) = &plan {
+                if !p.unsigned_payload && body.is_unsigned() {
+                    // A redirect from a route that does not hash bodies to one that does.
+                    body = PreparedBody::prepare(&mut req, self.body_limit).await?;
+                }
+            }
+            let signed = self.apply(plan.take(), &mut req, &body).await?;
             let can_retry =
                 signed.is_some() && self.max_clock_correction.is_some() && !clock_retried;
             let keep_copy = can_retry || self.redirects.max_redirects > redirects;
@@ -432,6 +505,7 @@ impl Shared {
                     self.offset.set(offset);
                     clock_retried = true;
                     req = copy;
+                    plan = self.plan(req.url(), overrides.as_ref()).await?;
                     continue;
                 }
                 if self.explain_403 {
@@ -458,6 +532,7 @@ impl Shared {
                     if let Some(b) = next_body {
                         body = b;
                     }
+                    plan = self.plan(req.url(), overrides.as_ref()).await?;
                 }
                 None => return Ok(attach(response, signed)),
             }
@@ -491,27 +566,28 @@ impl Shared {
         (offset.unsigned_abs() <= max.as_millis() as u64).then_some(offset)
     }
 
-    /// Signs `req` in place if its URL matches a route; removes any signature otherwise.
-    async fn sign(
+    /// The route and scope for `url`; `None` when no route matches (the request is then
+    /// sent unsigned).
+    async fn plan(
         &self,
-        req: &mut Request,
-        body: &PreparedBody,
+        url: &url::Url,
         overrides: Option<&SigningOverride>,
-    ) -> Result<Option<SignedRequest>, Error> {
-        for name in SIGNATURE_HEADERS {
-            req.headers_mut().remove(name);
-        }
-        let Some(resolved) = self.routes.resolve(req.url()) else {
+    ) -> Result<Option<Plan<'_>>, Error> {
+        let Some(resolved) = self.routes.resolve(url) else {
             return Ok(None);
         };
-        let Resolved {
-            route,
-            sign_host,
-            sign_path_and_query,
-            send_url,
-            send_host,
-        } = resolved;
-        let inferred = infer_scope(&sign_host);
+        if let Some(o) = overrides {
+            for (what, value) in [("service", &o.service), ("region", &o.region)] {
+                if let Some(v) = value {
+                    validate_scope(what, v).map_err(|_| Error::InvalidScope {
+                        what,
+                        value: v.clone(),
+                    })?;
+                }
+            }
+        }
+        let route = resolved.route;
+        let inferred = infer_scope(&resolved.sign_host);
         let service = overrides
             .and_then(|o| o.service.as_deref())
             .or(route.service.as_deref())
@@ -530,19 +606,49 @@ impl Shared {
                 .fallback_region()
                 .await
                 .ok_or_else(|| Error::MissingRegion {
-                    host: sign_host.clone(),
+                    host: resolved.sign_host.clone(),
                 })?,
         };
-        if let Some(o) = overrides {
-            for (what, value) in [("service", &o.service), ("region", &o.region)] {
-                if let Some(v) = value {
-                    validate_scope(what, v).map_err(|_| Error::InvalidScope {
-                        what,
-                        value: v.clone(),
-                    })?;
-                }
-            }
+        let unsigned_payload = route
+            .unsigned_payload
+            .unwrap_or_else(|| ServiceProfile::of(&service).unsigned_payload);
+        Ok(Some(Plan {
+            resolved,
+            service,
+            region,
+            unsigned_payload,
+            presign: None,
+        }))
+    }
+
+    /// Signs `req` in place by `plan`; with no plan, removes any earlier signature.
+    async fn apply(
+        &self,
+        plan: Option<Plan<'_>>,
+        req: &mut Request,
+        body: &PreparedBody,
+    ) -> Result<Option<SignedRequest>, Error> {
+        for name in SIGNATURE_HEADERS {
+            req.headers_mut().remove(name);
         }
+        strip_query_signature(req.url_mut());
+        let Some(Plan {
+            resolved,
+            service,
+            region,
+            presign,
+            ..
+        }) = plan
+        else {
+            return Ok(None);
+        };
+        let Resolved {
+            route,
+            sign_host,
+            sign_path_and_query,
+            send_url,
+            send_host,
+        } = resolved;
         let credentials = self.credentials.get().await?;
         if let Some(url) = send_url {
             *req.url_mut() = url;
@@ -553,8 +659,12 @@ impl Shared {
             })?;
             req.headers_mut().insert(http::header::HOST, value);
         }
+        let placement = match presign.or(route.presign) {
+            Some(expires) => Placement::Query(expires),
+            None => Placement::Headers,
+        };
         let time = self.offset.apply(self.clock.now());
-        let (headers, summary) = sign_request(
+        let (signature, summary) = sign_request(
             &ToSign {
                 method: req.method().as_str(),
                 host: &sign_host,
@@ -568,10 +678,11 @@ impl Shared {
                 },
                 time,
                 route: route.kind,
+                placement,
             },
             &credentials.identity,
         )?;
-        headers.apply(req.headers_mut());
+        signature.apply(req);
         if tracing::enabled!(tracing::Level::DEBUG) {
             tracing::debug!(
                 route = ?route.kind,

@@ -5,6 +5,7 @@
 //! request whose URL matches no route is never signed.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use url::Url;
 
@@ -93,6 +94,8 @@ pub struct Route {
     service: Option<String>,
     region: Option<String>,
     signed_headers: Option<SignedHeaders>,
+    unsigned_payload: Option<bool>,
+    presign: Option<Duration>,
 }
 
 impl Route {
@@ -137,6 +140,8 @@ impl Route {
             service: None,
             region: None,
             signed_headers: None,
+            unsigned_payload: None,
+            presign: None,
         }
     }
 
@@ -171,6 +176,22 @@ impl Route {
     /// routes, [`SignedHeaders::All`] otherwise).
     pub fn signed_headers(mut self, signed_headers: SignedHeaders) -> Self {
         self.signed_headers = Some(signed_headers);
+        self
+    }
+
+    /// Sign with `x-amz-content-sha256: UNSIGNED-PAYLOAD` instead of hashing the body, so
+    /// streaming bodies are not buffered (default: only for `vpc-lattice-svcs`, which
+    /// requires it; API Gateway refuses unsigned payloads).
+    pub fn unsigned_payload(mut self, yes: bool) -> Self {
+        self.unsigned_payload = Some(yes);
+        self
+    }
+
+    /// Put the signature in the query string (a presigned URL valid for `expires_in`)
+    /// instead of headers: for CDNs and proxies that strip `Authorization` but forward the
+    /// query string. SigV4 allows at most 7 days.
+    pub fn sign_in_query(mut self, expires_in: Duration) -> Self {
+        self.presign = Some(expires_in);
         self
     }
 
@@ -337,6 +358,10 @@ pub(crate) struct CompiledRoute {
     pub(crate) service: Option<String>,
     pub(crate) region: Option<String>,
     pub(crate) signed_headers: SignedHeaders,
+    /// `None`: as the service requires.
+    pub(crate) unsigned_payload: Option<bool>,
+    /// Sign in the query string, valid this long.
+    pub(crate) presign: Option<Duration>,
     /// CloudFront only: the origin the signature is computed for.
     origin: Option<Base>,
     /// CloudFront only: where requests are sent.
@@ -391,11 +416,18 @@ impl RouteTable {
                     validate_scope(what, value)?;
                 }
             }
+            if let Some(expires) = route.presign {
+                if expires.is_zero() || expires > MAX_PRESIGN {
+                    return Err(ConfigError::InvalidExpiry { expires });
+                }
+            }
             let mut compiled = CompiledRoute {
                 kind: RouteKind::Direct,
                 service: route.service.clone(),
                 region: route.region.clone(),
                 signed_headers: route.signed_headers.clone().unwrap_or_default(),
+                unsigned_payload: route.unsigned_payload,
+                presign: route.presign,
                 origin: None,
                 alias: None,
                 sign_host: None,
@@ -535,6 +567,9 @@ impl Entry {
     }
 }
 
+/// The longest validity SigV4 allows a presigned request: 7 days.
+pub(crate) const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
 /// The `Host` header reqwest sends for `url`: host, plus `:port` when not the default.
 pub(crate) fn url_host_header(url: &Url) -> Option<String> {
     let host = url.host_str().filter(|h| !h.is_empty())?;
@@ -597,7 +632,7 @@ pub(crate) fn validate_scope(what: &'static str, value: &str) -> Result<(), Conf
 
 /// Service and region named by a well-known AWS host, e.g.
 /// `abc.execute-api.eu-west-1.amazonaws.com` → (`execute-api`, `eu-west-1`).
-pub(crate) fn infer_scope(host: &str) -> Option<(&'static str, &str)> {
+pub(crate) fn infer_scope(host: &str) -> Option<(&str, &str)> {
     let host = host.split(':').next().unwrap_or(host);
     let labels: Vec<&str> = host.split('.').collect();
     let is_region = |s: &str| {
@@ -606,19 +641,34 @@ pub(crate) fn infer_scope(host: &str) -> Option<(&'static str, &str)> {
             && s.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     };
+    let amazonaws = |rest: &[&str]| {
+        matches!(
+            rest,
+            ["amazonaws", "com"] | ["amazonaws", "com", "cn"] | ["vpce", "amazonaws", "com"]
+        )
+    };
     for (i, label) in labels.iter().enumerate() {
-        let service = match *label {
-            "execute-api" => "execute-api",
-            "lambda-url" => "lambda",
-            _ => continue,
+        let rest = &labels[i + 1..];
+        // `{id}.{service}.{region}.amazonaws.com` / `.on.aws`
+        let service_first = match *label {
+            "execute-api" => Some("execute-api"),
+            "lambda-url" => Some("lambda"),
+            "vpc-lattice-svcs" => Some("vpc-lattice-svcs"),
+            "s3" => Some("s3"),
+            _ => None,
         };
-        if let Some(region) = labels.get(i + 1).filter(|r| is_region(r)) {
-            let rest = &labels[i + 2..];
-            let aws_domain = matches!(rest, ["amazonaws", "com"] | ["amazonaws", "com", "cn"])
-                || matches!(rest, ["vpce", "amazonaws", "com"])
-                || matches!(rest, ["on", "aws"]);
-            if aws_domain {
+        if let (Some(service), Some(region)) = (service_first, rest.first()) {
+            let on_aws = matches!(&rest[1..], ["on", "aws"]);
+            if is_region(region) && (amazonaws(&rest[1..]) || on_aws) {
                 return Some((service, region));
+            }
+        }
+        // `{domain}.{region}.{service}.amazonaws.com` (OpenSearch, OpenSearch Serverless)
+        if is_region(label) {
+            if let Some(service @ ("es" | "aoss")) = rest.first().copied() {
+                if amazonaws(&rest[1..]) {
+                    return Some((service, label));
+                }
             }
         }
     }
@@ -794,6 +844,22 @@ mod tests {
         assert_eq!(
             infer_scope("xyz.lambda-url.ap-southeast-2.on.aws"),
             Some(("lambda", "ap-southeast-2"))
+        );
+        assert_eq!(
+            infer_scope("svc-0123.7d67968.vpc-lattice-svcs.us-west-2.on.aws"),
+            Some(("vpc-lattice-svcs", "us-west-2"))
+        );
+        assert_eq!(
+            infer_scope("search-logs-abc.eu-central-1.es.amazonaws.com"),
+            Some(("es", "eu-central-1"))
+        );
+        assert_eq!(
+            infer_scope("abcdef.us-east-1.aoss.amazonaws.com"),
+            Some(("aoss", "us-east-1"))
+        );
+        assert_eq!(
+            infer_scope("bucket.s3.us-east-2.amazonaws.com"),
+            Some(("s3", "us-east-2"))
         );
         assert_eq!(infer_scope("api.example.com"), None);
         assert_eq!(infer_scope("execute-api.evil.example.com"), None);

@@ -51,19 +51,72 @@ const VOLATILE_HEADERS: [&str; 16] = [
     "x-forwarded-port",
 ];
 
+/// `x-amz-content-sha256` value (and canonical payload line) of a request whose body is
+/// not signed.
+pub(crate) const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+
+/// Query parameters a presigned request carries; removed before it is signed again.
+pub(crate) const PRESIGN_PARAMS: [&str; 7] = [
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+    "X-Amz-Security-Token",
+];
+
+/// How a service wants requests signed, by its signing name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ServiceProfile {
+    /// S3: the path is encoded once and not normalized.
+    pub(crate) s3_path: bool,
+    /// The payload hash also travels in `x-amz-content-sha256`.
+    pub(crate) content_sha256_header: bool,
+    /// The service does not take a payload hash (`UNSIGNED-PAYLOAD`).
+    pub(crate) unsigned_payload: bool,
+}
+
+impl ServiceProfile {
+    /// The settings AWS documents for `service`. Every service not named here (API
+    /// Gateway, Lambda function URLs, OpenSearch `es`, …) takes the SigV4 defaults.
+    pub(crate) fn of(service: &str) -> Self {
+        match service {
+            "s3" => Self {
+                s3_path: true,
+                content_sha256_header: true,
+                unsigned_payload: false,
+            },
+            // OpenSearch Serverless requires the hash header on every request.
+            "aoss" => Self {
+                content_sha256_header: true,
+                ..Self::default()
+            },
+            // VPC Lattice does not support payload signing.
+            "vpc-lattice-svcs" => Self {
+                content_sha256_header: true,
+                unsigned_payload: true,
+                ..Self::default()
+            },
+            _ => Self::default(),
+        }
+    }
+}
+
+/// Where the signature goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// `Authorization`, `X-Amz-Date`, `X-Amz-Security-Token` headers.
+    Headers,
+    /// Query parameters of a URL valid this long.
+    Query(std::time::Duration),
+}
+
 /// The scope and encoding rules a request is signed with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Scope<'a> {
     pub(crate) service: &'a str,
     pub(crate) region: &'a str,
-}
-
-impl Scope<'_> {
-    /// S3 is the one service that encodes the path once, does not normalize it, and wants
-    /// the payload hash in `x-amz-content-sha256`.
-    fn is_s3(&self) -> bool {
-        self.service == "s3"
-    }
 }
 
 /// What to sign: the request as the verifier will see it.
@@ -77,28 +130,61 @@ pub(crate) struct ToSign<'a> {
     pub(crate) scope: Scope<'a>,
     pub(crate) time: SystemTime,
     pub(crate) route: RouteKind,
+    pub(crate) placement: Placement,
 }
 
-/// The headers that carry a signature.
+/// The headers (or query parameters) that carry a signature.
 pub(crate) struct SignatureHeaders {
     headers: Vec<(HeaderName, HeaderValue)>,
+    query: Vec<(&'static str, String)>,
 }
 
 impl fmt::Debug for SignatureHeaders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
-            .entries(self.headers.iter().map(|(n, _)| n))
+            .entries(self.headers.iter().map(|(n, _)| n.as_str()))
+            .entries(self.query.iter().map(|(n, _)| *n))
             .finish()
     }
 }
 
 impl SignatureHeaders {
-    /// Puts the signature on `headers`, replacing any earlier one.
-    pub(crate) fn apply(self, headers: &mut HeaderMap) {
+    /// Puts the signature on the request: its headers, or its URL's query.
+    pub(crate) fn apply(self, req: &mut reqwest::Request) {
         for (name, value) in self.headers {
-            headers.insert(name, value);
+            req.headers_mut().insert(name, value);
+        }
+        if !self.query.is_empty() {
+            let mut pairs = req.url_mut().query_pairs_mut();
+            for (name, value) in &self.query {
+                pairs.append_pair(name, value);
+            }
         }
     }
+}
+
+/// Removes a signature an earlier attempt put in `url`'s query.
+pub(crate) fn strip_query_signature(url: &mut url::Url) {
+    let Some(query) = url.query() else {
+        return;
+    };
+    if !query.contains("X-Amz-Signature=") {
+        return;
+    }
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|piece| {
+            let name = piece.split('=').next().unwrap_or_default();
+            !PRESIGN_PARAMS.contains(&name)
+        })
+        .collect();
+    let kept = kept.join("&");
+    url.set_query((!kept.is_empty()).then_some(kept.as_str()));
+}
+
+/// `value` encoded as `Url::query_pairs_mut` writes it.
+fn form_encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 /// A summary of a signed request: enough to rebuild the canonical request we signed, with
@@ -150,10 +236,19 @@ impl SignedRequest {
 
     fn render_canonical_request(&self, with_token: bool) -> String {
         let rules = canonical::Rules::for_service(&self.service);
-        let (path, query) = self
-            .path_and_query
+        let redacted_param = format!("X-Amz-Security-Token={}", canonical::REDACTED);
+        let path_and_query = match &self.session_token {
+            Some(token) if with_token && self.path_and_query.contains(&redacted_param) => {
+                Cow::Owned(self.path_and_query.replace(
+                    &redacted_param,
+                    &format!("X-Amz-Security-Token={}", form_encode(token)),
+                ))
+            }
+            _ => Cow::Borrowed(self.path_and_query.as_str()),
+        };
+        let (path, query) = path_and_query
             .split_once('?')
-            .unwrap_or((&self.path_and_query, ""));
+            .unwrap_or((&path_and_query, ""));
         let mut headers: Vec<(&str, &str)> = Vec::with_capacity(self.headers.len() + 1);
         headers.push(("host", &self.host));
         for (name, value) in &self.headers {
@@ -226,16 +321,26 @@ pub(crate) fn sign_request(
         headers.push((name.as_str(), value));
     }
 
-    let s3 = req.scope.is_s3();
+    let profile = ServiceProfile::of(req.scope.service);
+    let unsigned = req.payload_sha256 == UNSIGNED_PAYLOAD;
+    let hash_header = profile.content_sha256_header || unsigned;
     let mut settings = SigningSettings::default();
     // The filtering above already chose the headers.
     settings.excluded_headers = None;
-    if s3 {
+    if profile.s3_path {
         settings.percent_encoding_mode = PercentEncodingMode::Single;
         settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    }
+    if hash_header {
         settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
     }
-    settings.signature_location = SignatureLocation::Headers;
+    match req.placement {
+        Placement::Headers => settings.signature_location = SignatureLocation::Headers,
+        Placement::Query(expires) => {
+            settings.signature_location = SignatureLocation::QueryParams;
+            settings.expires_in = Some(expires);
+        }
+    }
 
     let params = v4::SigningParams::builder()
         .identity(identity)
@@ -252,7 +357,11 @@ pub(crate) fn sign_request(
         req.method,
         Cow::Owned(uri),
         headers.iter().copied(),
-        SignableBody::Precomputed(req.payload_sha256.to_owned()),
+        if unsigned {
+            SignableBody::UnsignedPayload
+        } else {
+            SignableBody::Precomputed(req.payload_sha256.to_owned())
+        },
     )
     .map_err(|e| Error::Signing(e.to_string()))?;
     let (instructions, _signature) = sign(signable, &params)
@@ -261,7 +370,32 @@ pub(crate) fn sign_request(
 
     let mut out = Vec::with_capacity(4);
     let mut amz_date = String::new();
-    let (new_headers, _params) = instructions.into_parts();
+    let (new_headers, params) = instructions.into_parts();
+    let query: Vec<(&'static str, String)> = params
+        .into_iter()
+        .map(|(name, value)| (name, value.into_owned()))
+        .collect();
+    let mut path_and_query = req.path_and_query.to_owned();
+    for (name, value) in &query {
+        if *name == "X-Amz-Date" {
+            amz_date = value.clone();
+        }
+        if *name == "X-Amz-Signature" {
+            continue;
+        }
+        path_and_query.push(if path_and_query.contains('?') {
+            '&'
+        } else {
+            '?'
+        });
+        path_and_query.push_str(name);
+        path_and_query.push('=');
+        if *name == "X-Amz-Security-Token" {
+            path_and_query.push_str(canonical::REDACTED);
+        } else {
+            path_and_query.push_str(&form_encode(value));
+        }
+    }
     for header in new_headers {
         let name = HeaderName::from_static(header.name());
         if name == "x-amz-date" {
@@ -279,8 +413,8 @@ pub(crate) fn sign_request(
     let summary = SignedRequest {
         method: req.method.to_owned(),
         host: req.host.to_owned(),
-        path_and_query: req.path_and_query.to_owned(),
-        headers: signed_header_summary(&headers[1..], &out, s3),
+        path_and_query,
+        headers: signed_header_summary(&headers[1..], &out, hash_header),
         payload_sha256: req.payload_sha256.to_owned(),
         amz_date,
         service: req.scope.service.to_owned(),
@@ -295,7 +429,13 @@ pub(crate) fn sign_request(
             .and_then(|c| c.session_token())
             .map(str::to_owned),
     };
-    Ok((SignatureHeaders { headers: out }, summary))
+    Ok((
+        SignatureHeaders {
+            headers: out,
+            query,
+        },
+        summary,
+    ))
 }
 
 /// The signed headers besides `host`: the request's own plus the `x-amz-*` ones the
@@ -303,7 +443,7 @@ pub(crate) fn sign_request(
 fn signed_header_summary(
     request_headers: &[(&str, &str)],
     added: &[(HeaderName, HeaderValue)],
-    s3: bool,
+    hash_header: bool,
 ) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = request_headers
         .iter()
@@ -313,7 +453,7 @@ fn signed_header_summary(
         let signed = match name.as_str() {
             "x-amz-date" => true,
             "x-amz-security-token" => true,
-            "x-amz-content-sha256" => s3,
+            "x-amz-content-sha256" => hash_header,
             _ => false,
         };
         if signed {
@@ -357,6 +497,7 @@ mod tests {
             },
             time: UNIX_EPOCH + Duration::from_secs(1_440_938_160),
             route: RouteKind::Direct,
+            placement: Placement::Headers,
         }
     }
 

@@ -34,6 +34,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// A `Rejection` carries the expected canonical request and string-to-sign as plain fields,
+// which is what it is for; refusing a request is not a hot path, so its size is accepted.
+#![allow(clippy::result_large_err)]
+
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -79,7 +83,7 @@ pub struct Verified {
     pub access_key_id: String,
     /// Header or query-string signing.
     pub location: SignatureLocation,
-    /// The signed header names, as listed by the request.
+    /// The signed header names, as listed by the request (lower-cased).
     pub signed_headers: Vec<String>,
     /// The request time, `YYYYMMDDTHHMMSSZ`.
     pub amz_date: String,

@@ -317,7 +317,7 @@ fn shifted(amz_date: &str, by: Duration, later: bool) -> String {
 
 fn skew_text(skew: Duration) -> String {
     let seconds = skew.as_secs();
-    if seconds % 60 == 0 {
+    if seconds.is_multiple_of(60) {
         format!("{} min", seconds / 60)
     } else {
         format!("{seconds} sec")

@@ -162,7 +162,7 @@ impl ReceivedRequest {
         let (request_line_no, request_line) = loop {
             match next_line() {
                 None => return Err(ParseError::Empty),
-                Some((_, line)) if line.is_empty() => continue,
+                Some((_, [])) => continue,
                 Some(found) => break found,
             }
         };
@@ -178,6 +178,8 @@ impl ReceivedRequest {
         let rest = rest.trim_start_matches(' ');
         let target = match rest.rsplit_once(' ') {
             Some((target, version)) if version.starts_with("HTTP/") => target.trim_end_matches(' '),
+            // A lone version: the target is missing.
+            None if rest.starts_with("HTTP/") => "",
             // No version: the smithy-rs `double-url-encode` case writes its request line so.
             _ => rest,
         };
