@@ -597,6 +597,7 @@ impl Shared {
             .to_owned();
         let region = match overrides
             .and_then(|o| o.region.as_deref())
+            .or(route.region_set.as_deref())
             .or(route.region.as_deref())
             .or(inferred.map(|(_, r)| r))
             .or(self.region.as_deref())
@@ -679,6 +680,7 @@ impl Shared {
                 time,
                 route: route.kind,
                 placement,
+                region_set: route.region_set.as_deref(),
             },
             &credentials.identity,
         )?;

@@ -96,6 +96,7 @@ pub struct Route {
     signed_headers: Option<SignedHeaders>,
     unsigned_payload: Option<bool>,
     presign: Option<Duration>,
+    region_set: Option<String>,
 }
 
 impl Route {
@@ -142,6 +143,7 @@ impl Route {
             signed_headers: None,
             unsigned_payload: None,
             presign: None,
+            region_set: None,
         }
     }
 
@@ -192,6 +194,15 @@ impl Route {
     /// query string. SigV4 allows at most 7 days.
     pub fn sign_in_query(mut self, expires_in: Duration) -> Self {
         self.presign = Some(expires_in);
+        self
+    }
+
+    /// Sign with SigV4a (ECDSA P-256) for a region set such as `"*"` or
+    /// `"us-east-1,eu-west-1"`, for services and multi-region endpoints that take it.
+    #[cfg(feature = "sigv4a")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sigv4a")))]
+    pub fn sigv4a(mut self, region_set: impl Into<String>) -> Self {
+        self.region_set = Some(region_set.into());
         self
     }
 
@@ -362,6 +373,8 @@ pub(crate) struct CompiledRoute {
     pub(crate) unsigned_payload: Option<bool>,
     /// Sign in the query string, valid this long.
     pub(crate) presign: Option<Duration>,
+    /// SigV4a: the region set signed for.
+    pub(crate) region_set: Option<String>,
     /// CloudFront only: the origin the signature is computed for.
     origin: Option<Base>,
     /// CloudFront only: where requests are sent.
@@ -416,6 +429,20 @@ impl RouteTable {
                     validate_scope(what, value)?;
                 }
             }
+            if let Some(set) = &route.region_set {
+                let valid = !set.is_empty()
+                    && set.split(',').all(|r| {
+                        !r.is_empty()
+                            && r.bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'*')
+                    });
+                if !valid {
+                    return Err(ConfigError::InvalidScope {
+                        what: "region set",
+                        value: set.clone(),
+                    });
+                }
+            }
             if let Some(expires) = route.presign {
                 if expires.is_zero() || expires > MAX_PRESIGN {
                     return Err(ConfigError::InvalidExpiry { expires });
@@ -428,6 +455,7 @@ impl RouteTable {
                 signed_headers: route.signed_headers.clone().unwrap_or_default(),
                 unsigned_payload: route.unsigned_payload,
                 presign: route.presign,
+                region_set: route.region_set.clone(),
                 origin: None,
                 alias: None,
                 sign_host: None,

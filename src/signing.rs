@@ -51,6 +51,9 @@ const VOLATILE_HEADERS: [&str; 16] = [
     "x-forwarded-port",
 ];
 
+const SIGV4_ALGORITHM: &str = "AWS4-HMAC-SHA256";
+const SIGV4A_ALGORITHM: &str = "AWS4-ECDSA-P256-SHA256";
+
 /// `x-amz-content-sha256` value (and canonical payload line) of a request whose body is
 /// not signed.
 pub(crate) const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
@@ -131,6 +134,8 @@ pub(crate) struct ToSign<'a> {
     pub(crate) time: SystemTime,
     pub(crate) route: RouteKind,
     pub(crate) placement: Placement,
+    /// SigV4a: the region set, signed instead of `scope.region`.
+    pub(crate) region_set: Option<&'a str>,
 }
 
 /// The headers (or query parameters) that carry a signature.
@@ -213,6 +218,9 @@ pub struct SignedRequest {
     pub access_key_id: String,
     /// The kind of route the request matched.
     pub route: RouteKind,
+    /// `AWS4-HMAC-SHA256`, or `AWS4-ECDSA-P256-SHA256` for SigV4a (whose `region` field
+    /// then holds the region set).
+    pub algorithm: &'static str,
     /// The session token, kept only to recompute the string-to-sign; never shown.
     session_token: Option<String>,
 }
@@ -226,6 +234,16 @@ impl SignedRequest {
 
     /// The string-to-sign that was signed.
     pub fn string_to_sign(&self) -> String {
+        if self.algorithm == SIGV4A_ALGORITHM {
+            // SigV4a's scope has no region: the region set is a signed header instead.
+            return format!(
+                "{SIGV4A_ALGORITHM}\n{}\n{}/{}/aws4_request\n{}",
+                self.amz_date,
+                self.amz_date.get(..8).unwrap_or_default(),
+                self.service,
+                canonical::hex_sha256(self.render_canonical_request(true))
+            );
+        }
         let scope = canonical::CredentialScope::new(
             self.amz_date.get(..8).unwrap_or_default(),
             self.region.clone(),
@@ -285,6 +303,7 @@ impl fmt::Debug for SignedRequest {
             .field("region", &self.region)
             .field("access_key_id", &self.access_key_id)
             .field("route", &self.route)
+            .field("algorithm", &self.algorithm)
             .finish()
     }
 }
@@ -302,6 +321,35 @@ fn is_signed(name: &str, policy: &SignedHeaders) -> bool {
         SignedHeaders::HostAndAmzOnly => false,
         SignedHeaders::HostAndAmzPlus(extra) => extra.iter().any(|e| e.eq_ignore_ascii_case(name)),
     }
+}
+
+/// SigV4 parameters, or SigV4a ones when the route names a region set.
+fn signing_params<'a>(
+    req: &'a ToSign<'a>,
+    identity: &'a Identity,
+    settings: SigningSettings,
+) -> Result<aws_sigv4::http_request::SigningParams<'a>, Error> {
+    #[cfg(feature = "sigv4a")]
+    if let Some(region_set) = req.region_set {
+        return aws_sigv4::sign::v4a::SigningParams::builder()
+            .identity(identity)
+            .region_set(region_set)
+            .name(req.scope.service)
+            .time(req.time)
+            .settings(settings)
+            .build()
+            .map(Into::into)
+            .map_err(|e| Error::Signing(e.to_string()));
+    }
+    v4::SigningParams::builder()
+        .identity(identity)
+        .region(req.scope.region)
+        .name(req.scope.service)
+        .time(req.time)
+        .settings(settings)
+        .build()
+        .map(Into::into)
+        .map_err(|e| Error::Signing(e.to_string()))
 }
 
 /// Signs `req` for `identity`; returns the headers to inject and a summary of what was signed.
@@ -342,15 +390,7 @@ pub(crate) fn sign_request(
         }
     }
 
-    let params = v4::SigningParams::builder()
-        .identity(identity)
-        .region(req.scope.region)
-        .name(req.scope.service)
-        .time(req.time)
-        .settings(settings)
-        .build()
-        .map_err(|e| Error::Signing(e.to_string()))?
-        .into();
+    let params = signing_params(req, identity, settings)?;
 
     let uri = format!("https://{}{}", req.host, req.path_and_query);
     let signable = SignableRequest::new(
@@ -418,12 +458,17 @@ pub(crate) fn sign_request(
         payload_sha256: req.payload_sha256.to_owned(),
         amz_date,
         service: req.scope.service.to_owned(),
-        region: req.scope.region.to_owned(),
+        region: req.region_set.unwrap_or(req.scope.region).to_owned(),
         access_key_id: identity
             .data::<Credentials>()
             .map(|c| c.access_key_id().to_owned())
             .unwrap_or_default(),
         route: req.route,
+        algorithm: if req.region_set.is_some() {
+            SIGV4A_ALGORITHM
+        } else {
+            SIGV4_ALGORITHM
+        },
         session_token: identity
             .data::<Credentials>()
             .and_then(|c| c.session_token())
@@ -454,6 +499,7 @@ fn signed_header_summary(
             "x-amz-date" => true,
             "x-amz-security-token" => true,
             "x-amz-content-sha256" => hash_header,
+            "x-amz-region-set" => true,
             _ => false,
         };
         if signed {
@@ -498,6 +544,7 @@ mod tests {
             time: UNIX_EPOCH + Duration::from_secs(1_440_938_160),
             route: RouteKind::Direct,
             placement: Placement::Headers,
+            region_set: None,
         }
     }
 

@@ -1,0 +1,247 @@
+//! The `verify` example, run as its `main` runs it: its own source is compiled in here and
+//! its `run` (argument parsing included) is called with a fake environment and captured
+//! output. No separate binary is needed, so this holds under `cargo test --test
+//! verify_example` as well as under `cargo test --all-features`.
+
+#[path = "../examples/verify.rs"]
+#[allow(dead_code)]
+mod example;
+
+use std::path::PathBuf;
+
+const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+fn suite_file(case: &str, file: &str) -> PathBuf {
+    let suite = match std::env::var_os("SIGV4_TEST_SUITE") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/sigv4-test-suite"),
+    };
+    let path = suite.join("v4").join(case).join(file);
+    assert!(
+        path.is_file(),
+        "SigV4 test suite file {} not found: the suite must be present \
+         (set SIGV4_TEST_SUITE to the folder that holds v4/)",
+        path.display()
+    );
+    path
+}
+
+/// A file in the temp dir, removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(name: &str, contents: &[u8]) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "reqwest-sigv4-verify-example-{}-{name}",
+            std::process::id()
+        ));
+        std::fs::write(&path, contents).expect("write a temp file");
+        Self(path)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+struct Outcome {
+    code: u8,
+    out: String,
+    err: String,
+}
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> Outcome {
+    let lookup = |name: &str| {
+        env.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    };
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let mut argv = vec!["verify"];
+    argv.extend_from_slice(args);
+    let code = example::run(argv, &lookup, &mut out, &mut err);
+    Outcome {
+        code,
+        out: String::from_utf8(out).expect("UTF-8 output"),
+        err: String::from_utf8(err).expect("UTF-8 errors"),
+    }
+}
+
+const KEYS: &[(&str, &str)] = &[
+    ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+    ("AWS_SECRET_ACCESS_KEY", SECRET),
+];
+
+fn path_str(path: &std::path::Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
+}
+
+#[test]
+fn signed_suite_request_is_valid() {
+    let file = suite_file(
+        "get-vanilla-query-order-key-case",
+        "header-signed-request.txt",
+    );
+    let outcome = run(
+        &[
+            "--service",
+            "service",
+            "--region",
+            "us-east-1",
+            path_str(&file),
+        ],
+        KEYS,
+    );
+    assert_eq!(
+        (outcome.code, outcome.out.as_str(), outcome.err.as_str()),
+        (0, "valid\n", "")
+    );
+    // Presigned (query) form too, with the scope's own service and region.
+    let file = suite_file(
+        "get-vanilla-query-order-key-case",
+        "query-signed-request.txt",
+    );
+    let outcome = run(&[path_str(&file)], KEYS);
+    assert_eq!(outcome.code, 0, "{}", outcome.out);
+}
+
+#[test]
+fn session_token_comes_from_the_environment() {
+    let file = suite_file(
+        "get-vanilla-with-session-token",
+        "header-signed-request.txt",
+    );
+    let token = "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267";
+    let mut env = KEYS.to_vec();
+    env.push(("AWS_SESSION_TOKEN", token));
+    assert_eq!(run(&[path_str(&file)], &env).code, 0);
+    // Without the token the request's token is unexpected.
+    let outcome = run(&[path_str(&file)], KEYS);
+    assert_eq!(outcome.code, 1);
+    assert!(
+        outcome.out.contains("invalid security token"),
+        "{}",
+        outcome.out
+    );
+    assert!(!outcome.out.contains(token), "{}", outcome.out);
+}
+
+#[test]
+fn tampered_request_is_rejected_with_a_report() {
+    let original = std::fs::read(suite_file(
+        "get-vanilla-query-order-key-case",
+        "header-signed-request.txt",
+    ))
+    .expect("read the suite file");
+    let text = String::from_utf8(original).expect("UTF-8");
+    let signature = text
+        .split("Signature=")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .expect("a signature")
+        .to_owned();
+    let tampered = TempFile::new(
+        "tampered.txt",
+        text.replacen("Param2=value2", "Param2=value3", 1)
+            .as_bytes(),
+    );
+    let outcome = run(&["--region", "us-east-1", path_str(&tampered.0)], KEYS);
+    assert_eq!(outcome.code, 1, "{}{}", outcome.out, outcome.err);
+    assert!(
+        outcome.out.starts_with("SigV4 verification failed"),
+        "{}",
+        outcome.out
+    );
+    assert!(
+        outcome.out.contains("Expected canonical request:"),
+        "{}",
+        outcome.out
+    );
+    assert!(
+        outcome.out.contains("Param1=value1&Param2=value3"),
+        "{}",
+        outcome.out
+    );
+    assert!(
+        outcome.out.contains("Expected string-to-sign:"),
+        "{}",
+        outcome.out
+    );
+    assert!(!outcome.out.contains(&signature), "{}", outcome.out);
+    assert!(!outcome.out.contains(SECRET), "{}", outcome.out);
+    assert!(outcome.err.is_empty());
+}
+
+#[test]
+fn clock_is_checked_only_with_max_skew() {
+    let file = suite_file("get-vanilla", "header-signed-request.txt");
+    // Signed in 2015: far outside five minutes of today.
+    let outcome = run(&["--max-skew", "300", path_str(&file)], KEYS);
+    assert_eq!(outcome.code, 1);
+    assert!(
+        outcome
+            .out
+            .contains("Signature expired: 20150830T123600Z is now earlier than"),
+        "{}",
+        outcome.out
+    );
+    assert_eq!(run(&[path_str(&file)], KEYS).code, 0);
+}
+
+#[test]
+fn wrong_expectations_are_rejected() {
+    let file = suite_file("get-vanilla", "header-signed-request.txt");
+    let outcome = run(&["--region", "eu-west-1", path_str(&file)], KEYS);
+    assert_eq!(outcome.code, 1);
+    assert!(
+        outcome.out.contains("credential scope region"),
+        "{}",
+        outcome.out
+    );
+    let wrong_secret = [
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "nope"),
+    ];
+    assert_eq!(run(&[path_str(&file)], &wrong_secret).code, 1);
+}
+
+#[test]
+fn usage_io_parse_and_environment_errors_exit_2_with_one_line() {
+    let file = suite_file("get-vanilla", "header-signed-request.txt");
+    let garbage = TempFile::new("garbage.txt", b"\n\n");
+    // (arguments, environment, expected text of the one-line error)
+    type Case<'a> = (Vec<&'a str>, &'a [(&'a str, &'a str)], &'a str);
+    let cases: Vec<Case<'_>> = vec![
+        (vec![], KEYS, "error:"),
+        (vec!["--max-skew", "soon", path_str(&file)], KEYS, "error:"),
+        (vec!["--bogus", path_str(&file)], KEYS, "error:"),
+        (
+            vec!["/nonexistent/request.txt"],
+            KEYS,
+            "error: cannot read /nonexistent/request.txt",
+        ),
+        (
+            vec![path_str(&garbage.0)],
+            KEYS,
+            "is not an HTTP/1.1 request",
+        ),
+        (
+            vec![path_str(&file)],
+            &[],
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set",
+        ),
+    ];
+    for (args, env, expected) in cases {
+        let outcome = run(&args, env);
+        assert_eq!(outcome.code, 2, "{args:?}: {}", outcome.err);
+        assert!(outcome.out.is_empty(), "{args:?}: {}", outcome.out);
+        assert_eq!(outcome.err.lines().count(), 1, "{args:?}: {}", outcome.err);
+        assert!(outcome.err.contains(expected), "{args:?}: {}", outcome.err);
+    }
+    let help = run(&["--help"], KEYS);
+    assert_eq!(help.code, 0);
+    assert!(help.out.contains("--max-skew"));
+}
