@@ -16,8 +16,7 @@ use std::process::ExitCode;
 use reqwest_middleware::ClientWithMiddleware;
 use reqwest_sigv4::{Explanation, Route, SigV4Middleware, SignedRequest};
 use support::{
-    example_session_credentials, ApiGateway, CloudFront, Origin, OriginRequestPolicy, Topology,
-    API_ID, CUSTOM_DOMAIN, EXECUTE_API_HOST, ORIGIN_PATH, STAGE,
+    example_session_credentials, Topology, CUSTOM_DOMAIN, EXECUTE_API_HOST, ORIGIN_PATH,
 };
 
 /// One call of the demo.
@@ -63,21 +62,7 @@ async fn run() -> Result<bool, String> {
     let origin = format!("https://{EXECUTE_API_HOST}{ORIGIN_PATH}");
 
     // A CloudFront distribution that forwards the viewer Host, in front of the custom domain.
-    let custom_api = ApiGateway::builder()
-        .rest_api(API_ID, &[STAGE])
-        .custom_domain(CUSTOM_DOMAIN, &[("v1", API_ID, STAGE)])
-        .start()
-        .await;
-    let custom_cf = CloudFront::builder(support::CLOUDFRONT_DOMAIN)
-        .alias(CUSTOM_DOMAIN)
-        .origin(Origin::new(
-            "custom-domain",
-            "d-abcdef1234.execute-api.us-east-1.amazonaws.com",
-            custom_api.addr(),
-        ))
-        .default_behavior("custom-domain", OriginRequestPolicy::AllViewer)
-        .start()
-        .await;
+    let (_custom_api, custom_cf) = support::custom_domain_behind_cloudfront().await;
     let vpce = "vpce-0123-abcd.execute-api.us-east-1.vpce.amazonaws.com";
 
     let calls = vec![
@@ -158,6 +143,11 @@ async fn run() -> Result<bool, String> {
             .get::<SignedRequest>()
             .map(|s| format!("signed for {}{}", s.host, s.path_and_query))
             .unwrap_or_else(|| "not signed".to_owned());
+        let sent_to = if response.url().as_str() == call.url {
+            String::new()
+        } else {
+            format!(", sent to {}", response.url())
+        };
         let explanation = response
             .extensions()
             .get::<Explanation>()
@@ -166,7 +156,7 @@ async fn run() -> Result<bool, String> {
         let ok = status.is_success() == call.expect_success;
         all_as_expected &= ok;
         println!(
-            "{:<32} {} {} → {signed} → {}{explanation}{}",
+            "{:<32} {} {} → {signed}{sent_to} → {}{explanation}{}",
             call.topology,
             call.method,
             call.url,

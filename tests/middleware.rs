@@ -9,21 +9,11 @@ use bytes::Bytes;
 use reqwest_sigv4::verify::{ReceivedRequest, RejectionKind, Verifier};
 use reqwest_sigv4::{Error, Route, SigV4Middleware, SigningOverride, SkipSigning};
 use support::signing::{
-    assert_every_request_signed, assert_tamper_rejected, middleware_client, verifier,
+    assert_every_request_signed, assert_tamper_rejected, middleware_client, ok_server, verifier,
     SignedExchange,
 };
 use support::{example_credentials, example_session_credentials};
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-async fn server() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&server)
-        .await;
-    server
-}
+use wiremock::MockServer;
 
 fn signer(server: &MockServer, token: bool) -> SigV4Middleware {
     let credentials = if token {
@@ -41,7 +31,7 @@ fn signer(server: &MockServer, token: bool) -> SigV4Middleware {
 
 #[tokio::test]
 async fn every_method_is_signed_validly() {
-    let server = server().await;
+    let server = ok_server().await;
     let client = middleware_client(signer(&server, false));
     for method in ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
@@ -60,7 +50,7 @@ async fn every_method_is_signed_validly() {
 
 #[tokio::test]
 async fn awkward_queries_are_signed_validly() {
-    let server = server().await;
+    let server = ok_server().await;
     let client = middleware_client(signer(&server, false));
     let raw_queries = [
         "a=1&a=0&b=2",            // repeated keys, sorted by value
@@ -95,7 +85,7 @@ async fn awkward_queries_are_signed_validly() {
 
 #[tokio::test]
 async fn awkward_paths_are_signed_validly() {
-    let server = server().await;
+    let server = ok_server().await;
     let client = middleware_client(signer(&server, false));
     let paths = [
         "/prod/with space/x",
@@ -119,7 +109,7 @@ async fn awkward_paths_are_signed_validly() {
 
 #[tokio::test]
 async fn json_form_and_binary_bodies_are_signed_validly() {
-    let server = server().await;
+    let server = ok_server().await;
     let client = middleware_client(signer(&server, false));
     let url = format!("{}/prod/items", server.uri());
     client
@@ -157,7 +147,7 @@ fn chunked_stream(chunks: usize, size: usize) -> reqwest::Body {
 
 #[tokio::test]
 async fn streaming_body_is_buffered_and_signed() {
-    let server = server().await;
+    let server = ok_server().await;
     let client = middleware_client(signer(&server, false));
     let resp = client
         .post(format!("{}/prod/upload", server.uri()))
@@ -173,7 +163,7 @@ async fn streaming_body_is_buffered_and_signed() {
 
 #[tokio::test]
 async fn streaming_file_body_is_signed() {
-    let server = server().await;
+    let server = ok_server().await;
     let client = middleware_client(signer(&server, false));
     let dir = std::env::temp_dir().join(format!("reqwest-sigv4-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -194,7 +184,7 @@ async fn streaming_file_body_is_signed() {
 
 #[tokio::test]
 async fn over_limit_stream_fails_clearly_and_sends_nothing() {
-    let server = server().await;
+    let server = ok_server().await;
     let signer = SigV4Middleware::builder()
         .route(Route::direct(server.uri()))
         .region("us-east-1")
@@ -222,7 +212,7 @@ async fn over_limit_stream_fails_clearly_and_sends_nothing() {
 
 #[tokio::test]
 async fn session_token_is_sent_and_signed() {
-    let server = server().await;
+    let server = ok_server().await;
     let client = middleware_client(signer(&server, true));
     client
         .get(format!("{}/prod/me", server.uri()))
@@ -255,7 +245,7 @@ fn without_header(req: &ReceivedRequest, name: &str) -> ReceivedRequest {
 
 #[tokio::test]
 async fn unmatched_hosts_and_skipped_requests_are_not_signed() {
-    let server = server().await;
+    let server = ok_server().await;
     // The route names another port on the same host: a miss.
     let signer = SigV4Middleware::builder()
         .route(Route::direct("http://127.0.0.1:1"))
@@ -291,7 +281,7 @@ fn signer_for_server(server: &MockServer) -> SigV4Middleware {
 
 #[tokio::test]
 async fn tampered_body_is_rejected_by_the_verifier() {
-    let server = server().await;
+    let server = ok_server().await;
     let client = middleware_client(signer(&server, false));
     client
         .post(format!("{}/prod/items", server.uri()))
@@ -316,7 +306,7 @@ async fn tampered_body_is_rejected_by_the_verifier() {
 
 #[tokio::test]
 async fn per_request_override_changes_the_scope() {
-    let server = server().await;
+    let server = ok_server().await;
     let client = middleware_client(signer(&server, false));
     client
         .get(format!("{}/prod/x", server.uri()))
@@ -350,7 +340,7 @@ async fn per_request_override_changes_the_scope() {
 
 #[tokio::test]
 async fn signed_request_summary_is_on_the_response() {
-    let server = server().await;
+    let server = ok_server().await;
     let client = middleware_client(signer(&server, true));
     let resp = client
         .get(format!("{}/prod/items?b=2&a=1", server.uri()))

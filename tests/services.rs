@@ -9,19 +9,9 @@ use bytes::Bytes;
 use reqwest_middleware::ClientWithMiddleware;
 use reqwest_sigv4::verify::{ReceivedRequest, SignatureLocation, Verifier};
 use reqwest_sigv4::{Error, FixedClock, Route, SigV4Middleware};
-use support::signing::assert_tamper_rejected;
+use support::signing::{assert_tamper_rejected, ok_server};
 use support::{example_session_credentials, Echo, Topology, EXECUTE_API_HOST, ORIGIN_PATH};
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-async fn server() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&server)
-        .await;
-    server
-}
+use wiremock::MockServer;
 
 /// A client that sends requests for `host` to `server`, signing with `route`.
 fn client(server: &MockServer, host: &str, route: Route) -> ClientWithMiddleware {
@@ -52,7 +42,7 @@ async fn only_request(server: &MockServer) -> ReceivedRequest {
 /// Sends a POST with a small JSON body to `host` and checks it verifies for the service and
 /// region inferred from the host, and not for another service.
 async fn post_and_verify(host: &str, service: &str, region: &str) -> ReceivedRequest {
-    let server = server().await;
+    let server = ok_server().await;
     let client = client(&server, host, Route::direct(format!("http://{host}")));
     let resp = client
         .post(format!("http://{host}/path/to/thing?x=1"))
@@ -115,7 +105,7 @@ async fn opensearch_serverless_sends_the_payload_hash_header() {
 #[tokio::test]
 async fn s3_single_encodes_and_sends_the_payload_hash_header() {
     let host = "my-bucket.s3.us-east-2.amazonaws.com";
-    let server = server().await;
+    let server = ok_server().await;
     let client = client(&server, host, Route::direct(format!("http://{host}")));
     client
         .put(format!("http://{host}/photos/a%3Db c.jpg"))
@@ -145,7 +135,7 @@ async fn s3_single_encodes_and_sends_the_payload_hash_header() {
 #[tokio::test]
 async fn vpc_lattice_sends_unsigned_payload_without_buffering() {
     let host = "svc-0123abcd.7d67968.vpc-lattice-svcs.us-west-2.on.aws";
-    let server = server().await;
+    let server = ok_server().await;
     // The body limit is 1 KiB: a 64 KiB stream passes because it is never buffered.
     let client = client(&server, host, Route::direct(format!("http://{host}")));
     let chunks: Vec<Result<Bytes, std::io::Error>> =
@@ -176,7 +166,7 @@ async fn vpc_lattice_sends_unsigned_payload_without_buffering() {
 
 #[tokio::test]
 async fn route_can_sign_in_the_query_string() {
-    let server = server().await;
+    let server = ok_server().await;
     let host = EXECUTE_API_HOST;
     let client = client(
         &server,

@@ -169,21 +169,7 @@ async fn cloudfront_behavior_path_pattern_with_origin_path() {
 async fn custom_domain_through_cloudfront_forwarding_host() {
     // CloudFront with alias = the custom domain, origin = API Gateway's regional domain
     // name, policy AllViewer (Host forwarded): API Gateway maps the custom domain's `v1`.
-    let api_gateway = ApiGateway::builder()
-        .rest_api(API_ID, &[STAGE])
-        .custom_domain(CUSTOM_DOMAIN, &[("v1", API_ID, STAGE)])
-        .start()
-        .await;
-    let cloudfront = CloudFront::builder(support::CLOUDFRONT_DOMAIN)
-        .alias(CUSTOM_DOMAIN)
-        .origin(Origin::new(
-            "custom-domain",
-            "d-abcdef1234.execute-api.us-east-1.amazonaws.com",
-            api_gateway.addr(),
-        ))
-        .default_behavior("custom-domain", OriginRequestPolicy::AllViewer)
-        .start()
-        .await;
+    let (_api_gateway, cloudfront) = support::custom_domain_behind_cloudfront().await;
     let client = client_with(
         support::client_for(&[(CUSTOM_DOMAIN, cloudfront.addr())]),
         vec![Route::custom_domain(format!("http://{CUSTOM_DOMAIN}")).region("us-east-1")],

@@ -11,7 +11,7 @@ pub mod cloudfront;
 pub mod signing;
 
 use std::net::SocketAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use aws_credential_types::Credentials;
 
@@ -242,6 +242,28 @@ impl Topology {
     }
 }
 
+/// API Gateway with custom domain [`CUSTOM_DOMAIN`] (`v1` → [`API_ID`]/[`STAGE`]) behind a
+/// CloudFront distribution whose alias is the custom domain and whose origin request
+/// policy forwards the viewer `Host` (`AllViewer`), as AWS documents for custom domains.
+pub async fn custom_domain_behind_cloudfront() -> (ApiGateway, CloudFront) {
+    let api_gateway = ApiGateway::builder()
+        .rest_api(API_ID, &[STAGE])
+        .custom_domain(CUSTOM_DOMAIN, &[(CUSTOM_DOMAIN_BASE_PATH, API_ID, STAGE)])
+        .start()
+        .await;
+    let cloudfront = CloudFront::builder(CLOUDFRONT_DOMAIN)
+        .alias(CUSTOM_DOMAIN)
+        .origin(Origin::new(
+            "custom-domain",
+            "d-abcdef1234.execute-api.us-east-1.amazonaws.com",
+            api_gateway.addr(),
+        ))
+        .default_behavior("custom-domain", OriginRequestPolicy::AllViewer)
+        .start()
+        .await;
+    (api_gateway, cloudfront)
+}
+
 /// Strips a `:port` suffix from a Host value (IPv6 literals in brackets kept whole).
 pub fn strip_port(host: &str) -> &str {
     if host.ends_with(']') {
@@ -255,70 +277,12 @@ pub fn strip_port(host: &str) -> &str {
 
 /// RFC 7231 date (`Sun, 06 Nov 1994 08:49:37 GMT`), as in a `Date` header.
 pub fn http_date(t: SystemTime) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0) as i64;
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
-        DAYS[days.rem_euclid(7) as usize],
-        d,
-        MONTHS[(m - 1) as usize],
-        y,
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    httpdate::fmt_http_date(t)
 }
 
-/// Parses an RFC 7231 `Date` header value (the IMF-fixdate form only).
+/// Parses an RFC 7231 `Date` header value.
 pub fn parse_http_date(s: &str) -> Option<SystemTime> {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let (_, rest) = s.split_once(", ")?;
-    let mut parts = rest.split(' ');
-    let d: i64 = parts.next()?.parse().ok()?;
-    let mon = parts.next()?;
-    let m = MONTHS.iter().position(|x| *x == mon)? as i64 + 1;
-    let y: i64 = parts.next()?.parse().ok()?;
-    let mut hms = parts.next()?.split(':');
-    let h: i64 = hms.next()?.parse().ok()?;
-    let mi: i64 = hms.next()?.parse().ok()?;
-    let se: i64 = hms.next()?.parse().ok()?;
-    let secs = days_from_civil(y, m, d) * 86_400 + h * 3600 + mi * 60 + se;
-    Some(UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(secs).ok()?))
-}
-
-// Howard Hinnant's civil-date algorithms.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    httpdate::parse_http_date(s).ok()
 }
 
 /// A fresh pseudo-random hex string of `len` characters (request ids, Via names).

@@ -29,6 +29,16 @@ pub fn verifier() -> Verifier {
         .max_skew(Duration::from_secs(300))
 }
 
+/// A wiremock server that answers 200 to everything (and records what it received).
+pub async fn ok_server() -> wiremock::MockServer {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    server
+}
+
 /// A client with `signer` in its stack, no redirects and no proxy.
 pub fn middleware_client(signer: SigV4Middleware) -> reqwest_middleware::ClientWithMiddleware {
     let client = super::client_builder_for(&[])
