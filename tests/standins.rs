@@ -46,6 +46,16 @@ fn signed_now(method: &str, url: &str, body: &[u8]) -> Vec<(String, String)> {
 }
 
 /// Parses a JSON error body; returns `(key, message)` of its single entry.
+/// Sends `method url` signed now with aws-sigv4 for the URL's own host; status, headers, body.
+async fn send_signed(
+    client: &reqwest::Client,
+    method: &str,
+    url: &str,
+    body: &[u8],
+) -> (u16, reqwest::header::HeaderMap, String) {
+    into_parts(send(client, method, url, &signed_now(method, url, body), body).await).await
+}
+
 fn error_body(body: &str) -> (String, String) {
     let v: serde_json::Value =
         serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
@@ -145,17 +155,7 @@ async fn unsigned_request_is_missing_authentication_token() {
 async fn wrong_stage_is_missing_authentication_token_even_when_signed() {
     let topo = Topology::start().await;
     let url = format!("{}/staging/items", topo.execute_api_base());
-    let (status, _, body) = into_parts(
-        send(
-            &topo.client(),
-            "GET",
-            &url,
-            &signed_now("GET", &url, b""),
-            b"",
-        )
-        .await,
-    )
-    .await;
+    let (status, _, body) = send_signed(&topo.client(), "GET", &url, b"").await;
     assert_eq!(status, 403);
     assert_eq!(body, r#"{"message":"Missing Authentication Token"}"#);
 }
@@ -168,8 +168,7 @@ async fn unknown_host_is_forbidden() {
         topo.api_gateway.addr(),
     )]);
     let url = "http://zzz999.execute-api.us-east-1.amazonaws.com/prod/items";
-    let (status, _, body) =
-        into_parts(send(&client, "GET", url, &signed_now("GET", url, b""), b"").await).await;
+    let (status, _, body) = send_signed(&client, "GET", url, b"").await;
     assert_eq!(status, 403);
     assert_eq!(body, r#"{"message":"Forbidden"}"#);
 }
@@ -302,17 +301,7 @@ async fn server_clock_ahead_rejects_a_fresh_signature_and_shows_its_clock() {
     )
     .await;
     let url = format!("{}/prod/items", topo.execute_api_base());
-    let (status, headers, body) = into_parts(
-        send(
-            &topo.client(),
-            "GET",
-            &url,
-            &signed_now("GET", &url, b""),
-            b"",
-        )
-        .await,
-    )
-    .await;
+    let (status, headers, body) = send_signed(&topo.client(), "GET", &url, b"").await;
     assert_eq!(status, 403);
     assert!(
         error_body(&body).1.starts_with("Signature expired: "),
@@ -416,17 +405,7 @@ async fn cloudfront_distribution_domain_works_too() {
 async fn cloudfront_signed_for_the_cloudfront_host_is_a_mismatch() {
     let topo = Topology::start().await;
     let sent_url = format!("{}/items", topo.cloudfront_alias_base());
-    let (status, headers, body) = into_parts(
-        send(
-            &topo.client(),
-            "GET",
-            &sent_url,
-            &signed_now("GET", &sent_url, b""),
-            b"",
-        )
-        .await,
-    )
-    .await;
+    let (status, headers, body) = send_signed(&topo.client(), "GET", &sent_url, b"").await;
     assert_eq!(status, 403);
     assert_eq!(headers["x-amzn-errortype"], "InvalidSignatureException");
     let message = error_body(&body).1;
@@ -492,8 +471,7 @@ async fn cloudfront_all_viewer_forwards_host_to_a_custom_domain() {
 
     // A base path that is not mapped.
     let url = format!("http://{CUSTOM_DOMAIN}/v2/items");
-    let (status, _, body) =
-        into_parts(send(&client, "GET", &url, &signed_now("GET", &url, b""), b"").await).await;
+    let (status, _, body) = send_signed(&client, "GET", &url, b"").await;
     assert_eq!(status, 403);
     assert_eq!(body, r#"{"message":"Missing Authentication Token"}"#);
 }
@@ -636,17 +614,7 @@ async fn deny_rule_answers_with_capital_message() {
     )
     .await;
     let url = format!("{}/prod/admin/users", topo.execute_api_base());
-    let (status, headers, body) = into_parts(
-        send(
-            &topo.client(),
-            "DELETE",
-            &url,
-            &signed_now("DELETE", &url, b""),
-            b"",
-        )
-        .await,
-    )
-    .await;
+    let (status, headers, body) = send_signed(&topo.client(), "DELETE", &url, b"").await;
     assert_eq!(status, 403);
     assert_eq!(headers["x-amzn-errortype"], "AccessDeniedException");
     let (key, message) = error_body(&body);
