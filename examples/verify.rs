@@ -1,5 +1,5 @@
 //! Verifies the SigV4 signature of a raw HTTP/1.1 request file with the independent verifier,
-//! as API Gateway would.
+//! as API Gateway would (SigV4a too, when built with `--features sigv4a`).
 //!
 //! ```text
 //! AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… [AWS_SESSION_TOKEN=…] \
@@ -29,7 +29,8 @@ struct Args {
     /// Expected service (default: the one the credential scope names).
     #[arg(long)]
     service: Option<String>,
-    /// Expected region (default: the one the credential scope names).
+    /// Expected region (default: the one the credential scope names). A SigV4a request
+    /// (built with the `sigv4a` feature) must list it in its X-Amz-Region-Set.
     #[arg(long)]
     region: Option<String>,
     /// Allowed clock skew in seconds (default: the request's time is not checked).

@@ -25,7 +25,8 @@ pub struct Options {
     pub file: PathBuf,
     /// Expected service (unset: the scope's).
     pub service: Option<String>,
-    /// Expected region (unset: the scope's).
+    /// Expected region (unset: the scope's). A SigV4a request (with the `sigv4a` feature)
+    /// must list it in its region set.
     pub region: Option<String>,
     /// Allowed clock skew (unset: the request's own time is not checked).
     pub max_skew: Option<Duration>,

@@ -2,6 +2,13 @@
 //! `aws-sigv4`, which the crate signs with): it checks a received request the way API Gateway
 //! does and, when it refuses one, says why in API Gateway's words and in its own.
 //!
+//! With the `sigv4a` feature it also checks SigV4a (`AWS4-ECDSA-P256-SHA256`): the key pair
+//! is derived from the credentials as the specification says (with `p256` for the curve, see
+//! [`canonical::sigv4a_signing_key`](crate::canonical)), the ECDSA signature is verified with
+//! the public key, and [`Verifier::region`] must be in the request's `X-Amz-Region-Set`.
+//! Without the feature, SigV4a requests are refused with
+//! [`RejectionKind::UnsupportedAlgorithm`].
+//!
 //! ```
 //! use aws_credential_types::Credentials;
 //! use reqwest_sigv4::verify::{ReceivedRequest, RejectionKind, Verifier};
@@ -45,13 +52,15 @@ use aws_credential_types::Credentials;
 
 use crate::canonical::{
     self, constant_time_eq, diff_canonical_requests, format_amz_date, hex_sha256, parse_amz_date,
-    CredentialScope, PathEncoding, QueryPlus, Rules, SigningKey, ALGORITHM, EMPTY_PAYLOAD_SHA256,
-    REDACTED, SCOPE_TERMINATOR, UNSIGNED_PAYLOAD,
+    CredentialScope, PathEncoding, QueryPlus, Rules, SigningKey, ALGORITHM, ALGORITHM_V4A,
+    EMPTY_PAYLOAD_SHA256, REDACTED, SCOPE_TERMINATOR, UNSIGNED_PAYLOAD,
 };
 
 pub mod cli;
 mod rejection;
 mod request;
+#[cfg(feature = "sigv4a")]
+mod sigv4a;
 #[cfg(feature = "wiremock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "wiremock")))]
 pub mod wiremock;
@@ -75,20 +84,80 @@ pub enum SignatureLocation {
     Query,
 }
 
+/// The signing algorithm a request names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// SigV4, `AWS4-HMAC-SHA256`: an HMAC over a scope that names one region.
+    SigV4,
+    /// SigV4a, `AWS4-ECDSA-P256-SHA256`: an ECDSA P-256 signature over a scope without a
+    /// region, valid in the regions of the signed `X-Amz-Region-Set`. Verified only when the
+    /// crate is built with the `sigv4a` feature; without it such a request is refused with
+    /// [`RejectionKind::UnsupportedAlgorithm`].
+    SigV4a,
+}
+
+impl Algorithm {
+    /// The name in the `Authorization` header, `X-Amz-Algorithm` and the string-to-sign.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SigV4 => ALGORITHM,
+            Self::SigV4a => ALGORITHM_V4A,
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            ALGORITHM => Some(Self::SigV4),
+            ALGORITHM_V4A => Some(Self::SigV4a),
+            _ => None,
+        }
+    }
+
+    /// `self`, or the rejection of an algorithm this build cannot check.
+    fn supported(self) -> Result<Self, Rejection> {
+        #[cfg(not(feature = "sigv4a"))]
+        if self == Self::SigV4a {
+            return Err(self.unsupported());
+        }
+        Ok(self)
+    }
+
+    #[cfg(not(feature = "sigv4a"))]
+    fn unsupported(self) -> Rejection {
+        Rejection::new(RejectionKind::UnsupportedAlgorithm {
+            algorithm: self.name().to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What a successful verification established.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Verified {
     /// The access key id that signed.
     pub access_key_id: String,
+    /// SigV4 or SigV4a.
+    pub algorithm: Algorithm,
     /// Header or query-string signing.
     pub location: SignatureLocation,
     /// The signed header names, as listed by the request (lower-cased).
     pub signed_headers: Vec<String>,
     /// The request time, `YYYYMMDDTHHMMSSZ`.
     pub amz_date: String,
-    /// The credential scope.
+    /// The credential scope. A SigV4a scope names no region: for SigV4a, `region` holds the
+    /// region set (as [`SignedRequest::region`](crate::SignedRequest::region) does), and
+    /// `Display` does not show the scope that was signed (see [`Verified::region_set`]).
     pub scope: CredentialScope,
+    /// SigV4a: the region set the signature covers (`X-Amz-Region-Set`, e.g. `*` or
+    /// `us-east-1,us-west-2`). `None` for SigV4.
+    pub region_set: Option<String>,
     /// The payload hash that was signed.
     pub payload_hash: String,
     /// `None` without a session token; otherwise whether the token was covered by the
@@ -105,10 +174,12 @@ impl fmt::Debug for Verified {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Verified")
             .field("access_key_id", &self.access_key_id)
+            .field("algorithm", &self.algorithm)
             .field("location", &self.location)
             .field("signed_headers", &self.signed_headers)
             .field("amz_date", &self.amz_date)
             .field("scope", &self.scope)
+            .field("region_set", &self.region_set)
             .field("payload_hash", &self.payload_hash)
             .field("session_token_signed", &self.session_token_signed)
             .field(
@@ -177,6 +248,7 @@ impl fmt::Debug for Verifier {
 
 /// The authentication fields read from the header or the query, before checking.
 struct Presented {
+    algorithm: Algorithm,
     location: SignatureLocation,
     credential: String,
     signed_headers: String,
@@ -185,6 +257,42 @@ struct Presented {
     expires: Option<u64>,
     token: Option<String>,
     token_in_query: bool,
+}
+
+/// The key and scope a signature is checked with.
+enum Check {
+    V4 {
+        key: SigningKey,
+        scope: CredentialScope,
+    },
+    #[cfg(feature = "sigv4a")]
+    V4a {
+        key: canonical::SigV4aKey,
+        scope: canonical::CredentialScopeV4a,
+    },
+}
+
+impl Check {
+    fn string_to_sign(&self, amz_date: &str, canonical_request: &str) -> String {
+        match self {
+            Self::V4 { scope, .. } => canonical::string_to_sign(amz_date, scope, canonical_request),
+            #[cfg(feature = "sigv4a")]
+            Self::V4a { scope, .. } => {
+                canonical::string_to_sign_v4a(amz_date, scope, canonical_request)
+            }
+        }
+    }
+
+    /// Whether `signature` signs `string_to_sign`: the HMAC recomputed for SigV4, the ECDSA
+    /// signature checked with the derived public key for SigV4a (whose signatures differ on
+    /// every signing, so are never compared).
+    fn verify(&self, string_to_sign: &str, signature: &str) -> bool {
+        match self {
+            Self::V4 { key, .. } => key.verify(string_to_sign, signature),
+            #[cfg(feature = "sigv4a")]
+            Self::V4a { key, .. } => key.verify(string_to_sign, signature),
+        }
+    }
 }
 
 /// What a canonical request is built from, so that variants can be replayed cheaply.
@@ -227,7 +335,11 @@ impl Verifier {
         self
     }
 
-    /// The region the scope must name. Unset: the scope's region is taken as is.
+    /// The region the verifier stands in. A SigV4 scope must name it; a SigV4a request's
+    /// region set (`X-Amz-Region-Set`) must include it, or the request is refused with
+    /// [`RejectionKind::RegionNotInRegionSet`] (`*` includes every region; a `*` inside an
+    /// entry, as in `us-*`, matches any run of characters). Unset: the scope's region, or the
+    /// region set, is taken as is.
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
         self
@@ -366,14 +478,29 @@ impl Verifier {
         let amz_date = presented.amz_date.clone();
         let with_date = |r: Rejection| r.with_amz_date(Some(&amz_date));
 
-        // Credential: keyid/date/region/service/terminator.
+        // Credential: keyid/date/region/service/terminator; SigV4a's has no region.
         let parts: Vec<&str> = presented.credential.split('/').collect();
-        let [access_key_id, date, region, service, terminator] = parts.as_slice() else {
-            return Err(with_date(Rejection::malformed(format!(
-                "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{}'",
-                presented.credential
-            ))));
-        };
+        let (access_key_id, date, region, service, terminator) =
+            match (presented.algorithm, parts.as_slice()) {
+                (Algorithm::SigV4, [key, date, region, service, terminator]) => {
+                    (*key, *date, Some(*region), *service, *terminator)
+                }
+                (Algorithm::SigV4a, [key, date, service, terminator]) => {
+                    (*key, *date, None, *service, *terminator)
+                }
+                (Algorithm::SigV4, _) => {
+                    return Err(with_date(Rejection::malformed(format!(
+                        "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{}'",
+                        presented.credential
+                    ))))
+                }
+                (Algorithm::SigV4a, _) => {
+                    return Err(with_date(Rejection::malformed(format!(
+                        "Credential must have exactly 4 slash-delimited elements, e.g. keyid/date/service/term, got '{}'",
+                        presented.credential
+                    ))))
+                }
+            };
         let scope_mismatch = |field, expected: &str, got: &str| {
             with_date(Rejection::new(RejectionKind::ScopeMismatch {
                 field,
@@ -381,7 +508,7 @@ impl Verifier {
                 got: (*got).to_owned(),
             }))
         };
-        if let Some(expected) = &self.region {
+        if let (Some(expected), Some(region)) = (&self.region, region) {
             if region != expected {
                 return Err(scope_mismatch(ScopeField::Region, expected, region));
             }
@@ -391,7 +518,7 @@ impl Verifier {
                 return Err(scope_mismatch(ScopeField::Service, expected, service));
             }
         }
-        if *terminator != SCOPE_TERMINATOR {
+        if terminator != SCOPE_TERMINATOR {
             return Err(scope_mismatch(
                 ScopeField::Terminator,
                 SCOPE_TERMINATOR,
@@ -399,10 +526,9 @@ impl Verifier {
             ));
         }
         let date_of_request = amz_date.get(..8).unwrap_or(&amz_date);
-        if *date != date_of_request {
+        if date != date_of_request {
             return Err(scope_mismatch(ScopeField::Date, date_of_request, date));
         }
-        let scope = CredentialScope::new(*date, *region, *service);
 
         let signed_names: Vec<String> = presented
             .signed_headers
@@ -413,6 +539,33 @@ impl Verifier {
             return Err(with_date(Rejection::new(RejectionKind::MissingSignedHost)));
         }
 
+        // SigV4a: the regions travel in the signed region set instead of the scope.
+        let region_set = match presented.algorithm {
+            Algorithm::SigV4 => None,
+            #[cfg(feature = "sigv4a")]
+            Algorithm::SigV4a => {
+                let set = sigv4a::region_set(req, &param, &signed_names).map_err(with_date)?;
+                if let Some(expected) = &self.region {
+                    if !sigv4a::region_set_includes(&set, expected) {
+                        return Err(with_date(Rejection::new(
+                            RejectionKind::RegionNotInRegionSet {
+                                region: expected.clone(),
+                                region_set: set,
+                            },
+                        )));
+                    }
+                }
+                Some(set)
+            }
+            #[cfg(not(feature = "sigv4a"))]
+            Algorithm::SigV4a => return Err(with_date(Algorithm::SigV4a.unsupported())),
+        };
+        let scope = CredentialScope::new(
+            date,
+            region.or(region_set.as_deref()).unwrap_or_default(),
+            service,
+        );
+
         self.check_time(&presented)
             .map_err(|r| r.with_amz_date(Some(&amz_date)))?;
 
@@ -420,11 +573,11 @@ impl Verifier {
         let candidates: Vec<&Credentials> = self
             .credentials
             .iter()
-            .filter(|c| c.access_key_id() == *access_key_id)
+            .filter(|c| c.access_key_id() == access_key_id)
             .collect();
         if candidates.is_empty() {
             return Err(with_date(Rejection::new(RejectionKind::UnknownAccessKey {
-                access_key_id: (*access_key_id).to_owned(),
+                access_key_id: access_key_id.to_owned(),
             })));
         }
         let token_problem = |problem| {
@@ -500,7 +653,20 @@ impl Verifier {
         };
 
         let rules = self.rules_for(self.service.as_deref().unwrap_or(service));
-        let key = canonical::signing_key(credentials.secret_access_key(), &scope);
+        let check = match presented.algorithm {
+            Algorithm::SigV4 => Check::V4 {
+                key: canonical::signing_key(credentials.secret_access_key(), &scope),
+                scope: scope.clone(),
+            },
+            #[cfg(feature = "sigv4a")]
+            Algorithm::SigV4a => Check::V4a {
+                key: canonical::sigv4a_signing_key(access_key_id, credentials.secret_access_key()),
+                scope: canonical::CredentialScopeV4a::new(date, service),
+            },
+            // Refused when the region set was read; kept for the match to be complete.
+            #[cfg(not(feature = "sigv4a"))]
+            Algorithm::SigV4a => return Err(with_date(Algorithm::SigV4a.unsupported())),
+        };
         let build = |shape: Shape<'_>| -> String {
             let path = canonical::canonical_path(
                 raw_path,
@@ -554,7 +720,7 @@ impl Verifier {
             strip_host_port: false,
         };
         let expected_creq = build(shape);
-        let expected_sts = canonical::string_to_sign(&amz_date, &scope, &expected_creq);
+        let expected_sts = check.string_to_sign(&amz_date, &expected_creq);
         let expected = |r: Rejection| {
             r.with_amz_date(Some(&amz_date))
                 .with_expected(expected_creq.clone(), expected_sts.clone())
@@ -572,8 +738,8 @@ impl Verifier {
                     payload_hash: declared,
                     ..shape
                 });
-                if key.verify(
-                    &canonical::string_to_sign(&amz_date, &scope, &signed),
+                if check.verify(
+                    &check.string_to_sign(&amz_date, &signed),
                     &presented.signature,
                 ) {
                     rejection.differences = diff_canonical_requests(&expected_creq, &signed);
@@ -584,11 +750,13 @@ impl Verifier {
         }
 
         let accepted = |creq: String, sts: String, token_signed: bool| Verified {
-            access_key_id: (*access_key_id).to_owned(),
+            access_key_id: access_key_id.to_owned(),
+            algorithm: presented.algorithm,
             location: presented.location,
             signed_headers: signed_names.clone(),
             amz_date: amz_date.clone(),
             scope: scope.clone(),
+            region_set: region_set.clone(),
             payload_hash: payload_hash.to_owned(),
             session_token_signed: presented.token.as_ref().map(|_| token_signed),
             canonical_request: creq,
@@ -599,7 +767,7 @@ impl Verifier {
         } else {
             token_header_signed
         };
-        if key.verify(&expected_sts, &presented.signature) {
+        if check.verify(&expected_sts, &presented.signature) {
             return Ok(accepted(
                 expected_creq.clone(),
                 expected_sts.clone(),
@@ -613,8 +781,8 @@ impl Verifier {
                 omit_query_token: true,
                 ..shape
             });
-            let sts = canonical::string_to_sign(&amz_date, &scope, &without);
-            if key.verify(&sts, &presented.signature) {
+            let sts = check.string_to_sign(&amz_date, &without);
+            if check.verify(&sts, &presented.signature) {
                 if self.require_signed_session_token {
                     return Err(token_problem(TokenProblem::NotSigned));
                 }
@@ -623,9 +791,9 @@ impl Verifier {
         }
 
         let mut rejection = expected(Rejection::new(RejectionKind::SignatureMismatch));
-        if let Some(signed) = explain_mismatch(
-            &build, shape, &key, &amz_date, &scope, &presented, req, raw_query,
-        ) {
+        if let Some(signed) =
+            explain_mismatch(&build, shape, &check, &amz_date, &presented, req, raw_query)
+        {
             rejection.differences = diff_canonical_requests(&expected_creq, &signed);
             rejection.signer_canonical_request = Some(signed);
         }
@@ -699,15 +867,13 @@ fn strip_port(host: &str) -> &str {
 }
 
 /// Replays common signer mistakes and returns the canonical request that the signature
-/// matches, if one does. Only runs after a mismatch, so its cost (a few HMACs) is not on the
-/// accepting path.
-#[allow(clippy::too_many_arguments)]
+/// matches, if one does. Only runs after a mismatch, so its cost (a few HMACs, or ECDSA
+/// verifications for SigV4a) is not on the accepting path.
 fn explain_mismatch(
     build: &dyn Fn(Shape<'_>) -> String,
     shape: Shape<'_>,
-    key: &SigningKey,
+    check: &Check,
     amz_date: &str,
-    scope: &CredentialScope,
     presented: &Presented,
     req: &ReceivedRequest,
     raw_query: &str,
@@ -772,8 +938,8 @@ fn explain_mismatch(
         if candidate == expected {
             continue;
         }
-        let sts = canonical::string_to_sign(amz_date, scope, &candidate);
-        if key.verify(&sts, &presented.signature) {
+        let sts = check.string_to_sign(amz_date, &candidate);
+        if check.verify(&sts, &presented.signature) {
             return Some(candidate);
         }
     }
@@ -889,11 +1055,12 @@ fn presented_from_header(req: &ReceivedRequest, value: &str) -> Result<Presented
         message.push_str(algorithm);
         return Err(Rejection::malformed(message));
     }
-    if algorithm != ALGORITHM {
+    let Some(algorithm) = Algorithm::from_name(algorithm) else {
         return Err(Rejection::malformed(format!(
             "Unsupported AWS 'algorithm': '{algorithm}'."
         )));
-    }
+    };
+    let algorithm = algorithm.supported()?;
     let amz_date = match (x_amz_date, date) {
         (Some(value), _) => {
             let value = value.trim();
@@ -906,6 +1073,7 @@ fn presented_from_header(req: &ReceivedRequest, value: &str) -> Result<Presented
         (None, None) => return Err(Rejection::new(RejectionKind::MissingAuthentication)),
     };
     Ok(Presented {
+        algorithm,
         location: SignatureLocation::Header,
         credential: credential.unwrap_or_default(),
         signed_headers: signed_headers.unwrap_or_default(),
@@ -942,11 +1110,12 @@ fn presented_from_query<'a>(
         return Err(Rejection::malformed(message));
     }
     let algorithm = param("X-Amz-Algorithm").unwrap_or_default();
-    if algorithm != ALGORITHM {
+    let Some(algorithm) = Algorithm::from_name(algorithm) else {
         return Err(Rejection::malformed(format!(
             "X-Amz-Algorithm only supports \"{ALGORITHM}\", not '{algorithm}'"
         )));
-    }
+    };
+    let algorithm = algorithm.supported()?;
     let amz_date = param("X-Amz-Date").unwrap_or_default().trim();
     parse_amz_date(amz_date).ok_or_else(|| date_format_error(amz_date))?;
     let expires = match param("X-Amz-Expires") {
@@ -973,6 +1142,7 @@ fn presented_from_query<'a>(
         ),
     };
     Ok(Presented {
+        algorithm,
         location: SignatureLocation::Query,
         credential: param("X-Amz-Credential").unwrap_or_default().to_owned(),
         signed_headers: param("X-Amz-SignedHeaders").unwrap_or_default().to_owned(),

@@ -87,6 +87,24 @@ pub enum RejectionKind {
         /// AWS's message for the problem.
         detail: String,
     },
+    /// The request is signed with an algorithm AWS defines but this build does not check:
+    /// SigV4a (`AWS4-ECDSA-P256-SHA256`) when the crate is built without its `sigv4a`
+    /// feature. (A name AWS does not define is [`RejectionKind::MalformedAuthorization`],
+    /// with AWS's text.)
+    #[error("unsupported algorithm '{algorithm}': SigV4a verification needs reqwest-sigv4's `sigv4a` feature")]
+    UnsupportedAlgorithm {
+        /// The algorithm the request names.
+        algorithm: String,
+    },
+    /// SigV4a: the request's region set (`X-Amz-Region-Set`) does not include the region
+    /// the verifier was given ([`Verifier::region`](super::Verifier::region)).
+    #[error("the SigV4a region set '{region_set}' does not include the region '{region}'")]
+    RegionNotInRegionSet {
+        /// The verifier's region.
+        region: String,
+        /// The request's region set.
+        region_set: String,
+    },
     /// The access key id of the credential is not one the verifier knows.
     #[error("unknown access key id '{access_key_id}'")]
     UnknownAccessKey {
@@ -238,11 +256,19 @@ impl Rejection {
     /// crate::canonical::diff_canonical_requests) treats that as matching any token).
     /// `UnknownAccessKey` and `InvalidSecurityToken` both give API Gateway's invalid-token
     /// text. API Gateway's text for an expired presigned URL is not documented: this gives
-    /// S3's (`Request has expired`).
+    /// S3's (`Request has expired`). `UnsupportedAlgorithm` gives AWS's text for an
+    /// algorithm it does not take; AWS documents no text for `RegionNotInRegionSet`, which
+    /// gets a plain statement of the problem.
     pub fn api_gateway_message(&self) -> String {
         match &self.kind {
             RejectionKind::MissingAuthentication => MISSING_AUTHENTICATION_MESSAGE.to_owned(),
             RejectionKind::MalformedAuthorization { detail } => detail.clone(),
+            RejectionKind::UnsupportedAlgorithm { algorithm } => {
+                format!("Unsupported AWS 'algorithm': '{algorithm}'.")
+            }
+            RejectionKind::RegionNotInRegionSet { region, region_set } => format!(
+                "The region set '{region_set}' in X-Amz-Region-Set does not include the region '{region}'."
+            ),
             RejectionKind::UnknownAccessKey { .. }
             | RejectionKind::InvalidSecurityToken { .. } => INVALID_TOKEN_MESSAGE.to_owned(),
             RejectionKind::ScopeMismatch {

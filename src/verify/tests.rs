@@ -858,3 +858,101 @@ fn redact_authorization_hides_every_signature() {
         "A Signature=<redacted>, Signature=<redacted>,x=1"
     );
 }
+
+/// The AWS suite's v4a/get-vanilla, signed in the header and in the query.
+const SIGV4A_HEADER_SIGNED: &str = "GET / HTTP/1.1\nHost:example.amazonaws.com\nX-Amz-Date:20150830T123600Z\nX-Amz-Region-Set:us-east-1\nAuthorization:AWS4-ECDSA-P256-SHA256 Credential=AKIDEXAMPLE/20150830/service/aws4_request, SignedHeaders=host;x-amz-date;x-amz-region-set, Signature=3046022100fddaaf816a31e30d04973875b13bc27b98da10907a3a1872fd5819a221334abc022100de2ee81d83b54f31efc82834de07e6cd4d5c6f25bfa08e0f29a15bb0977c343e\n\n";
+const SIGV4A_QUERY_SIGNED: &str = "GET /?X-Amz-Algorithm=AWS4-ECDSA-P256-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Region-Set=us-east-1&X-Amz-Signature=3045022100a28466db6c76223d5aa6ed436a8451b30e21ba0a076e7f2f943dd1f3d2816249022049e4b3746929cd2a2cb7b7984dbe0f5d40a300e7d9a7a7f1307c196b6f96b61a HTTP/1.1\nHost:example.amazonaws.com\n\n";
+
+fn sigv4a_suite_verifier() -> Verifier {
+    Verifier::new(creds(None))
+        .service("service")
+        .region("us-east-1")
+        .double_encode_path(false)
+}
+
+#[cfg(not(feature = "sigv4a"))]
+#[test]
+fn sigv4a_is_refused_as_unsupported_without_the_feature() {
+    for raw in [SIGV4A_HEADER_SIGNED, SIGV4A_QUERY_SIGNED] {
+        let req = ReceivedRequest::parse_http1(raw.as_bytes()).unwrap();
+        let rejection = sigv4a_suite_verifier().verify(&req).unwrap_err();
+        assert_eq!(
+            rejection.kind,
+            RejectionKind::UnsupportedAlgorithm {
+                algorithm: "AWS4-ECDSA-P256-SHA256".into()
+            }
+        );
+        assert_eq!(
+            rejection.api_gateway_message(),
+            "Unsupported AWS 'algorithm': 'AWS4-ECDSA-P256-SHA256'."
+        );
+        assert!(
+            rejection.to_string().contains("`sigv4a` feature"),
+            "{rejection}"
+        );
+    }
+}
+
+#[cfg(feature = "sigv4a")]
+#[test]
+fn sigv4a_suite_requests_verify_with_the_feature() {
+    for (raw, location) in [
+        (SIGV4A_HEADER_SIGNED, SignatureLocation::Header),
+        (SIGV4A_QUERY_SIGNED, SignatureLocation::Query),
+    ] {
+        let req = ReceivedRequest::parse_http1(raw.as_bytes()).unwrap();
+        let verified = sigv4a_suite_verifier().verify(&req).unwrap();
+        assert_eq!(verified.algorithm, Algorithm::SigV4a);
+        assert_eq!(verified.location, location);
+        assert_eq!(verified.region_set.as_deref(), Some("us-east-1"));
+        assert!(format!("{verified:?}").contains("SigV4a"));
+    }
+}
+
+#[test]
+fn algorithm_names() {
+    assert_eq!(Algorithm::SigV4.name(), "AWS4-HMAC-SHA256");
+    assert_eq!(Algorithm::SigV4a.to_string(), "AWS4-ECDSA-P256-SHA256");
+    assert_eq!(
+        Algorithm::from_name("AWS4-ECDSA-P256-SHA256"),
+        Some(Algorithm::SigV4a)
+    );
+    assert_eq!(Algorithm::from_name("AWS4-HMAC-SHA512"), None);
+}
+
+#[test]
+fn the_cli_verifies_sigv4a_requests_with_the_feature_only() {
+    let dir = std::env::temp_dir().join(format!("reqwest-sigv4-cli-v4a-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("request.txt");
+    std::fs::write(&file, SIGV4A_HEADER_SIGNED).unwrap();
+    let env = |name: &str| match name {
+        "AWS_ACCESS_KEY_ID" => Some(AKID.to_owned()),
+        "AWS_SECRET_ACCESS_KEY" => Some(SECRET.to_owned()),
+        _ => None,
+    };
+    let run = |region: &str| {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let options = cli::Options::new(&file)
+            .region(Some(region.to_owned()))
+            .double_encode_path(Some(false));
+        let code = cli::run(&options, &env, &mut out, &mut err);
+        (code, String::from_utf8(out).unwrap())
+    };
+    let (inside, inside_out) = run("us-east-1");
+    let (outside, outside_out) = run("eu-west-1");
+    std::fs::remove_dir_all(&dir).unwrap();
+    if cfg!(feature = "sigv4a") {
+        assert_eq!((inside, inside_out.as_str()), (cli::EXIT_VALID, "valid\n"));
+        assert_eq!(outside, cli::EXIT_REJECTED);
+        assert!(
+            outside_out.contains("does not include the region 'eu-west-1'"),
+            "{outside_out}"
+        );
+    } else {
+        for (code, out) in [(inside, inside_out), (outside, outside_out)] {
+            assert_eq!(code, cli::EXIT_REJECTED);
+            assert!(out.contains("`sigv4a` feature"), "{out}");
+        }
+    }
+}
