@@ -8,8 +8,7 @@
 //! crate. A missing suite fails the tests: it is never skipped. (The `verify` feature is on
 //! for every test target: the crate's dev-dependency on itself enables it.)
 
-use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use aws_credential_types::Credentials;
 use reqwest_sigv4::canonical::{
@@ -19,77 +18,22 @@ use reqwest_sigv4::verify::{
     ReceivedRequest, Rejection, RejectionKind, SignatureLocation, TokenProblem, Verified, Verifier,
 };
 
-fn suite_dir() -> PathBuf {
-    match std::env::var_os("SIGV4_TEST_SUITE") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/sigv4-test-suite"),
-    }
-}
+mod support;
 
-fn case_dir(case: &str) -> PathBuf {
-    let dir = suite_dir().join("v4").join(case);
-    assert!(
-        dir.is_dir(),
-        "SigV4 test suite case '{case}' not found at {}: the suite must be present \
-         (set SIGV4_TEST_SUITE to the folder that holds v4/)",
-        dir.display()
-    );
-    dir
-}
+use support::suite::{self, Context};
 
-fn read_bytes(case: &str, file: &str) -> Vec<u8> {
-    let path = case_dir(case).join(file);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
-}
+const VERSION: &str = "v4";
 
-/// An expected-result file, without the trailing newline some of them have.
 fn read_expected(case: &str, file: &str) -> String {
-    let text = String::from_utf8(read_bytes(case, file)).expect("suite files are UTF-8");
-    text.strip_suffix('\n').map(str::to_owned).unwrap_or(text)
+    suite::read_expected(VERSION, case, file)
 }
 
 fn parse(case: &str, file: &str) -> ReceivedRequest {
-    ReceivedRequest::parse_http1(&read_bytes(case, file))
-        .unwrap_or_else(|e| panic!("{case}/{file}: {e}"))
-}
-
-struct Context {
-    access_key_id: String,
-    secret: String,
-    token: Option<String>,
-    region: String,
-    service: String,
-    normalize: bool,
-    sign_body: bool,
-    omit_session_token: bool,
-    expires: u64,
-    amz_date: String,
-    now: SystemTime,
+    suite::parse(VERSION, case, file)
 }
 
 fn context(case: &str) -> Context {
-    let json: serde_json::Value =
-        serde_json::from_slice(&read_bytes(case, "context.json")).expect("context.json is JSON");
-    let text = |v: &serde_json::Value| v.as_str().expect("a string").to_owned();
-    let creds = &json["credentials"];
-    // `2015-08-30T12:36:00Z` is the extended form of the `20150830T123600Z` SigV4 uses.
-    let amz_date = text(&json["timestamp"]).replace(['-', ':'], "");
-    let now = canonical::parse_amz_date(&amz_date).expect("a valid timestamp");
-    Context {
-        access_key_id: text(&creds["access_key_id"]),
-        secret: text(&creds["secret_access_key"]),
-        token: creds["token"].as_str().map(str::to_owned),
-        region: text(&json["region"]),
-        service: text(&json["service"]),
-        normalize: json["normalize"].as_bool().expect("normalize"),
-        sign_body: json["sign_body"].as_bool().expect("sign_body"),
-        omit_session_token: json["omit_session_token"].as_bool().unwrap_or(false),
-        expires: json["expiration_in_seconds"]
-            .as_u64()
-            .expect("expiration_in_seconds"),
-        amz_date,
-        now,
-    }
+    suite::context(VERSION, case)
 }
 
 impl Context {
@@ -684,7 +628,7 @@ suite_cases! {
 /// Every case folder of the suite has a test above, and every test a folder.
 #[test]
 fn every_suite_case_has_a_test() {
-    let dir = suite_dir().join("v4");
+    let dir = suite::suite_dir().join(VERSION);
     let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
         panic!(
             "SigV4 test suite not found at {} ({e}): the suite must be present \

@@ -6,24 +6,14 @@
 #[path = "../examples/verify.rs"]
 #[allow(dead_code)]
 mod example;
+mod support;
 
 use std::path::PathBuf;
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
 fn suite_file(case: &str, file: &str) -> PathBuf {
-    let suite = match std::env::var_os("SIGV4_TEST_SUITE") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/sigv4-test-suite"),
-    };
-    let path = suite.join("v4").join(case).join(file);
-    assert!(
-        path.is_file(),
-        "SigV4 test suite file {} not found: the suite must be present \
-         (set SIGV4_TEST_SUITE to the folder that holds v4/)",
-        path.display()
-    );
-    path
+    support::suite::case_dir("v4", case).join(file)
 }
 
 /// A file in the temp dir, removed when dropped.

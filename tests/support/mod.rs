@@ -9,6 +9,7 @@
 pub mod api_gateway;
 pub mod cloudfront;
 pub mod signing;
+pub mod suite;
 
 use std::net::SocketAddr;
 use std::time::SystemTime;

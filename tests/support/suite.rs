@@ -1,0 +1,100 @@
+//! Reading the AWS signing test suite (`shared/sigv4-test-suite`): where it is, its files,
+//! and each case's `context.json`. A missing suite fails the test that asks for it; it is
+//! never skipped.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use reqwest_sigv4::canonical;
+use reqwest_sigv4::verify::ReceivedRequest;
+
+/// `$SIGV4_TEST_SUITE`, or `../shared/sigv4-test-suite` next to the crate.
+pub fn suite_dir() -> PathBuf {
+    match std::env::var_os("SIGV4_TEST_SUITE") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/sigv4-test-suite"),
+    }
+}
+
+/// The folder of `case` in `version` (`v4` or `v4a`), asserted to exist.
+pub fn case_dir(version: &str, case: &str) -> PathBuf {
+    let dir = suite_dir().join(version).join(case);
+    assert!(
+        dir.is_dir(),
+        "test suite case '{version}/{case}' not found at {}: the suite must be present \
+         (set SIGV4_TEST_SUITE to the folder that holds {version}/)",
+        dir.display()
+    );
+    dir
+}
+
+/// A file of a case, as bytes.
+pub fn read_bytes(version: &str, case: &str, file: &str) -> Vec<u8> {
+    let path = case_dir(version, case).join(file);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// An expected-result file, without the trailing newline some of them have.
+pub fn read_expected(version: &str, case: &str, file: &str) -> String {
+    let text = String::from_utf8(read_bytes(version, case, file)).expect("suite files are UTF-8");
+    text.strip_suffix('\n').map(str::to_owned).unwrap_or(text)
+}
+
+/// A raw request file of a case, parsed.
+pub fn parse(version: &str, case: &str, file: &str) -> ReceivedRequest {
+    ReceivedRequest::parse_http1(&read_bytes(version, case, file))
+        .unwrap_or_else(|e| panic!("{version}/{case}/{file}: {e}"))
+}
+
+/// A case's `context.json`.
+pub struct Context {
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret access key.
+    pub secret: String,
+    /// Session token, if the case has one.
+    pub token: Option<String>,
+    /// Region (SigV4), or the region set (SigV4a).
+    pub region: String,
+    /// Service signing name.
+    pub service: String,
+    /// Whether the path is normalized.
+    pub normalize: bool,
+    /// Whether the body is hashed (else the empty-body hash is signed).
+    pub sign_body: bool,
+    /// Whether the session token is added after signing.
+    pub omit_session_token: bool,
+    /// Presigned validity in seconds.
+    pub expires: u64,
+    /// The timestamp as `YYYYMMDDTHHMMSSZ`.
+    pub amz_date: String,
+    /// The timestamp.
+    pub now: SystemTime,
+}
+
+/// Reads `context.json` of `case`.
+pub fn context(version: &str, case: &str) -> Context {
+    let json: serde_json::Value =
+        serde_json::from_slice(&read_bytes(version, case, "context.json"))
+            .expect("context.json is JSON");
+    let text = |v: &serde_json::Value| v.as_str().expect("a string").to_owned();
+    let creds = &json["credentials"];
+    // `2015-08-30T12:36:00Z` is the extended form of the `20150830T123600Z` SigV4 uses.
+    let amz_date = text(&json["timestamp"]).replace(['-', ':'], "");
+    let now = canonical::parse_amz_date(&amz_date).expect("a valid timestamp");
+    Context {
+        access_key_id: text(&creds["access_key_id"]),
+        secret: text(&creds["secret_access_key"]),
+        token: creds["token"].as_str().map(str::to_owned),
+        region: text(&json["region"]),
+        service: text(&json["service"]),
+        normalize: json["normalize"].as_bool().expect("normalize"),
+        sign_body: json["sign_body"].as_bool().expect("sign_body"),
+        omit_session_token: json["omit_session_token"].as_bool().unwrap_or(false),
+        expires: json["expiration_in_seconds"]
+            .as_u64()
+            .expect("expiration_in_seconds"),
+        amz_date,
+        now,
+    }
+}
