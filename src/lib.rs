@@ -57,6 +57,8 @@
 //! - `aws-config` (default): the default credentials chain and region.
 //! - `verify`: [`verify`], an independent SigV4 verifier written from the specification.
 //! - `wiremock`: a `wiremock` matcher that accepts only validly signed requests.
+//! - `sigv4a`: SigV4a signing ([`Route::sigv4a`], with `aws-sigv4`'s implementation) and,
+//!   with `verify`, SigV4a verification written from the specification.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
