@@ -112,9 +112,13 @@ pub enum Error {
     /// The provider returned credentials with an empty access key id or secret key.
     #[error("the AWS credentials provider returned an empty access key id or secret access key")]
     EmptyCredentials,
-    /// The request URL has no host.
-    #[error("request URL has no host")]
-    MissingHost,
+    /// A query parameter's percent-escapes decode to bytes that are not UTF-8: signers and
+    /// verifiers disagree on how to sign those.
+    #[error("query parameter {parameter:?} has percent-escapes that are not UTF-8 and cannot be signed reliably")]
+    UnsignableQuery {
+        /// The raw (encoded) parameter name or value.
+        parameter: String,
+    },
     /// A header that would be signed has a value that is not visible ASCII text.
     #[error("header {name:?} has a value that cannot be signed (not visible ASCII text)")]
     InvalidHeaderValue {
@@ -169,6 +173,23 @@ impl Error {
     ///     eprintln!("body over {limit} bytes");
     /// }
     /// # }
+    /// ```
+    ///
+    /// Behind `reqwest-retry`, the error arrives wrapped in its `RetryError`; unwrap that
+    /// first:
+    ///
+    /// ```
+    /// fn sigv4_error(err: &reqwest_middleware::Error) -> Option<&reqwest_sigv4::Error> {
+    ///     use reqwest_retry::RetryError;
+    ///     if let reqwest_middleware::Error::Middleware(inner) = err {
+    ///         if let Some(RetryError::Error(e) | RetryError::WithRetries { err: e, .. }) =
+    ///             inner.downcast_ref::<RetryError>()
+    ///         {
+    ///             return reqwest_sigv4::Error::from_middleware(e);
+    ///         }
+    ///     }
+    ///     reqwest_sigv4::Error::from_middleware(err)
+    /// }
     /// ```
     pub fn from_middleware(err: &reqwest_middleware::Error) -> Option<&Error> {
         match err {

@@ -323,6 +323,29 @@ fn is_signed(name: &str, policy: &SignedHeaders) -> bool {
     }
 }
 
+/// Refuses a query whose percent-escapes decode to bytes that are not UTF-8: signers and
+/// verifiers disagree on those (aws-sigv4 signs U+FFFD in their place, the specification
+/// the bytes), so no signature for them can be trusted to verify.
+fn check_query(path_and_query: &str) -> Result<(), Error> {
+    let Some((_, query)) = path_and_query.split_once('?') else {
+        return Ok(());
+    };
+    if !query.contains('%') {
+        return Ok(());
+    }
+    for piece in query.split(['&', '=']) {
+        if percent_encoding::percent_decode_str(piece)
+            .decode_utf8()
+            .is_err()
+        {
+            return Err(Error::UnsignableQuery {
+                parameter: piece.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// SigV4 parameters, or SigV4a ones when the route names a region set.
 fn signing_params<'a>(
     req: &'a ToSign<'a>,
@@ -357,6 +380,7 @@ pub(crate) fn sign_request(
     req: &ToSign<'_>,
     identity: &Identity,
 ) -> Result<(SignatureHeaders, SignedRequest), Error> {
+    check_query(req.path_and_query)?;
     let mut headers: Vec<(&str, &str)> = Vec::with_capacity(req.headers.len() + 1);
     headers.push(("host", req.host));
     for (name, value) in req.headers {
@@ -366,7 +390,9 @@ pub(crate) fn sign_request(
         let value = value.to_str().map_err(|_| Error::InvalidHeaderValue {
             name: name.as_str().to_owned(),
         })?;
-        headers.push((name.as_str(), value));
+        // HTTP drops leading and trailing spaces and tabs from a field value (RFC 9110
+        // 5.5), so the verifier never sees them; aws-sigv4 trims only spaces.
+        headers.push((name.as_str(), value.trim_matches([' ', '\t'])));
     }
 
     let profile = ServiceProfile::of(req.scope.service);
@@ -619,6 +645,27 @@ mod tests {
         // Not signed, so not a problem.
         let minimal = SignedHeaders::HostAndAmzOnly;
         assert!(sign_request(&to_sign(&headers, &minimal), &identity(None)).is_ok());
+    }
+
+    #[test]
+    fn header_values_are_trimmed_of_spaces_and_tabs() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-a", HeaderValue::from_static("\t value \t"));
+        let all = SignedHeaders::All;
+        let (_, summary) = sign_request(&to_sign(&headers, &all), &identity(None)).unwrap();
+        assert!(summary.headers.contains(&("x-a".into(), "value".into())));
+    }
+
+    #[test]
+    fn non_utf8_query_escapes_are_refused() {
+        let headers = HeaderMap::new();
+        let all = SignedHeaders::All;
+        let mut req = to_sign(&headers, &all);
+        req.path_and_query = "/prod/x?ok=%C3%A9&bad=%A0";
+        let err = sign_request(&req, &identity(None)).unwrap_err();
+        assert!(matches!(err, Error::UnsignableQuery { ref parameter } if parameter == "%A0"));
+        req.path_and_query = "/prod/x?ok=%C3%A9&pct=100%25";
+        assert!(sign_request(&req, &identity(None)).is_ok());
     }
 
     #[test]

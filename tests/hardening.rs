@@ -4,6 +4,8 @@
 
 mod support;
 
+use support::signing::ok_server;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -869,6 +871,44 @@ fn stepping_signer(server: &MockServer) -> SigV4Middleware {
         .unwrap()
 }
 
+/// Behind reqwest-retry, the crate's typed error is still reachable (through `RetryError`,
+/// as `Error::from_middleware`'s docs show), and a fatal one is not retried.
+#[tokio::test]
+async fn typed_error_behind_reqwest_retry() {
+    let server = ok_server().await;
+    let signer = SigV4Middleware::builder()
+        .route(Route::direct(server.uri()))
+        .region(REGION)
+        .static_credentials(example_session_credentials())
+        .build()
+        .unwrap();
+    let client = reqwest_middleware::ClientBuilder::new(support::client_for(&[]))
+        .with(retry_middleware())
+        .with(signer)
+        .build();
+    let obs_text = reqwest::header::HeaderValue::from_bytes(b"caf\xe9").unwrap();
+    let err = client
+        .get(format!("{}/prod/items", server.uri()))
+        .header("x-label", obs_text)
+        .send()
+        .await
+        .unwrap_err();
+    let inner = match &err {
+        reqwest_middleware::Error::Middleware(inner) => inner,
+        other => panic!("expected a middleware error, got {other:?}"),
+    };
+    let unwrapped = match inner.downcast_ref::<reqwest_retry::RetryError>() {
+        Some(reqwest_retry::RetryError::Error(e))
+        | Some(reqwest_retry::RetryError::WithRetries { err: e, .. }) => e,
+        None => panic!("reqwest-retry wraps the error: {err:?}"),
+    };
+    assert!(matches!(
+        Error::from_middleware(unwrapped),
+        Some(Error::InvalidHeaderValue { name }) if name == "x-label"
+    ));
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
 /// Retry first, signer second (the README's order): every attempt is signed afresh, with a
 /// later `X-Amz-Date` and its own valid signature.
 #[tokio::test]
@@ -1192,15 +1232,6 @@ async fn unfollowable_locations_return_the_3xx() {
 // ---------------------------------------------------------------------------------------
 // 5. Limits and bad input: typed errors, no panic, nothing sent
 // ---------------------------------------------------------------------------------------
-
-async fn ok_server() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&server)
-        .await;
-    server
-}
 
 fn plain_signer(server: &MockServer) -> SigV4Middleware {
     SigV4Middleware::builder()

@@ -403,7 +403,9 @@ async fn no_secret_in_traces_or_debug_output() {
     for e in [
         Error::CredentialsTimeout(Duration::from_secs(1)),
         Error::EmptyCredentials,
-        Error::MissingHost,
+        Error::UnsignableQuery {
+            parameter: "%A0".into(),
+        },
         Error::Signing("x".into()),
     ] {
         shown.debug("Error", &e);

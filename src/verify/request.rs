@@ -68,8 +68,13 @@ pub(crate) fn redact_target(target: &str) -> String {
         if i > 0 {
             out.push('&');
         }
+        // Compare the decoded name: the verifier reads `X-Amz-Security%2DToken` as the token.
+        let secret = |name: &str| {
+            let decoded = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+            decoded == "X-Amz-Signature" || decoded == "X-Amz-Security-Token"
+        };
         match pair.split_once('=') {
-            Some((name, _)) if name == "X-Amz-Signature" || name == "X-Amz-Security-Token" => {
+            Some((name, _)) if secret(name) => {
                 out.push_str(name);
                 out.push('=');
                 out.push_str(REDACTED);

@@ -127,12 +127,15 @@ pub fn assert_tamper_rejected(request: &ReceivedRequest, verifier: &Verifier) {
     }
 }
 
-/// `s` with its last ASCII letter or digit replaced by another one; `None` if it has none.
+/// `s` with its last ASCII letter or digit outside a `%XX` escape replaced by another one
+/// (inside an escape, `A` and `a` are the same byte); `None` if it has none.
 fn flip_alphanumeric(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let in_escape = |i: usize| (i >= 1 && bytes[i - 1] == b'%') || (i >= 2 && bytes[i - 2] == b'%');
     let (i, c) = s
         .char_indices()
         .rev()
-        .find(|(_, c)| c.is_ascii_alphanumeric())?;
+        .find(|(i, c)| c.is_ascii_alphanumeric() && !in_escape(*i))?;
     let replacement = match c {
         'a' => 'b',
         '0' => '1',
