@@ -542,7 +542,12 @@ impl Shared {
     /// Explains a 403 to a request no route matched, when it is API Gateway's
     /// `Missing Authentication Token` (the usual sign of a forgotten route).
     async fn explain_unsigned(&self, response: Response) -> Response {
-        if response.status() != StatusCode::FORBIDDEN || !self.explain_403 {
+        // Only API Gateway's answers (it names its error type): the middleware leaves other
+        // hosts' traffic alone.
+        if response.status() != StatusCode::FORBIDDEN
+            || !self.explain_403
+            || !response.headers().contains_key("x-amzn-errortype")
+        {
             return response;
         }
         let (mut response, inspected) = diagnostics::inspect_403(response).await;
