@@ -27,7 +27,7 @@ pub(crate) const EMPTY_SHA256: &str =
 /// A request body that has been hashed and can be sent again (retries, redirects).
 #[derive(Clone, Debug)]
 pub(crate) struct PreparedBody {
-    pub(crate) sha256_hex: String,
+    pub(crate) sha256_hex: Arc<str>,
     pub(crate) len: u64,
     replay: Replay,
 }
@@ -56,7 +56,9 @@ impl PreparedBody {
         let Some(body) = request.body_mut().take() else {
             return Ok(Self::empty());
         };
-        let prepared = Self::collect(body, limit).await?;
+        // Boxed: only streaming bodies need it, and it would otherwise grow every request's
+        // future.
+        let prepared = Box::pin(Self::collect(body, limit)).await?;
         *request.body_mut() = Some(prepared.to_body());
         Ok(prepared)
     }
@@ -64,7 +66,7 @@ impl PreparedBody {
     /// An in-memory body's hash.
     pub(crate) fn of_bytes(bytes: &[u8]) -> Self {
         Self {
-            sha256_hex: sha256_hex(bytes),
+            sha256_hex: sha256_hex(bytes).into(),
             len: bytes.len() as u64,
             replay: Replay::Reusable,
         }
@@ -73,19 +75,21 @@ impl PreparedBody {
     /// A body that is not hashed (`UNSIGNED-PAYLOAD`): streamed as it is, never buffered.
     pub(crate) fn unsigned() -> Self {
         Self {
-            sha256_hex: crate::signing::UNSIGNED_PAYLOAD.to_owned(),
+            sha256_hex: crate::signing::UNSIGNED_PAYLOAD.into(),
             len: 0,
             replay: Replay::Reusable,
         }
     }
 
     pub(crate) fn is_unsigned(&self) -> bool {
-        self.sha256_hex == crate::signing::UNSIGNED_PAYLOAD
+        &*self.sha256_hex == crate::signing::UNSIGNED_PAYLOAD
     }
 
     pub(crate) fn empty() -> Self {
+        // Most requests have no body: share one hash instead of allocating it each time.
+        static EMPTY: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
         Self {
-            sha256_hex: EMPTY_SHA256.to_owned(),
+            sha256_hex: EMPTY.get_or_init(|| EMPTY_SHA256.into()).clone(),
             len: 0,
             replay: Replay::Reusable,
         }
@@ -116,7 +120,7 @@ impl PreparedBody {
             }
         }
         Ok(Self {
-            sha256_hex: hex::encode(hasher.finalize()),
+            sha256_hex: hex::encode(hasher.finalize()).into(),
             len,
             replay: Replay::Chunks(chunks.into()),
         })
@@ -224,7 +228,7 @@ mod tests {
     async fn in_memory_body_is_hashed_in_place() {
         let mut r = request(Some("hello".into()));
         let p = PreparedBody::prepare(&mut r, 1).await.unwrap();
-        assert_eq!(p.sha256_hex, sha256_hex(b"hello"));
+        assert_eq!(&*p.sha256_hex, sha256_hex(b"hello"));
         assert_eq!(r.body().and_then(|b| b.as_bytes()), Some(&b"hello"[..]));
         assert!(p.clone_request(&mut r).is_some());
     }
@@ -233,7 +237,7 @@ mod tests {
     async fn no_body_hashes_as_empty() {
         let mut r = request(None);
         let p = PreparedBody::prepare(&mut r, 0).await.unwrap();
-        assert_eq!(p.sha256_hex, EMPTY_SHA256);
+        assert_eq!(&*p.sha256_hex, EMPTY_SHA256);
         assert_eq!(sha256_hex(b""), EMPTY_SHA256);
         assert_eq!(hex::encode(Sha256::digest(b"")), EMPTY_SHA256);
     }
@@ -242,7 +246,7 @@ mod tests {
     async fn stream_is_collected_hashed_and_replayable() {
         let mut r = request(Some(stream_body(&[b"hel", b"", b"lo ", b"world"])));
         let p = PreparedBody::prepare(&mut r, 11).await.unwrap();
-        assert_eq!(p.sha256_hex, sha256_hex(b"hello world"));
+        assert_eq!(&*p.sha256_hex, sha256_hex(b"hello world"));
         assert_eq!(p.len, 11);
         let copy = p.clone_request(&mut r).unwrap();
         assert_eq!(&body_bytes(copy).await[..], b"hello world");

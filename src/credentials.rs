@@ -140,7 +140,8 @@ impl CredentialsCache {
             }
             return Ok(cached);
         }
-        self.refresh_now().await
+        // Boxed: the provider's future is large and rarely awaited.
+        Box::pin(self.refresh_now()).await
     }
 
     fn refresh_in_background(&self) {

@@ -275,7 +275,7 @@ fn explain_signed(
         };
         return Explanation::new(
             Cause::ClockSkew { measured_offset_ms: measured },
-            format!("clock skew: the signature dated {} is outside the verifier's 5 minutes;{how}; sync the clock (NTP) or enable clock_skew_correction", signed.amz_date),
+            format!("clock skew: the signature dated {} is outside the verifier's 5 minutes;{how}; sync the clock (NTP) or enable clock_skew_correction", signed.amz_date()),
         );
     }
     if message.starts_with(MISMATCH) {
@@ -286,7 +286,7 @@ fn explain_signed(
             Cause::MissingAuthenticationToken { signed: true },
             format!(
                 "Missing Authentication Token: the request was signed, so either the Authorization header did not reach API Gateway (a CloudFront behavior without an origin request policy forwarding it: use Managed-AllViewerExceptHostHeader) or no resource exists at {} (check the stage / origin path)",
-                signed.path_and_query
+                signed.path_and_query()
             ),
         )
         .suggest(Suggestion::ForwardFromCloudFront);
@@ -313,7 +313,7 @@ fn explain_signed(
             Cause::ScopeRejected,
             format!(
                 "credential scope refused: signed for service {} in region {}; {message} Set the route's .service(..) / .region(..)",
-                signed.service, signed.region
+                signed.service(), signed.region()
             ),
         );
     }
@@ -350,7 +350,7 @@ fn explain_mismatch(message: &str, signed: &SignedRequest, sent_to: &url::Url) -
                 Cause::SignatureMismatch,
                 format!(
                     "signature mismatch with the same canonical request and string-to-sign: the secret access key does not match access key {} (check the credentials)",
-                    signed.access_key_id
+                    signed.access_key_id()
                 ),
             ),
         }
@@ -491,7 +491,7 @@ fn host_mismatch(
         expected: expected.to_owned(),
     };
     let aws_host = crate::route::infer_scope(expected).is_some();
-    match signed.route {
+    match signed.route() {
         RouteKind::Direct | RouteKind::CustomDomain if aws_host => {
             let origin_url = format!("https://{expected}{}", path_prefix.unwrap_or_default());
             Explanation::new(
@@ -526,15 +526,15 @@ fn mismatch_without_detail(signed: &SignedRequest, sent_to: &url::Url) -> Explan
     let sent_host = host_of(sent_to);
     let mut summary = format!(
         "signature mismatch: signed for host {} and path {}, sent to host {sent_host} and path {}",
-        signed.host,
-        signed.path_and_query,
+        signed.host(),
+        signed.path_and_query(),
         sent_to.path()
     );
-    if !signed.host.eq_ignore_ascii_case(&sent_host) {
+    if !signed.host().eq_ignore_ascii_case(&sent_host) {
         summary.push_str(
             "; if a proxy or CloudFront forwards the Host it received, sign for that host instead",
         );
-    } else if crate::route::infer_scope(&signed.host).is_none() {
+    } else if crate::route::infer_scope(&signed.host()).is_none() {
         summary.push_str("; if this host is a CloudFront alias in front of API Gateway, use Route::cloudfront with the origin domain and origin path (call: --origin URL)");
     }
     Explanation::new(Cause::SignatureMismatch, summary)

@@ -1,5 +1,6 @@
 //! The middleware: [`SigV4Middleware`], its builder, and the per-request controls.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,9 +15,9 @@ use crate::clock::{Clock, ClockOffset, SharedClock, SystemClock};
 use crate::credentials::{CredentialsCache, DEFAULT_PROVIDER_TIMEOUT, DEFAULT_REFRESH_AHEAD};
 use crate::diagnostics::{self, Inspected};
 use crate::error::{ConfigError, Error};
-use crate::route::{infer_scope, validate_scope, Resolved, Route, RouteTable};
+use crate::route::{validate_scope, Resolved, Route, RouteTable};
 use crate::signing::{
-    sign_request, strip_query_signature, Placement, Scope, ServiceProfile, SignedRequest, ToSign,
+    sign_request, strip_query_signature, Placement, ServiceProfile, SignedRequest, ToSign,
     SIGNATURE_HEADERS,
 };
 
@@ -453,7 +454,7 @@ impl Middleware for SigV4Middleware {
 /// Where and how one request is signed: its route resolved and its scope decided.
 struct Plan<'a> {
     resolved: Resolved<'a>,
-    service: String,
+    service: Cow<'static, str>,
     region: String,
     unsigned_payload: bool,
     /// Sign in the query for this long, whatever the route says (presigning).
@@ -482,22 +483,24 @@ impl Shared {
                     body = PreparedBody::prepare(&mut req, self.body_limit).await?;
                 }
             }
-            let signed = self.apply(plan.take(), &mut req, &body).await?;
             let can_retry =
-                signed.is_some() && self.max_clock_correction.is_some() && !clock_retried;
+                plan.is_some() && self.max_clock_correction.is_some() && !clock_retried;
             let keep_copy = can_retry || self.redirects.max_redirects > redirects;
+            // Copied before signing: a retry or redirect signs afresh anyway, and the copy
+            // is cheaper without the signature's headers.
             let copy = if keep_copy {
                 body.clone_request(&mut req)
             } else {
                 None
             };
+            let signed = self.apply(plan.take(), &mut req, &body).await?;
             let response = next.clone().run(req, extensions).await?;
 
             if response.status() == StatusCode::FORBIDDEN {
                 let Some(signed) = signed else {
                     return Ok(response);
                 };
-                let (mut response, inspected) = diagnostics::inspect_403(response).await;
+                let (mut response, inspected) = Box::pin(diagnostics::inspect_403(response)).await;
                 if let (Some(copy), Some(offset)) =
                     (copy, self.clock_correction(&inspected, can_retry))
                 {
@@ -550,7 +553,7 @@ impl Shared {
         {
             return response;
         }
-        let (mut response, inspected) = diagnostics::inspect_403(response).await;
+        let (mut response, inspected) = Box::pin(diagnostics::inspect_403(response)).await;
         if let Some(explanation) =
             diagnostics::explain(&inspected, None, response.url(), self.clock.now())
         {
@@ -595,14 +598,21 @@ impl Shared {
             }
         }
         let route = resolved.route;
-        let inferred = infer_scope(&resolved.sign_host);
-        let service = overrides
+        let inferred = resolved
+            .inferred
+            .as_ref()
+            .map(|(service, region)| (*service, &**region));
+        let configured = overrides
             .and_then(|o| o.service.as_deref())
-            .or(route.service.as_deref())
-            .or(inferred.map(|(s, _)| s))
-            .or(self.service.as_deref())
-            .unwrap_or(DEFAULT_SERVICE)
-            .to_owned();
+            .or(route.service.as_deref());
+        let service: Cow<'static, str> = match (configured, inferred) {
+            (Some(s), _) => Cow::Owned(s.to_owned()),
+            (None, Some((s, _))) => Cow::Borrowed(s),
+            (None, None) => match &self.service {
+                Some(s) => Cow::Owned(s.clone()),
+                None => Cow::Borrowed(DEFAULT_SERVICE),
+            },
+        };
         let region = match overrides
             .and_then(|o| o.region.as_deref())
             .or(route.region_set.as_deref())
@@ -611,8 +621,9 @@ impl Shared {
             .or(self.region.as_deref())
         {
             Some(r) => r.to_owned(),
-            None => self
-                .fallback_region()
+            // Boxed: the default chain's loading is a large future that most requests,
+            // whose region is known, would otherwise carry.
+            None => Box::pin(self.fallback_region())
                 .await
                 .ok_or_else(|| Error::MissingRegion {
                     host: resolved.sign_host.clone(),
@@ -637,8 +648,15 @@ impl Shared {
         req: &mut Request,
         body: &PreparedBody,
     ) -> Result<Option<SignedRequest>, Error> {
-        for name in SIGNATURE_HEADERS {
-            req.headers_mut().remove(name);
+        // A scan of the few headers a request has beats four hashed removals.
+        if req
+            .headers()
+            .keys()
+            .any(|name| SIGNATURE_HEADERS.contains(&name.as_str()))
+        {
+            for name in SIGNATURE_HEADERS {
+                req.headers_mut().remove(name);
+            }
         }
         strip_query_signature(req.url_mut());
         let Some(Plan {
@@ -657,6 +675,7 @@ impl Shared {
             sign_path_and_query,
             send_url,
             send_host,
+            ..
         } = resolved;
         let credentials = self.credentials.get().await?;
         if let Some(url) = send_url {
@@ -674,21 +693,19 @@ impl Shared {
         };
         let time = self.offset.apply(self.clock.now());
         let (signature, summary) = sign_request(
-            &ToSign {
-                method: req.method().as_str(),
-                host: &sign_host,
-                path_and_query: &sign_path_and_query,
+            ToSign {
+                method: req.method(),
+                host: sign_host,
+                path_and_query: sign_path_and_query,
                 headers: req.headers(),
                 signed_headers: &route.signed_headers,
-                payload_sha256: &body.sha256_hex,
-                scope: Scope {
-                    service: &service,
-                    region: &region,
-                },
+                payload_sha256: body.sha256_hex.clone(),
+                service,
+                region,
+                sigv4a: route.region_set.is_some(),
                 time,
                 route: route.kind,
                 placement,
-                region_set: route.region_set.as_deref(),
             },
             &credentials.identity,
         )?;
@@ -697,8 +714,8 @@ impl Shared {
             tracing::debug!(
                 route = ?route.kind,
                 sent_to = %req.url(),
-                signed_host = %summary.host,
-                signed_path = %summary.path_and_query,
+                signed_host = %summary.host(),
+                signed_path = %summary.path_and_query(),
                 canonical_request = %summary.canonical_request(),
                 string_to_sign = %summary.string_to_sign(),
                 "signed request"

@@ -4,6 +4,7 @@
 //! topology between the client and that service so the middleware can work out both; a
 //! request whose URL matches no route is never signed.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -398,6 +399,9 @@ struct Entry {
     pattern: Base,
     action: Action,
     route: Arc<CompiledRoute>,
+    /// Service and region named by the signing host, when every request of this entry
+    /// signs the same host (all but wildcard routes): worked out once, not per request.
+    scope: Option<(&'static str, String)>,
 }
 
 /// Where and how one request is signed and sent.
@@ -412,6 +416,8 @@ pub(crate) struct Resolved<'a> {
     pub(crate) send_url: Option<Url>,
     /// A `Host` header to send, when it differs from the URL's authority.
     pub(crate) send_host: Option<String>,
+    /// Service and region the signing host names (`{id}.execute-api.{region}…`).
+    pub(crate) inferred: Option<(&'static str, Cow<'a, str>)>,
 }
 
 /// All routes of one middleware, most specific first.
@@ -509,10 +515,21 @@ impl RouteTable {
                         pattern: dup.pattern.describe(),
                     });
                 }
+                let fixed_host = match action {
+                    Action::SignAsSent => compiled.sign_host.clone().or(pattern.host_header()),
+                    Action::SignForOrigin | Action::RewriteToAlias => {
+                        compiled.origin.as_ref().and_then(Base::host_header)
+                    }
+                };
+                let scope = fixed_host
+                    .as_deref()
+                    .and_then(infer_scope)
+                    .map(|(service, region)| (service, region.to_owned()));
                 entries.push(Entry {
                     pattern,
                     action,
                     route: compiled.clone(),
+                    scope,
                 });
             }
         }
@@ -536,8 +553,19 @@ impl RouteTable {
 
 impl Entry {
     fn resolve(&self, url: &Url) -> Option<Resolved<'_>> {
+        let mut resolved = self.resolve_target(url)?;
+        resolved.inferred = match &self.scope {
+            Some((service, region)) => Some((*service, Cow::Borrowed(region.as_str()))),
+            None => infer_scope(&resolved.sign_host)
+                .map(|(service, region)| (service, Cow::Owned(region.to_owned()))),
+        };
+        Some(resolved)
+    }
+
+    fn resolve_target(&self, url: &Url) -> Option<Resolved<'_>> {
         let route = &*self.route;
-        let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
+        // Path and query as reqwest sends them (no fragment).
+        let sent = &url[url::Position::BeforePath..url::Position::AfterQuery];
         match self.action {
             Action::SignAsSent => {
                 let sign_host = match &route.sign_host {
@@ -546,10 +574,11 @@ impl Entry {
                 };
                 Some(Resolved {
                     route,
-                    sign_path_and_query: format!("{}{query}", url.path()),
+                    sign_path_and_query: sent.to_owned(),
                     send_host: route.sign_host.clone(),
                     sign_host,
                     send_url: None,
+                    inferred: None,
                 })
             }
             Action::SignForOrigin => {
@@ -557,9 +586,10 @@ impl Entry {
                 Some(Resolved {
                     route,
                     sign_host: origin.host_header()?,
-                    sign_path_and_query: join_paths(&origin.path, url.path(), &query),
+                    sign_path_and_query: join_paths(&origin.path, sent),
                     send_url: None,
                     send_host: None,
+                    inferred: None,
                 })
             }
             Action::RewriteToAlias => {
@@ -586,9 +616,13 @@ impl Entry {
                 Some(Resolved {
                     route,
                     sign_host: origin.host_header()?,
-                    sign_path_and_query: join_paths(&origin.path, viewer_path, &query),
+                    sign_path_and_query: join_paths(
+                        &origin.path,
+                        &format!("{viewer_path}{}", &sent[url.path().len()..]),
+                    ),
                     send_url: Some(send),
                     send_host: None,
+                    inferred: None,
                 })
             }
         }
@@ -607,15 +641,14 @@ pub(crate) fn url_host_header(url: &Url) -> Option<String> {
     })
 }
 
-/// Origin path in front of the viewer path, the way CloudFront joins them.
-fn join_paths(origin_path: &str, viewer_path: &str, query: &str) -> String {
-    let mut out = String::with_capacity(origin_path.len() + viewer_path.len() + query.len());
+/// Origin path in front of the viewer's path and query, the way CloudFront joins them.
+fn join_paths(origin_path: &str, viewer: &str) -> String {
+    let mut out = String::with_capacity(origin_path.len() + viewer.len() + 1);
     out.push_str(origin_path);
-    if !viewer_path.starts_with('/') {
+    if !viewer.starts_with('/') {
         out.push('/');
     }
-    out.push_str(viewer_path);
-    out.push_str(query);
+    out.push_str(viewer);
     out
 }
 
@@ -660,45 +693,45 @@ pub(crate) fn validate_scope(what: &'static str, value: &str) -> Result<(), Conf
 
 /// Service and region named by a well-known AWS host, e.g.
 /// `abc.execute-api.eu-west-1.amazonaws.com` → (`execute-api`, `eu-west-1`).
-pub(crate) fn infer_scope(host: &str) -> Option<(&str, &str)> {
+pub(crate) fn infer_scope(host: &str) -> Option<(&'static str, &str)> {
     let host = host.split(':').next().unwrap_or(host);
-    let labels: Vec<&str> = host.split('.').collect();
     let is_region = |s: &str| {
         s.len() >= 6
             && s.contains('-')
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     };
-    let amazonaws = |rest: &[&str]| {
+    let amazonaws = |rest: &str| {
         matches!(
             rest,
-            ["amazonaws", "com"] | ["amazonaws", "com", "cn"] | ["vpce", "amazonaws", "com"]
+            "amazonaws.com" | "amazonaws.com.cn" | "vpce.amazonaws.com"
         )
     };
-    for (i, label) in labels.iter().enumerate() {
-        let rest = &labels[i + 1..];
+    // Each label with the rest of the host after it; no allocation, this runs per request.
+    let mut rest = host;
+    while let Some((label, after)) = rest.split_once('.') {
+        let (next, tail) = after.split_once('.').unwrap_or((after, ""));
         // `{id}.{service}.{region}.amazonaws.com` / `.on.aws`
-        let service_first = match *label {
+        let service_first = match label {
             "execute-api" => Some("execute-api"),
             "lambda-url" => Some("lambda"),
             "vpc-lattice-svcs" => Some("vpc-lattice-svcs"),
             "s3" => Some("s3"),
             _ => None,
         };
-        if let (Some(service), Some(region)) = (service_first, rest.first()) {
-            let on_aws = matches!(&rest[1..], ["on", "aws"]);
-            if is_region(region) && (amazonaws(&rest[1..]) || on_aws) {
-                return Some((service, region));
+        if let Some(service) = service_first {
+            if is_region(next) && (amazonaws(tail) || tail == "on.aws") {
+                return Some((service, next));
             }
         }
         // `{domain}.{region}.{service}.amazonaws.com` (OpenSearch, OpenSearch Serverless)
-        if is_region(label) {
-            if let Some(service @ ("es" | "aoss")) = rest.first().copied() {
-                if amazonaws(&rest[1..]) {
-                    return Some((service, label));
-                }
+        if is_region(label) && amazonaws(tail) {
+            match next {
+                "es" => return Some(("es", label)),
+                "aoss" => return Some(("aoss", label)),
+                _ => {}
             }
         }
+        rest = after;
     }
     None
 }
