@@ -151,8 +151,8 @@ async fn run(args: Args, out: &mut impl Write, err: &mut impl Write) -> Result<u
             w!(
                 err,
                 "* signed for host {} and path {}",
-                signed.host,
-                signed.path_and_query
+                signed.host(),
+                signed.path_and_query()
             );
             w!(
                 err,

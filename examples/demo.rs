@@ -141,7 +141,7 @@ async fn run() -> Result<bool, String> {
         let signed = response
             .extensions()
             .get::<SignedRequest>()
-            .map(|s| format!("signed for {}{}", s.host, s.path_and_query))
+            .map(|s| format!("signed for {}{}", s.host(), s.path_and_query()))
             .unwrap_or_else(|| "not signed".to_owned());
         let sent_to = if response.url().as_str() == call.url {
             String::new()

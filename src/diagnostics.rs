@@ -534,7 +534,7 @@ fn mismatch_without_detail(signed: &SignedRequest, sent_to: &url::Url) -> Explan
         summary.push_str(
             "; if a proxy or CloudFront forwards the Host it received, sign for that host instead",
         );
-    } else if crate::route::infer_scope(&signed.host()).is_none() {
+    } else if crate::route::infer_scope(signed.host()).is_none() {
         summary.push_str("; if this host is a CloudFront alias in front of API Gateway, use Route::cloudfront with the origin domain and origin path (call: --origin URL)");
     }
     Explanation::new(Cause::SignatureMismatch, summary)

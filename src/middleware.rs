@@ -483,8 +483,7 @@ impl Shared {
                     body = PreparedBody::prepare(&mut req, self.body_limit).await?;
                 }
             }
-            let can_retry =
-                plan.is_some() && self.max_clock_correction.is_some() && !clock_retried;
+            let can_retry = plan.is_some() && self.max_clock_correction.is_some() && !clock_retried;
             let keep_copy = can_retry || self.redirects.max_redirects > redirects;
             // Copied before signing: a retry or redirect signs afresh anyway, and the copy
             // is cheaper without the signature's headers.
@@ -776,8 +775,10 @@ impl Shared {
             }
             new_body = Some(PreparedBody::empty());
         }
-        let same_origin = target.host_str() == next.url().host_str()
-            && target.port_or_known_default() == next.url().port_or_known_default();
+        // Against where the request went (the copy may still hold a URL the route rewrites).
+        let sent_to = response.url();
+        let same_origin = target.host_str() == sent_to.host_str()
+            && target.port_or_known_default() == sent_to.port_or_known_default();
         if !same_origin {
             // As reqwest does on a cross-host hop, plus everything SigV4 added.
             for name in ["cookie", "proxy-authorization", "www-authenticate"] {

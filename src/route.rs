@@ -698,7 +698,8 @@ pub(crate) fn infer_scope(host: &str) -> Option<(&'static str, &str)> {
     let is_region = |s: &str| {
         s.len() >= 6
             && s.contains('-')
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     };
     let amazonaws = |rest: &str| {
         matches!(

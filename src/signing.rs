@@ -248,13 +248,18 @@ impl SignedRequest {
             ("x-amz-date", Some(self.amz_date.as_str())),
             (
                 "x-amz-security-token",
-                self.credentials.session_token().map(|_| canonical::REDACTED),
+                self.credentials
+                    .session_token()
+                    .map(|_| canonical::REDACTED),
             ),
             (
                 "x-amz-content-sha256",
                 self.hash_header.then_some(&*self.payload_sha256),
             ),
-            ("x-amz-region-set", self.sigv4a.then_some(self.region.as_str())),
+            (
+                "x-amz-region-set",
+                self.sigv4a.then_some(self.region.as_str()),
+            ),
         ];
         let added = added
             .into_iter()
@@ -528,7 +533,11 @@ pub(crate) fn sign_request(
         if *name == "X-Amz-Signature" {
             continue;
         }
-        path_and_query.push(if path_and_query.contains('?') { '&' } else { '?' });
+        path_and_query.push(if path_and_query.contains('?') {
+            '&'
+        } else {
+            '?'
+        });
         path_and_query.push_str(name);
         path_and_query.push('=');
         if *name == "X-Amz-Security-Token" {

@@ -103,7 +103,7 @@ async fn every_request_signed_for_every_region_verifies() {
             &verified.amz_date[..8]
         )));
         // What the middleware says it signed is what the verifier reconstructed.
-        assert_eq!(signed.algorithm, "AWS4-ECDSA-P256-SHA256");
+        assert_eq!(signed.algorithm(), "AWS4-ECDSA-P256-SHA256");
         assert_eq!(signed.string_to_sign(), verified.string_to_sign);
         // A one-byte change anywhere signed is refused.
         assert_tamper_rejected(&exchange.request, &verifier());

@@ -1,0 +1,282 @@
+//! End to end over loopback (issue 5, target 4): 10,000 small requests with 64 in flight
+//! against a local hyper server answering 200, with the signer and without it, same
+//! `reqwest::Client` (same connection pool). Run with
+//!
+//! ```text
+//! cargo bench --bench loopback
+//! cargo bench --bench loopback -- --requests 10000 --in-flight 64 --rounds 7
+//! ```
+//!
+//! The client runs on a current-thread runtime (one core); the server on another thread
+//! with its own current-thread runtime. Each round runs every mode once, rotating which
+//! goes first; the ratio is of the median throughputs, and each round's own ratio is shown
+//! too. A third mode, the bare client sending signature-sized headers, separates the cost
+//! of the signature's bytes on the wire from the cost of computing it. The CPU time of the
+//! client thread and of the rest of the process (the server) per request shows which side
+//! bounds the throughput. Without `--bench` (as under `cargo test --benches`) it runs one
+//! tiny round as a smoke test.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::StreamExt;
+use http_body_util::Empty;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
+use reqwest_sigv4::{Route, SigV4Middleware};
+
+const SMALL_HEADERS: [(&str, &str); 4] = [
+    ("accept", "application/json"),
+    ("content-type", "application/json"),
+    ("x-api-version", "2024-06-01"),
+    ("x-request-id", "4f1c2a9e-8d6b-4c3e-9a7f-2b5d8e1f0a63"),
+];
+
+struct Options {
+    requests: usize,
+    in_flight: usize,
+    rounds: usize,
+}
+
+fn options() -> Options {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let benching = args.iter().any(|a| a == "--bench");
+    let mut o = if benching {
+        Options {
+            requests: 10_000,
+            in_flight: 64,
+            rounds: 7,
+        }
+    } else {
+        Options {
+            requests: 200,
+            in_flight: 16,
+            rounds: 1,
+        }
+    };
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .map(|v| v.parse::<usize>().expect("a number"))
+    };
+    o.requests = value("--requests").unwrap_or(o.requests);
+    o.in_flight = value("--in-flight").unwrap_or(o.in_flight);
+    o.rounds = value("--rounds").unwrap_or(o.rounds).max(1);
+    o
+}
+
+/// A server on its own thread that answers every request `200` with an empty body.
+fn start_server() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    listener.set_nonblocking(true).expect("non-blocking");
+    let addr = listener.local_addr().expect("an address");
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(async move {
+                    let service = service_fn(|_req| async {
+                        Ok::<_, Infallible>(hyper::Response::new(Empty::<Bytes>::new()))
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+    });
+    addr
+}
+
+fn small_request(addr: SocketAddr) -> reqwest::Request {
+    let url = format!("http://{addr}/prod/items?limit=10&offset=20&sort=name");
+    let mut req = reqwest::Request::new(reqwest::Method::GET, url.parse().expect("a URL"));
+    for (name, value) in SMALL_HEADERS {
+        req.headers_mut()
+            .insert(name, http::HeaderValue::from_static(value));
+    }
+    req
+}
+
+/// CPU time of the calling thread so far, in ns (Linux).
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// CPU time of every thread of this process so far, in ns (Linux).
+fn process_cpu_ns() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// One run: wall time, and CPU time of the client thread and of the rest of the process
+/// (the server), in ns.
+struct Run {
+    wall: Duration,
+    client_cpu: u64,
+    other_cpu: u64,
+}
+
+/// Sends `o.requests` copies of `template`, `o.in_flight` at a time.
+async fn run(client: &ClientWithMiddleware, template: &reqwest::Request, o: &Options) -> Run {
+    let (client0, all0) = (thread_cpu_ns(), process_cpu_ns());
+    let start = Instant::now();
+    let mut responses = futures::stream::iter(0..o.requests)
+        .map(|_| {
+            let req = template.try_clone().expect("no body");
+            async move {
+                let response = client.execute(req).await.expect("a response");
+                assert_eq!(response.status(), 200);
+                response.bytes().await.expect("a body")
+            }
+        })
+        .buffer_unordered(o.in_flight);
+    let mut done = 0;
+    while responses.next().await.is_some() {
+        done += 1;
+    }
+    assert_eq!(done, o.requests);
+    let wall = start.elapsed();
+    let client_cpu = thread_cpu_ns().saturating_sub(client0);
+    let all_cpu = process_cpu_ns().saturating_sub(all0);
+    Run {
+        wall,
+        client_cpu,
+        other_cpu: all_cpu.saturating_sub(client_cpu),
+    }
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+fn main() {
+    let o = options();
+    let addr = start_server();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(o.in_flight)
+        .build()
+        .expect("a client");
+    let signer = SigV4Middleware::builder()
+        .route(Route::direct(format!("http://{addr}")))
+        .region("us-east-1")
+        .static_credentials(aws_credential_types::Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            None,
+            None,
+            "bench",
+        ))
+        .build()
+        .expect("valid config");
+    let bare = ClientBuilder::new(client.clone()).build();
+    let signed = ClientBuilder::new(client).with(signer).build();
+    let template = small_request(addr);
+    // A control, not a target: the bare client sending a request as large as a signed one
+    // (the same `Authorization` and `X-Amz-Date` headers, fixed), to tell the cost of the
+    // signature's bytes on the wire from the cost of computing it.
+    let mut padded = small_request(addr);
+    for (name, value) in [
+        (
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/execute-api/\
+             aws4_request, SignedHeaders=accept;content-type;host;x-amz-date;x-api-version;\
+             x-request-id, Signature=ae5b58f959e2a116fc03be1faaab0e61c893be148fc5b488340052d7f23afff0",
+        ),
+        ("x-amz-date", "20150830T123600Z"),
+    ] {
+        padded
+            .headers_mut()
+            .insert(name, http::HeaderValue::from_static(value));
+    }
+    let modes: [(&str, &ClientWithMiddleware, &reqwest::Request); 3] = [
+        ("bare", &bare, &template),
+        ("signed", &signed, &template),
+        ("bare + signature-sized headers", &bare, &padded),
+    ];
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+
+    rt.block_on(async {
+        // Warm up: open the pool's connections and fault in every code path.
+        let warm = Options {
+            requests: o.requests.min(2_000),
+            ..o
+        };
+        for (_, client, template) in modes {
+            run(client, template, &warm).await;
+        }
+        println!(
+            "loopback: {} requests, {} in flight, {} rounds",
+            o.requests, o.in_flight, o.rounds
+        );
+        // Per mode: requests/s, and CPU µs per request of the client thread and of the rest
+        // of the process (the server).
+        let mut rps: [Vec<f64>; 3] = Default::default();
+        let mut client_us: [Vec<f64>; 3] = Default::default();
+        let mut server_us: [Vec<f64>; 3] = Default::default();
+        for round in 0..o.rounds {
+            for j in 0..modes.len() {
+                let k = (round + j) % modes.len();
+                let (_, client, template) = modes[k];
+                let r = run(client, template, &o).await;
+                rps[k].push(o.requests as f64 / r.wall.as_secs_f64());
+                client_us[k].push(r.client_cpu as f64 / 1e3 / o.requests as f64);
+                server_us[k].push(r.other_cpu as f64 / 1e3 / o.requests as f64);
+            }
+            println!(
+                "round {round}: bare {:.0} req/s, signed {:.0} req/s, ratio {:.3}",
+                rps[0][round],
+                rps[1][round],
+                rps[1][round] / rps[0][round]
+            );
+        }
+        let mut medians = [0.0; 3];
+        for (k, (name, _, _)) in modes.iter().enumerate() {
+            medians[k] = median(&mut rps[k]);
+            println!(
+                "{name}: {:.0} req/s; CPU per request: client thread {:.2} us, server and \
+                 other threads {:.2} us (medians)",
+                medians[k],
+                median(&mut client_us[k]),
+                median(&mut server_us[k])
+            );
+        }
+        let ratio = medians[1] / medians[0];
+        println!(
+            "4. loopback end to end: signed / bare = {ratio:.3} (target >= 0.85: {}); \
+             signed / (bare + signature-sized headers) = {:.3}",
+            if ratio >= 0.85 { "pass" } else { "MISS" },
+            medians[1] / medians[2]
+        );
+    });
+}

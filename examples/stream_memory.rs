@@ -1,0 +1,168 @@
+//! `stream_memory`: peak memory of signing a streaming body (issue 5, target 3).
+//!
+//! ```text
+//! cargo run --release --example stream_memory              # 64 MiB body, runs its own baseline
+//! cargo run --release --example stream_memory -- --baseline   # the same program, no body
+//! /usr/bin/time -v target/release/examples/stream_memory --no-compare
+//! ```
+//!
+//! Sends one `Body::wrap_stream` body of 64 MiB (generated lazily in 64 KiB chunks, never
+//! one buffer) through the signer, configured with a 128 MiB body limit, into an innermost
+//! middleware that reads the body and keeps none of it. Prints the peak RSS (`VmHWM` from
+//! `/proc/self/status`). Unless given `--baseline` or `--no-compare`, it then runs itself
+//! with `--baseline` (same program, same stack, no body) and prints
+//! (peak − baseline peak) / body size.
+
+use std::process::ExitCode;
+
+use bytes::Bytes;
+use http::Extensions;
+use http_body_util::BodyExt;
+use reqwest_middleware::{ClientBuilder, Middleware, Next};
+use reqwest_sigv4::{Route, SigV4Middleware};
+
+const MIB: u64 = 1024 * 1024;
+const CHUNK: usize = 64 * 1024;
+const BODY_MIB: u64 = 64;
+
+/// Reads the request body to its end and drops every chunk; answers with the byte count.
+struct Drain;
+
+#[async_trait::async_trait]
+impl Middleware for Drain {
+    async fn handle(
+        &self,
+        mut req: reqwest::Request,
+        _extensions: &mut Extensions,
+        _next: Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        let mut drained: u64 = 0;
+        if let Some(mut body) = req.body_mut().take() {
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(reqwest_middleware::Error::Reqwest)?;
+                if let Ok(data) = frame.into_data() {
+                    drained += data.len() as u64;
+                }
+            }
+        }
+        let signed = req.headers().contains_key("authorization");
+        let response = http::Response::builder()
+            .status(if signed { 200 } else { 401 })
+            .header("x-drained", drained)
+            .body(Bytes::new())
+            .expect("a valid response");
+        Ok(reqwest::Response::from(response))
+    }
+}
+
+/// `Name:   123 kB` from /proc/self/status, in KiB.
+fn status_kib(name: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+fn body_stream() -> reqwest::Body {
+    let chunks = (BODY_MIB * MIB) as usize / CHUNK;
+    let stream = futures::stream::iter((0..chunks).map(|i| {
+        // A fresh allocation per chunk, as a file or socket reader would hand them over.
+        Ok::<_, std::io::Error>(Bytes::from(vec![(i % 251) as u8 + 1; CHUNK]))
+    }));
+    reqwest::Body::wrap_stream(stream)
+}
+
+fn send(with_body: bool) -> Result<u64, Box<dyn std::error::Error>> {
+    let signer = SigV4Middleware::builder()
+        .route(Route::direct(
+            "https://abc123.execute-api.us-east-1.amazonaws.com",
+        ))
+        .static_credentials(aws_credential_types::Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            None,
+            None,
+            "stream_memory",
+        ))
+        .body_limit(128 * MIB as usize)
+        .build()?;
+    let client = ClientBuilder::new(reqwest::Client::new())
+        .with(signer)
+        .with(Drain)
+        .build();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let mut request =
+            client.put("https://abc123.execute-api.us-east-1.amazonaws.com/prod/upload");
+        if with_body {
+            request = request.body(body_stream());
+        }
+        let response = request.send().await?;
+        if response.status() != 200 {
+            return Err(format!("not signed: {}", response.status()).into());
+        }
+        let drained = response
+            .headers()
+            .get("x-drained")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        Ok(drained)
+    })
+}
+
+/// Runs this program again with `--baseline` and returns the peak it reports, in KiB.
+fn baseline_peak_kib() -> Option<u64> {
+    let exe = std::env::current_exe().ok()?;
+    let out = std::process::Command::new(exe)
+        .arg("--baseline")
+        .output()
+        .ok()?;
+    String::from_utf8(out.stdout)
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("peak_rss_kib=")?.trim().parse().ok())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let baseline = args.iter().any(|a| a == "--baseline");
+    let compare = !baseline && !args.iter().any(|a| a == "--no-compare");
+    let drained = match send(!baseline) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let expected = if baseline { 0 } else { BODY_MIB * MIB };
+    if drained != expected {
+        eprintln!("error: drained {drained} bytes, expected {expected}");
+        return ExitCode::FAILURE;
+    }
+    let Some(peak) = status_kib("VmHWM") else {
+        eprintln!("error: no VmHWM in /proc/self/status (Linux only)");
+        return ExitCode::FAILURE;
+    };
+    println!("body_bytes={drained}");
+    println!("peak_rss_kib={peak}");
+    if compare {
+        let Some(base) = baseline_peak_kib() else {
+            eprintln!("error: the --baseline run failed");
+            return ExitCode::FAILURE;
+        };
+        let body_kib = (BODY_MIB * MIB / 1024) as f64;
+        let extra = peak.saturating_sub(base) as f64;
+        let ratio = extra / body_kib;
+        println!("baseline_peak_rss_kib={base}");
+        println!(
+            "3. streaming {BODY_MIB} MiB: peak {peak} KiB - baseline {base} KiB = {extra:.0} KiB \
+             = {ratio:.3}x the body (target <= 1.2: {})",
+            if ratio <= 1.2 { "pass" } else { "MISS" }
+        );
+    }
+    ExitCode::SUCCESS
+}
