@@ -30,8 +30,7 @@ use reqwest_sigv4::canonical::{
     EMPTY_PAYLOAD_SHA256,
 };
 use reqwest_sigv4::verify::{
-    Algorithm, ReceivedRequest, Rejection, RejectionKind, SignatureLocation, TokenProblem,
-    Verified, Verifier,
+    Algorithm, ReceivedRequest, RejectionKind, SignatureLocation, TokenProblem, Verifier,
 };
 
 /// The files every case has.
@@ -57,7 +56,9 @@ const EXTRA_FILES: [(&str, &str); 2] = [
 
 mod support;
 
-use support::suite::{self, Context};
+use support::suite::{
+    self, change_byte, expect_mismatch, expect_rejected, other_byte, rebuilt, tamper_path, Context,
+};
 
 const VERSION: &str = "v4a";
 
@@ -247,72 +248,6 @@ fn query_vectors(case: &str, ctx: &Context, request: &ReceivedRequest) -> (Strin
         "{case}: string-to-sign (query)"
     );
     (creq, sts)
-}
-
-fn rebuilt(
-    req: &ReceivedRequest,
-    target: Option<String>,
-    headers: Option<Vec<(String, String)>>,
-    body: Option<Vec<u8>>,
-) -> ReceivedRequest {
-    ReceivedRequest::new(
-        req.method(),
-        target.unwrap_or_else(|| req.target().to_owned()),
-        headers.unwrap_or_else(|| req.headers().to_vec()),
-        body.map(bytes::Bytes::from)
-            .unwrap_or_else(|| req.body().clone()),
-    )
-}
-
-/// Another ASCII letter or digit of the same kind as `byte`.
-fn other_byte(byte: u8) -> u8 {
-    match byte {
-        b'0'..=b'8' | b'a'..=b'y' | b'A'..=b'Y' => byte + 1,
-        b'9' => b'0',
-        b'z' => b'a',
-        b'Z' => b'A',
-        other => panic!("not alphanumeric: {other}"),
-    }
-}
-
-/// `text` with the byte at `at` (an ASCII letter or digit) replaced by another of its kind.
-fn change_byte(text: &str, at: usize) -> String {
-    let mut bytes = text.as_bytes().to_vec();
-    bytes[at] = other_byte(bytes[at]);
-    String::from_utf8(bytes).expect("ASCII swapped for ASCII")
-}
-
-/// Changes one byte of the path so that its canonical form changes (a byte inside a segment
-/// that normalization removes changes nothing signed, so such bytes are passed over; a path
-/// with no letter or digit that matters gets a letter appended).
-fn tamper_path(ctx: &Context, path: &str) -> String {
-    let canonical_of = |p: &str| canonical::canonical_path(p, ctx.normalize, PathEncoding::Single);
-    let original = canonical_of(path);
-    for at in (0..path.len()).rev() {
-        if path.as_bytes()[at].is_ascii_alphanumeric() {
-            let changed = change_byte(path, at);
-            if canonical_of(&changed) != original {
-                return changed;
-            }
-        }
-    }
-    format!("{path}x")
-}
-
-fn expect_rejected(case: &str, what: &str, result: Result<Verified, Rejection>) -> Rejection {
-    match result {
-        Ok(verified) => panic!("{case}: {what}: accepted, expected a rejection: {verified:?}"),
-        Err(rejection) => rejection,
-    }
-}
-
-fn expect_mismatch(case: &str, what: &str, result: Result<Verified, Rejection>) {
-    let rejection = expect_rejected(case, what, result);
-    assert_eq!(
-        rejection.kind,
-        RejectionKind::SignatureMismatch,
-        "{case}: {what}: {rejection}"
-    );
 }
 
 /// A changed region set: refused as outside the region by a verifier with a region, and as a
