@@ -52,6 +52,22 @@ async fn explain(request: reqwest_middleware::RequestBuilder) -> (Explanation, S
     (explanation, body)
 }
 
+/// GETs `{execute-api}/prod{path}` on `topology` through a direct route built by `route`
+/// and signed with `credentials`; returns the explanation of the 403.
+async fn explain_execute_api(
+    topology: &Topology,
+    route: impl FnOnce(Route) -> Route,
+    credentials: aws_credential_types::Credentials,
+    path: &str,
+) -> (Explanation, String) {
+    let base = topology.execute_api_base();
+    let client = client(
+        topology.client(),
+        signer(vec![route(Route::direct(&base))], credentials),
+    );
+    explain_get(&client, &format!("{base}/prod{path}")).await
+}
+
 fn origin_url() -> String {
     format!("https://{EXECUTE_API_HOST}{ORIGIN_PATH}")
 }
@@ -203,18 +219,7 @@ async fn invalid_token_is_named() {
         None,
         "test",
     );
-    let client = client(
-        topology.client(),
-        signer(
-            vec![Route::direct(topology.execute_api_base())],
-            wrong_token,
-        ),
-    );
-    let (explanation, _) = explain_get(
-        &client,
-        &format!("{}/prod/items", topology.execute_api_base()),
-    )
-    .await;
+    let (explanation, _) = explain_execute_api(&topology, |r| r, wrong_token, "/items").await;
     assert_eq!(explanation.cause, Cause::InvalidSecurityToken);
     assert!(!explanation.summary.contains("not-the-issued-token"));
 }
@@ -229,18 +234,7 @@ async fn wrong_secret_key_is_a_plain_signature_mismatch() {
         None,
         "test",
     );
-    let client = client(
-        topology.client(),
-        signer(
-            vec![Route::direct(topology.execute_api_base())],
-            wrong_secret,
-        ),
-    );
-    let (explanation, _) = explain_get(
-        &client,
-        &format!("{}/prod/items", topology.execute_api_base()),
-    )
-    .await;
+    let (explanation, _) = explain_execute_api(&topology, |r| r, wrong_secret, "/items").await;
     assert_eq!(explanation.cause, Cause::SignatureMismatch);
     assert!(explanation.differences.is_empty());
     assert!(explanation.summary.contains("secret access key"));
@@ -250,16 +244,11 @@ async fn wrong_secret_key_is_a_plain_signature_mismatch() {
 #[tokio::test]
 async fn wrong_region_is_a_scope_rejection() {
     let topology = Topology::start().await;
-    let client = client(
-        topology.client(),
-        signer(
-            vec![Route::direct(topology.execute_api_base()).region("eu-west-3")],
-            example_credentials(),
-        ),
-    );
-    let (explanation, _) = explain_get(
-        &client,
-        &format!("{}/prod/items", topology.execute_api_base()),
+    let (explanation, _) = explain_execute_api(
+        &topology,
+        |r| r.region("eu-west-3"),
+        example_credentials(),
+        "/items",
     )
     .await;
     assert_eq!(explanation.cause, Cause::ScopeRejected);
@@ -273,16 +262,11 @@ async fn iam_denial_names_action_resource_and_a_statement() {
         OriginRequestPolicy::AllViewerExceptHostHeader,
     )
     .await;
-    let client = client(
-        topology.client(),
-        signer(
-            vec![Route::direct(topology.execute_api_base())],
-            example_session_credentials(),
-        ),
-    );
-    let (explanation, body) = explain_get(
-        &client,
-        &format!("{}/prod/admin/users", topology.execute_api_base()),
+    let (explanation, body) = explain_execute_api(
+        &topology,
+        |r| r,
+        example_session_credentials(),
+        "/admin/users",
     )
     .await;
     assert!(body.contains("\"Message\""));
