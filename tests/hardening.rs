@@ -1001,21 +1001,28 @@ const SIGNING_HEADERS: [&str; 4] = [
     "x-amz-content-sha256",
 ];
 
+/// Answers `verb at` on `server` with `response`.
+async fn mount(server: &MockServer, verb: &str, at: &str, response: ResponseTemplate) {
+    Mock::given(method(verb))
+        .and(path(at))
+        .respond_with(response)
+        .mount(server)
+        .await;
+}
+
 /// A 307 within the route is followed and signed afresh for the new path; the streamed
 /// POST body is replayed.
 #[tokio::test]
 async fn redirect_307_within_route_is_resigned_and_replays_the_body() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/prod/old"))
-        .respond_with(redirect_to(307, "/prod/new?moved=1"))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/prod/new"))
-        .respond_with(ResponseTemplate::new(201))
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        "POST",
+        "/prod/old",
+        redirect_to(307, "/prod/new?moved=1"),
+    )
+    .await;
+    mount(&server, "POST", "/prod/new", ResponseTemplate::new(201)).await;
     let client = client_with(session_signer_for(&server, RedirectPolicy::default()));
     let data: Vec<u8> = (0..20_000u32).map(|i| (i % 7) as u8 + b'a').collect();
     let resp = client
@@ -1154,16 +1161,14 @@ async fn redirect_loop_stops_at_max_redirects() {
 #[tokio::test]
 async fn redirect_303_turns_post_into_get_without_body() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/prod/create"))
-        .respond_with(redirect_to(303, "/prod/result/1"))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/prod/result/1"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        "POST",
+        "/prod/create",
+        redirect_to(303, "/prod/result/1"),
+    )
+    .await;
+    mount(&server, "GET", "/prod/result/1", ResponseTemplate::new(200)).await;
     let client = client_with(session_signer_for(&server, RedirectPolicy::default()));
     let resp = client
         .post(format!("{}/prod/create", server.uri()))
