@@ -7,7 +7,9 @@ use std::time::SystemTime;
 
 use reqwest_sigv4::canonical;
 use reqwest_sigv4::canonical::PathEncoding;
-use reqwest_sigv4::verify::{ReceivedRequest, Rejection, RejectionKind, Verified};
+use reqwest_sigv4::verify::{
+    ReceivedRequest, Rejection, RejectionKind, SignatureLocation, TokenProblem, Verified, Verifier,
+};
 
 /// `$SIGV4_TEST_SUITE`, or `../shared/sigv4-test-suite` next to the crate.
 pub fn suite_dir() -> PathBuf {
@@ -167,4 +169,88 @@ pub fn expect_mismatch(case: &str, what: &str, result: Result<Verified, Rejectio
         RejectionKind::SignatureMismatch,
         "{case}: {what}: {rejection}"
     );
+}
+
+/// Asserts that `signed` (which `verifier` accepts) is refused when its session token (if
+/// any) or its body changes by one byte, and that a verifier requiring a signed token accepts
+/// it only where the case signs the token.
+pub fn check_token_and_body_tampering(
+    file: &str,
+    ctx: &Context,
+    signed: &ReceivedRequest,
+    location: SignatureLocation,
+    verifier: &Verifier,
+) {
+    let signed = signed.clone();
+    // A session token is checked even where it was added after signing (omit_session_token).
+    if ctx.token.is_some() {
+        let tampered = match location {
+            SignatureLocation::Header => {
+                let mut headers = signed.headers().to_vec();
+                let (_, value) = headers
+                    .iter_mut()
+                    .find(|(n, _)| n.eq_ignore_ascii_case("x-amz-security-token"))
+                    .expect("the token header");
+                let at = value
+                    .bytes()
+                    .position(|b| b.is_ascii_alphanumeric())
+                    .expect("a letter");
+                *value = change_byte(value, at);
+                rebuilt(&signed, None, Some(headers), None)
+            }
+            _ => {
+                let at = signed
+                    .target()
+                    .find("X-Amz-Security-Token=")
+                    .expect("the token param")
+                    + "X-Amz-Security-Token=".len();
+                rebuilt(&signed, Some(change_byte(signed.target(), at)), None, None)
+            }
+        };
+        assert_eq!(
+            expect_rejected(file, "session token changed", verifier.verify(&tampered)).kind,
+            RejectionKind::InvalidSecurityToken {
+                problem: TokenProblem::Mismatch
+            },
+            "{file}"
+        );
+        // With a token required to be signed, only the cases that sign it pass.
+        let strict = verifier
+            .clone()
+            .require_signed_session_token(true)
+            .verify(&signed);
+        assert_eq!(
+            strict.is_ok(),
+            !ctx.omit_session_token,
+            "{file}: strict token"
+        );
+    }
+
+    // Body. With sign_body the body is hashed into the signature (and, in the header variant,
+    // declared in x-amz-content-sha256): change one byte of it. Without sign_body the suite
+    // signs the empty-body hash, and every such case has an empty body; a server hashes what
+    // it receives, so a body that appears (one byte added) must be refused just the same.
+    let mut body = signed.body().to_vec();
+    if ctx.sign_body {
+        let at = body
+            .iter()
+            .rposition(u8::is_ascii_alphanumeric)
+            .expect("a signed body with a letter or digit");
+        body[at] = other_byte(body[at]);
+    } else {
+        assert!(body.is_empty(), "{file}: sign_body=false with a body");
+        body.push(b'x');
+    }
+    let result = verifier.verify(&rebuilt(&signed, None, None, Some(body)));
+    if ctx.sign_body && location == SignatureLocation::Header {
+        assert!(
+            matches!(
+                expect_rejected(file, "body changed", result).kind,
+                RejectionKind::PayloadHashMismatch { .. }
+            ),
+            "{file}: body changed"
+        );
+    } else {
+        expect_mismatch(file, "body changed", result);
+    }
 }
