@@ -455,7 +455,7 @@ impl Middleware for SigV4Middleware {
 struct Plan<'a> {
     resolved: Resolved<'a>,
     service: Cow<'static, str>,
-    region: String,
+    region: Arc<str>,
     unsigned_payload: bool,
     /// Sign in the query for this long, whatever the route says (presigning).
     presign: Option<Duration>,
@@ -597,33 +597,32 @@ impl Shared {
             }
         }
         let route = resolved.route;
-        let inferred = resolved
-            .inferred
-            .as_ref()
-            .map(|(service, region)| (*service, &**region));
+        let inferred = resolved.inferred.as_ref();
         let configured = overrides
             .and_then(|o| o.service.as_deref())
             .or(route.service.as_deref());
         let service: Cow<'static, str> = match (configured, inferred) {
             (Some(s), _) => Cow::Owned(s.to_owned()),
-            (None, Some((s, _))) => Cow::Borrowed(s),
+            (None, Some((s, _))) => Cow::Borrowed(*s),
             (None, None) => match &self.service {
                 Some(s) => Cow::Owned(s.clone()),
                 None => Cow::Borrowed(DEFAULT_SERVICE),
             },
         };
-        let region = match overrides
+        let configured = overrides
             .and_then(|o| o.region.as_deref())
             .or(route.region_set.as_deref())
-            .or(route.region.as_deref())
-            .or(inferred.map(|(_, r)| r))
-            .or(self.region.as_deref())
-        {
-            Some(r) => r.to_owned(),
+            .or(route.region.as_deref());
+        let region: Arc<str> = match (configured, inferred, &self.region) {
+            (Some(r), _, _) => Arc::from(r),
+            // Shared with the route: no allocation for the common case.
+            (None, Some((_, r)), _) => r.clone(),
+            (None, None, Some(r)) => Arc::from(r.as_str()),
             // Boxed: the default chain's loading is a large future that most requests,
             // whose region is known, would otherwise carry.
-            None => Box::pin(self.fallback_region())
+            (None, None, None) => Box::pin(self.fallback_region())
                 .await
+                .map(Arc::from)
                 .ok_or_else(|| Error::MissingRegion {
                     host: resolved.sign_host.clone(),
                 })?,

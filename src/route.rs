@@ -4,7 +4,6 @@
 //! topology between the client and that service so the middleware can work out both; a
 //! request whose URL matches no route is never signed.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -401,7 +400,7 @@ struct Entry {
     route: Arc<CompiledRoute>,
     /// Service and region named by the signing host, when every request of this entry
     /// signs the same host (all but wildcard routes): worked out once, not per request.
-    scope: Option<(&'static str, String)>,
+    scope: Option<(&'static str, Arc<str>)>,
 }
 
 /// Where and how one request is signed and sent.
@@ -417,7 +416,7 @@ pub(crate) struct Resolved<'a> {
     /// A `Host` header to send, when it differs from the URL's authority.
     pub(crate) send_host: Option<String>,
     /// Service and region the signing host names (`{id}.execute-api.{region}…`).
-    pub(crate) inferred: Option<(&'static str, Cow<'a, str>)>,
+    pub(crate) inferred: Option<(&'static str, Arc<str>)>,
 }
 
 /// All routes of one middleware, most specific first.
@@ -524,7 +523,7 @@ impl RouteTable {
                 let scope = fixed_host
                     .as_deref()
                     .and_then(infer_scope)
-                    .map(|(service, region)| (service, region.to_owned()));
+                    .map(|(service, region)| (service, Arc::from(region)));
                 entries.push(Entry {
                     pattern,
                     action,
@@ -555,9 +554,9 @@ impl Entry {
     fn resolve(&self, url: &Url) -> Option<Resolved<'_>> {
         let mut resolved = self.resolve_target(url)?;
         resolved.inferred = match &self.scope {
-            Some((service, region)) => Some((*service, Cow::Borrowed(region.as_str()))),
+            Some((service, region)) => Some((*service, region.clone())),
             None => infer_scope(&resolved.sign_host)
-                .map(|(service, region)| (service, Cow::Owned(region.to_owned()))),
+                .map(|(service, region)| (service, Arc::from(region))),
         };
         Some(resolved)
     }

@@ -127,7 +127,7 @@ pub(crate) struct ToSign<'a> {
     pub(crate) payload_sha256: Arc<str>,
     pub(crate) service: Cow<'static, str>,
     /// The region, or for SigV4a the region set.
-    pub(crate) region: String,
+    pub(crate) region: Arc<str>,
     pub(crate) sigv4a: bool,
     pub(crate) time: SystemTime,
     pub(crate) route: RouteKind,
@@ -213,7 +213,7 @@ pub struct SignedRequest {
     payload_sha256: Arc<str>,
     amz_date: String,
     service: Cow<'static, str>,
-    region: String,
+    region: Arc<str>,
     credentials: Credentials,
     route: RouteKind,
     sigv4a: bool,
@@ -256,10 +256,7 @@ impl SignedRequest {
                 "x-amz-content-sha256",
                 self.hash_header.then_some(&*self.payload_sha256),
             ),
-            (
-                "x-amz-region-set",
-                self.sigv4a.then_some(self.region.as_str()),
-            ),
+            ("x-amz-region-set", self.sigv4a.then_some(&*self.region)),
         ];
         let added = added
             .into_iter()
@@ -325,7 +322,7 @@ impl SignedRequest {
                 canonical::hex_sha256(self.render_canonical_request(true))
             );
         }
-        let scope = canonical::CredentialScope::new(date, self.region.clone(), &*self.service);
+        let scope = canonical::CredentialScope::new(date, &*self.region, &*self.service);
         canonical::string_to_sign(&self.amz_date, &scope, &self.render_canonical_request(true))
     }
 
@@ -425,6 +422,17 @@ fn check_query(path_and_query: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// aws-sigv4's default settings without its excluded-headers list (the filtering in
+/// [`sign_request`] chooses the headers), made once: `SigningSettings::default()` allocates.
+fn base_settings() -> &'static SigningSettings {
+    static BASE: std::sync::OnceLock<SigningSettings> = std::sync::OnceLock::new();
+    BASE.get_or_init(|| {
+        let mut settings = SigningSettings::default();
+        settings.excluded_headers = None;
+        settings
+    })
+}
+
 /// SigV4 parameters, or SigV4a ones when the route names a region set.
 fn signing_params<'a>(
     req: &'a ToSign<'a>,
@@ -461,27 +469,29 @@ pub(crate) fn sign_request(
 ) -> Result<(SignatureHeaders, SignedRequest), Error> {
     check_query(&req.path_and_query)?;
     let mut signed: Vec<(HeaderName, HeaderValue)> = Vec::with_capacity(req.headers.len());
-    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(req.headers.len() + 1);
-    headers.push(("host", &req.host));
     for (name, value) in req.headers {
         if !is_signed(name.as_str(), req.signed_headers) {
             continue;
         }
-        let text = value.to_str().map_err(|_| Error::InvalidHeaderValue {
-            name: name.as_str().to_owned(),
-        })?;
-        // HTTP drops leading and trailing spaces and tabs from a field value (RFC 9110
-        // 5.5), so the verifier never sees them; aws-sigv4 trims only spaces.
-        headers.push((name.as_str(), text.trim_matches([' ', '\t'])));
+        if value.to_str().is_err() {
+            return Err(Error::InvalidHeaderValue {
+                name: name.as_str().to_owned(),
+            });
+        }
         signed.push((name.clone(), value.clone()));
     }
+    // HTTP drops leading and trailing spaces and tabs from a field value (RFC 9110 5.5), so
+    // the verifier never sees them; aws-sigv4 trims only spaces.
+    let headers =
+        std::iter::once(("host", req.host.as_str())).chain(signed.iter().map(|(name, value)| {
+            let text = value.to_str().unwrap_or_default();
+            (name.as_str(), text.trim_matches([' ', '\t']))
+        }));
 
     let profile = ServiceProfile::of(&req.service);
     let unsigned = &*req.payload_sha256 == UNSIGNED_PAYLOAD;
     let hash_header = profile.content_sha256_header || unsigned;
-    let mut settings = SigningSettings::default();
-    // The filtering above already chose the headers.
-    settings.excluded_headers = None;
+    let mut settings = base_settings().clone();
     if profile.s3_path {
         settings.percent_encoding_mode = PercentEncodingMode::Single;
         settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
@@ -505,7 +515,7 @@ pub(crate) fn sign_request(
     let signable = SignableRequest::new(
         req.method.as_str(),
         Cow::Owned(uri),
-        headers.iter().copied(),
+        headers,
         if unsigned {
             SignableBody::UnsignedPayload
         } else {
@@ -516,7 +526,6 @@ pub(crate) fn sign_request(
     let (instructions, _signature) = sign(signable, &params)
         .map_err(|e| Error::Signing(e.to_string()))?
         .into_parts();
-    drop(headers);
 
     let mut out = Vec::with_capacity(4);
     let mut amz_date = String::new();
@@ -613,7 +622,7 @@ mod tests {
             signed_headers: policy,
             payload_sha256: crate::body::EMPTY_SHA256.into(),
             service: "execute-api".into(),
-            region: "us-east-1".into(),
+            region: Arc::from("us-east-1"),
             sigv4a: false,
             time: UNIX_EPOCH + Duration::from_secs(1_440_938_160),
             route: RouteKind::Direct,
