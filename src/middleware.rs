@@ -624,7 +624,7 @@ impl Shared {
                 .await
                 .map(Arc::from)
                 .ok_or_else(|| Error::MissingRegion {
-                    host: resolved.sign_host.clone(),
+                    host: resolved.sign_host.to_string(),
                 })?,
         };
         let unsigned_payload = route

@@ -401,6 +401,8 @@ struct Entry {
     /// Service and region named by the signing host, when every request of this entry
     /// signs the same host (all but wildcard routes): worked out once, not per request.
     scope: Option<(&'static str, Arc<str>)>,
+    /// The host every request of this entry signs (all but wildcard routes).
+    fixed_host: Option<Arc<str>>,
 }
 
 /// Where and how one request is signed and sent.
@@ -408,7 +410,7 @@ struct Entry {
 pub(crate) struct Resolved<'a> {
     pub(crate) route: &'a CompiledRoute,
     /// The `Host` value that goes into the signature.
-    pub(crate) sign_host: String,
+    pub(crate) sign_host: Arc<str>,
     /// Path and query (already percent-encoded) that go into the signature.
     pub(crate) sign_path_and_query: String,
     /// The URL to send to, when it differs from the request's.
@@ -529,6 +531,7 @@ impl RouteTable {
                     action,
                     route: compiled.clone(),
                     scope,
+                    fixed_host: fixed_host.map(Arc::from),
                 });
             }
         }
@@ -567,9 +570,9 @@ impl Entry {
         let sent = &url[url::Position::BeforePath..url::Position::AfterQuery];
         match self.action {
             Action::SignAsSent => {
-                let sign_host = match &route.sign_host {
+                let sign_host = match &self.fixed_host {
                     Some(h) => h.clone(),
-                    None => url_host_header(url)?,
+                    None => Arc::from(url_host_header(url)?),
                 };
                 Some(Resolved {
                     route,
@@ -584,7 +587,7 @@ impl Entry {
                 let origin = route.origin.as_ref()?;
                 Some(Resolved {
                     route,
-                    sign_host: origin.host_header()?,
+                    sign_host: self.fixed_host.clone()?,
                     sign_path_and_query: join_paths(&origin.path, sent),
                     send_url: None,
                     send_host: None,
@@ -614,7 +617,7 @@ impl Entry {
                 send.set_path(viewer_path);
                 Some(Resolved {
                     route,
-                    sign_host: origin.host_header()?,
+                    sign_host: self.fixed_host.clone()?,
                     sign_path_and_query: join_paths(
                         &origin.path,
                         &format!("{viewer_path}{}", &sent[url.path().len()..]),
@@ -754,7 +757,7 @@ mod tests {
     fn direct_signs_what_is_sent_including_port() {
         let t = table(&[Route::direct("http://api.local:8080")]);
         let r = t.resolve(&url("http://api.local:8080/a%20b?x=1")).unwrap();
-        assert_eq!(r.sign_host, "api.local:8080");
+        assert_eq!(&*r.sign_host, "api.local:8080");
         assert_eq!(r.sign_path_and_query, "/a%20b?x=1");
         assert!(r.send_url.is_none() && r.send_host.is_none());
         assert!(t.resolve(&url("http://api.local:9090/")).is_none());
@@ -768,7 +771,7 @@ mod tests {
         let r = t
             .resolve(&url("https://www.example.com/items?x=1"))
             .unwrap();
-        assert_eq!(r.sign_host, "abc123.execute-api.us-east-1.amazonaws.com");
+        assert_eq!(&*r.sign_host, "abc123.execute-api.us-east-1.amazonaws.com");
         assert_eq!(r.sign_path_and_query, "/prod/items?x=1");
         assert_eq!(r.route.signed_headers, SignedHeaders::HostAndAmzOnly);
         // Without rewriting, a URL written for the origin is not this route's.
@@ -794,7 +797,7 @@ mod tests {
             r.send_url.as_ref().map(Url::as_str),
             Some("http://www.example.com:8443/items/1?q=a+b")
         );
-        assert_eq!(r.sign_host, "abc123.execute-api.us-east-1.amazonaws.com");
+        assert_eq!(&*r.sign_host, "abc123.execute-api.us-east-1.amazonaws.com");
         assert_eq!(r.sign_path_and_query, "/prod/items/1?q=a+b");
         // Outside the origin path (another stage) it is not this route's.
         assert!(t
@@ -815,8 +818,8 @@ mod tests {
                 "https://vpce-1.execute-api.us-east-1.vpce.amazonaws.com/prod/x",
             ))
             .unwrap();
-        assert_eq!(r.sign_host, "abc123.execute-api.us-east-1.amazonaws.com");
-        assert_eq!(r.send_host.as_deref(), Some(r.sign_host.as_str()));
+        assert_eq!(&*r.sign_host, "abc123.execute-api.us-east-1.amazonaws.com");
+        assert_eq!(r.send_host.as_deref(), Some(&*r.sign_host));
         assert_eq!(r.sign_path_and_query, "/prod/x");
     }
 

@@ -120,7 +120,7 @@ pub(crate) enum Placement {
 /// they move into the [`SignedRequest`] summary without being copied.
 pub(crate) struct ToSign<'a> {
     pub(crate) method: &'a http::Method,
-    pub(crate) host: String,
+    pub(crate) host: Arc<str>,
     pub(crate) path_and_query: String,
     pub(crate) headers: &'a HeaderMap,
     pub(crate) signed_headers: &'a SignedHeaders,
@@ -201,7 +201,7 @@ fn form_encode(value: &str) -> String {
 #[derive(Clone)]
 pub struct SignedRequest {
     method: http::Method,
-    host: String,
+    host: Arc<str>,
     path_and_query: String,
     /// The request's own signed headers besides `host` (the signature's `x-amz-*` ones are
     /// derived from the fields below, not copied).
@@ -483,7 +483,7 @@ pub(crate) fn sign_request(
     // HTTP drops leading and trailing spaces and tabs from a field value (RFC 9110 5.5), so
     // the verifier never sees them; aws-sigv4 trims only spaces.
     let headers =
-        std::iter::once(("host", req.host.as_str())).chain(signed.iter().map(|(name, value)| {
+        std::iter::once(("host", &*req.host)).chain(signed.iter().map(|(name, value)| {
             let text = value.to_str().unwrap_or_default();
             (name.as_str(), text.trim_matches([' ', '\t']))
         }));
@@ -616,7 +616,7 @@ mod tests {
     fn to_sign<'a>(headers: &'a HeaderMap, policy: &'a SignedHeaders) -> ToSign<'a> {
         ToSign {
             method: &GET,
-            host: "abc.execute-api.us-east-1.amazonaws.com".into(),
+            host: Arc::from("abc.execute-api.us-east-1.amazonaws.com"),
             path_and_query: "/prod/items?b=2&a=1".into(),
             headers,
             signed_headers: policy,
