@@ -27,7 +27,11 @@ macro_rules! w {
 
 /// Sends one SigV4-signed HTTP request.
 #[derive(Parser, Debug)]
-#[command(name = "call", version, about)]
+#[command(
+    name = "call",
+    version,
+    about = "A curl-like client that signs each request with AWS SigV4 (reqwest-sigv4)"
+)]
 pub struct Args {
     /// HTTP method (default GET, or POST with -d).
     #[arg(short = 'X', long = "request", value_name = "METHOD")]
