@@ -31,6 +31,33 @@ pub fn case_dir(version: &str, case: &str) -> PathBuf {
     dir
 }
 
+/// Asserts that the case folders of `version` are exactly `cases`, `count` of them: every
+/// folder has a test and every test a folder.
+pub fn assert_cases_are(version: &str, cases: &[&str], count: usize) {
+    let dir = suite_dir().join(version);
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+        panic!(
+            "test suite not found at {} ({e}): the suite must be present \
+             (set SIGV4_TEST_SUITE to the folder that holds {version}/)",
+            dir.display()
+        )
+    });
+    let mut found: Vec<String> = entries
+        .map(|entry| {
+            entry
+                .expect("a readable entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    found.sort();
+    let mut listed: Vec<String> = cases.iter().map(|c| (*c).to_owned()).collect();
+    listed.sort();
+    assert_eq!(found, listed);
+    assert_eq!(listed.len(), count);
+}
+
 /// A file of a case, as bytes.
 pub fn read_bytes(version: &str, case: &str, file: &str) -> Vec<u8> {
     let path = case_dir(version, case).join(file);
