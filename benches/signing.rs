@@ -51,7 +51,6 @@ const SMALL_HEADERS: [(&str, &str); 4] = [
     ("x-api-version", "2024-06-01"),
     ("x-request-id", "4f1c2a9e-8d6b-4c3e-9a7f-2b5d8e1f0a63"),
 ];
-const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 const ACCESS_KEY: &str = "AKIDEXAMPLE";
 const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 const MIB: usize = 1024 * 1024;
@@ -177,7 +176,7 @@ impl Direct {
             "GET",
             SMALL_URL,
             self.headers.iter().copied(),
-            SignableBody::Precomputed(EMPTY_SHA256.to_owned()),
+            SignableBody::Precomputed(canonical::EMPTY_PAYLOAD_SHA256.to_owned()),
         )
         .expect("a signable request");
         let (instructions, _signature) = sign(signable, &params).expect("signed").into_parts();
@@ -225,7 +224,7 @@ impl CachedKey {
             &canonical::canonical_query(url.query().unwrap_or(""), rules.query_plus),
             &canonical_headers,
             &signed_headers,
-            EMPTY_SHA256,
+            canonical::EMPTY_PAYLOAD_SHA256,
         );
         let string_to_sign = canonical::string_to_sign(&amz_date, &self.scope, &canonical_request);
         format!(

@@ -15,14 +15,11 @@ use http_body::{Body as HttpBody, Frame, SizeHint};
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 
+use crate::canonical::{hex_sha256, EMPTY_PAYLOAD_SHA256, UNSIGNED_PAYLOAD};
 use crate::error::Error;
 
 /// Default limit for buffering a streaming body: 32 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 32 * 1024 * 1024;
-
-/// SHA-256 of the empty string, hex: the payload hash of a request without a body.
-pub(crate) const EMPTY_SHA256: &str =
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// A request body that has been hashed and can be sent again (retries, redirects).
 #[derive(Clone, Debug)]
@@ -66,7 +63,7 @@ impl PreparedBody {
     /// An in-memory body's hash.
     pub(crate) fn of_bytes(bytes: &[u8]) -> Self {
         Self {
-            sha256_hex: sha256_hex(bytes).into(),
+            sha256_hex: hex_sha256(bytes).into(),
             len: bytes.len() as u64,
             replay: Replay::Reusable,
         }
@@ -75,21 +72,21 @@ impl PreparedBody {
     /// A body that is not hashed (`UNSIGNED-PAYLOAD`): streamed as it is, never buffered.
     pub(crate) fn unsigned() -> Self {
         Self {
-            sha256_hex: crate::signing::UNSIGNED_PAYLOAD.into(),
+            sha256_hex: UNSIGNED_PAYLOAD.into(),
             len: 0,
             replay: Replay::Reusable,
         }
     }
 
     pub(crate) fn is_unsigned(&self) -> bool {
-        &*self.sha256_hex == crate::signing::UNSIGNED_PAYLOAD
+        &*self.sha256_hex == UNSIGNED_PAYLOAD
     }
 
     pub(crate) fn empty() -> Self {
         // Most requests have no body: share one hash instead of allocating it each time.
         static EMPTY: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
         Self {
-            sha256_hex: EMPTY.get_or_init(|| EMPTY_SHA256.into()).clone(),
+            sha256_hex: EMPTY.get_or_init(|| EMPTY_PAYLOAD_SHA256.into()).clone(),
             len: 0,
             replay: Replay::Reusable,
         }
@@ -157,14 +154,6 @@ impl PreparedBody {
     }
 }
 
-/// Hex SHA-256 of `bytes`.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    if bytes.is_empty() {
-        return EMPTY_SHA256.to_owned();
-    }
-    hex::encode(Sha256::digest(bytes))
-}
-
 /// Sends buffered chunks as they are, with an exact length so `Content-Length` is set.
 struct ChunkedBody {
     chunks: Arc<[Bytes]>,
@@ -228,7 +217,7 @@ mod tests {
     async fn in_memory_body_is_hashed_in_place() {
         let mut r = request(Some("hello".into()));
         let p = PreparedBody::prepare(&mut r, 1).await.unwrap();
-        assert_eq!(&*p.sha256_hex, sha256_hex(b"hello"));
+        assert_eq!(&*p.sha256_hex, hex_sha256(b"hello"));
         assert_eq!(r.body().and_then(|b| b.as_bytes()), Some(&b"hello"[..]));
         assert!(p.clone_request(&mut r).is_some());
     }
@@ -237,16 +226,15 @@ mod tests {
     async fn no_body_hashes_as_empty() {
         let mut r = request(None);
         let p = PreparedBody::prepare(&mut r, 0).await.unwrap();
-        assert_eq!(&*p.sha256_hex, EMPTY_SHA256);
-        assert_eq!(sha256_hex(b""), EMPTY_SHA256);
-        assert_eq!(hex::encode(Sha256::digest(b"")), EMPTY_SHA256);
+        assert_eq!(&*p.sha256_hex, EMPTY_PAYLOAD_SHA256);
+        assert_eq!(hex::encode(Sha256::digest(b"")), EMPTY_PAYLOAD_SHA256);
     }
 
     #[tokio::test]
     async fn stream_is_collected_hashed_and_replayable() {
         let mut r = request(Some(stream_body(&[b"hel", b"", b"lo ", b"world"])));
         let p = PreparedBody::prepare(&mut r, 11).await.unwrap();
-        assert_eq!(&*p.sha256_hex, sha256_hex(b"hello world"));
+        assert_eq!(&*p.sha256_hex, hex_sha256(b"hello world"));
         assert_eq!(p.len, 11);
         let copy = p.clone_request(&mut r).unwrap();
         assert_eq!(&body_bytes(copy).await[..], b"hello world");

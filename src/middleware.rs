@@ -511,14 +511,7 @@ impl Shared {
                     continue;
                 }
                 if self.explain_403 {
-                    // The raw clock: the explanation speaks of this machine's clock.
-                    let now = self.clock.now();
-                    if let Some(explanation) =
-                        diagnostics::explain(&inspected, Some(&signed), response.url(), now)
-                    {
-                        tracing::warn!(%explanation, "request was refused");
-                        response.extensions_mut().insert(explanation);
-                    }
+                    self.attach_explanation(&mut response, &inspected, Some(&signed));
                 }
                 response.extensions_mut().insert(signed);
                 return Ok(response);
@@ -553,13 +546,23 @@ impl Shared {
             return response;
         }
         let (mut response, inspected) = Box::pin(diagnostics::inspect_403(response)).await;
-        if let Some(explanation) =
-            diagnostics::explain(&inspected, None, response.url(), self.clock.now())
-        {
+        self.attach_explanation(&mut response, &inspected, None);
+        response
+    }
+
+    /// Puts the explanation of a 403 on `response` and logs it.
+    fn attach_explanation(
+        &self,
+        response: &mut Response,
+        inspected: &Inspected,
+        signed: Option<&SignedRequest>,
+    ) {
+        // The raw clock: the explanation speaks of this machine's clock.
+        let now = self.clock.now();
+        if let Some(explanation) = diagnostics::explain(inspected, signed, response.url(), now) {
             tracing::warn!(%explanation, "request was refused");
             response.extensions_mut().insert(explanation);
         }
-        response
     }
 
     /// The offset to retry with, when a 403 says our clock is off and the fix is sane.

@@ -52,12 +52,7 @@ const VOLATILE_HEADERS: [&str; 16] = [
     "x-forwarded-port",
 ];
 
-const SIGV4_ALGORITHM: &str = "AWS4-HMAC-SHA256";
-const SIGV4A_ALGORITHM: &str = "AWS4-ECDSA-P256-SHA256";
-
-/// `x-amz-content-sha256` value (and canonical payload line) of a request whose body is
-/// not signed.
-pub(crate) const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+pub(crate) use canonical::UNSIGNED_PAYLOAD;
 
 /// Query parameters a presigned request carries; removed before it is signed again.
 pub(crate) const PRESIGN_PARAMS: [&str; 7] = [
@@ -298,9 +293,9 @@ impl SignedRequest {
     /// `AWS4-HMAC-SHA256`, or `AWS4-ECDSA-P256-SHA256` for SigV4a.
     pub fn algorithm(&self) -> &'static str {
         if self.sigv4a {
-            SIGV4A_ALGORITHM
+            canonical::ALGORITHM_V4A
         } else {
-            SIGV4_ALGORITHM
+            canonical::ALGORITHM
         }
     }
 
@@ -315,11 +310,11 @@ impl SignedRequest {
         let date = self.amz_date.get(..8).unwrap_or_default();
         if self.sigv4a {
             // SigV4a's scope has no region: the region set is a signed header instead.
-            return format!(
-                "{SIGV4A_ALGORITHM}\n{}\n{date}/{}/aws4_request\n{}",
-                self.amz_date,
-                self.service,
-                canonical::hex_sha256(self.render_canonical_request(true))
+            let scope = canonical::CredentialScopeV4a::new(date, &*self.service);
+            return canonical::string_to_sign_v4a(
+                &self.amz_date,
+                &scope,
+                &self.render_canonical_request(true),
             );
         }
         let scope = canonical::CredentialScope::new(date, &*self.region, &*self.service);
@@ -620,7 +615,7 @@ mod tests {
             path_and_query: "/prod/items?b=2&a=1".into(),
             headers,
             signed_headers: policy,
-            payload_sha256: crate::body::EMPTY_SHA256.into(),
+            payload_sha256: canonical::EMPTY_PAYLOAD_SHA256.into(),
             service: "execute-api".into(),
             region: Arc::from("us-east-1"),
             sigv4a: false,
