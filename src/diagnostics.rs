@@ -558,9 +558,9 @@ fn explain_denial(message: &str) -> Explanation {
     let statement = format!(
         r#"{{"Effect": "Allow", "Action": "{action_text}", "Resource": "{resource_text}"}}"#
     );
-    let masked = if resource_text.contains('*') && resource_text.contains(":*")
-        || resource_text.contains("****")
-    {
+    // AWS masks the account with a run of asterisks (`********0123`); a lone `*` is a
+    // wildcard in the resource, not a mask.
+    let masked = if resource_text.contains("**") {
         " (AWS masked the account number: put yours in)"
     } else {
         ""
@@ -605,5 +605,31 @@ impl Explanation {
     fn suggest(mut self, suggestion: Suggestion) -> Self {
         self.suggestion = Some(suggestion);
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn denial_names_action_resource_and_a_masked_account() {
+        let explanation = explain_denial(
+            "User: arn:aws:sts::123456789012:assumed-role/r/s is not authorized to perform: \
+             execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:********0123:abc/prod/GET/x",
+        );
+        assert!(matches!(
+            &explanation.cause,
+            Cause::AccessDenied { action: Some(a), explicit_deny: false, .. } if a == "execute-api:Invoke"
+        ));
+        assert!(
+            explanation.summary.contains("masked the account"),
+            "{}",
+            explanation.summary
+        );
+        let wildcard = explain_denial(
+            "User: u is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:123456789012:abc/*",
+        );
+        assert!(!wildcard.summary.contains("masked"), "{}", wildcard.summary);
     }
 }
