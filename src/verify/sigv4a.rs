@@ -90,9 +90,7 @@ mod tests {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
     use aws_credential_types::Credentials;
-    use aws_sigv4::http_request::{
-        sign, SignableBody, SignableRequest, SignatureLocation as AwsLocation, SigningSettings,
-    };
+    use aws_sigv4::http_request::{SignatureLocation as AwsLocation, SigningSettings};
     use aws_sigv4::sign::v4a;
     use aws_smithy_runtime_api::client::identity::Identity;
 
@@ -129,7 +127,7 @@ mod tests {
         body: &[u8],
         query: bool,
     ) -> ReceivedRequest {
-        let mut request = http::Request::builder()
+        let request = http::Request::builder()
             .method(method)
             .uri(format!("https://{HOST}{path_and_query}"))
             .header("host", HOST)
@@ -150,19 +148,7 @@ mod tests {
             .build()
             .unwrap()
             .into();
-        let signable = SignableRequest::new(
-            request.method().as_str(),
-            request.uri().to_string(),
-            request
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.to_str().unwrap())),
-            SignableBody::Bytes(request.body()),
-        )
-        .unwrap();
-        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-        instructions.apply_to_request_http1x(&mut request);
-        ReceivedRequest::from_http(&request)
+        crate::verify::tests::sign_and_receive(request, &params)
     }
 
     /// A GET of `/` signed by hand (with the crate's own SigV4a building blocks) over the

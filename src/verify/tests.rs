@@ -70,7 +70,7 @@ fn aws_signed(
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }
-    let mut request = builder.body(body.to_vec()).unwrap();
+    let request = builder.body(body.to_vec()).unwrap();
     let identity: Identity = creds(opts.token).into();
     let mut settings = SigningSettings::default();
     if opts.query {
@@ -98,6 +98,14 @@ fn aws_signed(
         .build()
         .unwrap()
         .into();
+    sign_and_receive(request, &params)
+}
+
+/// Signs `request` with aws-sigv4 under `params` and returns it as a server receives it.
+pub(super) fn sign_and_receive(
+    mut request: http::Request<Vec<u8>>,
+    params: &aws_sigv4::http_request::SigningParams<'_>,
+) -> ReceivedRequest {
     let signable = SignableRequest::new(
         request.method().as_str(),
         request.uri().to_string(),
@@ -108,7 +116,7 @@ fn aws_signed(
         SignableBody::Bytes(request.body()),
     )
     .unwrap();
-    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    let (instructions, _) = sign(signable, params).unwrap().into_parts();
     instructions.apply_to_request_http1x(&mut request);
     ReceivedRequest::from_http(&request)
 }
