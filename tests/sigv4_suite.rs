@@ -1,10 +1,10 @@
-//! The AWS SigV4 test suite (`shared/sigv4-test-suite/v4`), one test per case: the
+//! The AWS SigV4 test suite (`tests/data/aws-sig-v4-test-suite/v4`), one test per case: the
 //! canonical request, string-to-sign and signature computed with `reqwest_sigv4::canonical`
 //! must equal the suite's files, the suite's signed requests must pass the independent
 //! verifier, and changing one byte of the path, the query, a signed header's value or the
 //! body must make the verifier refuse them.
 //!
-//! The suite is found at `$SIGV4_TEST_SUITE` or `../shared/sigv4-test-suite` next to the
+//! The suite is found at `$SIGV4_TEST_SUITE` or the vendored `tests/data/aws-sig-v4-test-suite` in the
 //! crate. A missing suite fails the tests: it is never skipped. (The `verify` feature is on
 //! for every test target: the crate's dev-dependency on itself enables it.)
 

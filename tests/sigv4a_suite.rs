@@ -1,4 +1,4 @@
-//! The AWS SigV4a test suite (`shared/sigv4-test-suite/v4a`), one test per case: the
+//! The AWS SigV4a test suite (`tests/data/aws-sig-v4-test-suite/v4a`), one test per case: the
 //! canonical request and string-to-sign computed with `reqwest_sigv4::canonical` must equal
 //! the suite's files, the key pair derived from the credentials must have the suite's public
 //! key, the suite's signatures must verify with it, the suite's signed requests must pass the
@@ -18,7 +18,7 @@
 //! - `post-sts-header-after` (`omit_session_token`) adds the session token after signing, as
 //!   in the SigV4 suite.
 //!
-//! The suite is found at `$SIGV4_TEST_SUITE` or `../shared/sigv4-test-suite` next to the
+//! The suite is found at `$SIGV4_TEST_SUITE` or the vendored `tests/data/aws-sig-v4-test-suite` in the
 //! crate. A missing suite fails the tests.
 #![cfg(feature = "sigv4a")]
 

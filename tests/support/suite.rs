@@ -1,4 +1,4 @@
-//! Reading the AWS signing test suite (`shared/sigv4-test-suite`): where it is, its files,
+//! Reading the AWS signing test suite (vendored in `tests/data/aws-sig-v4-test-suite`): where it is, its files,
 //! and each case's `context.json`. A missing suite fails the test that asks for it; it is
 //! never skipped.
 
@@ -11,11 +11,11 @@ use reqwest_sigv4::verify::{
     ReceivedRequest, Rejection, RejectionKind, SignatureLocation, TokenProblem, Verified, Verifier,
 };
 
-/// `$SIGV4_TEST_SUITE`, or `../shared/sigv4-test-suite` next to the crate.
+/// `$SIGV4_TEST_SUITE`, or the copy vendored in `tests/data/aws-sig-v4-test-suite`.
 pub fn suite_dir() -> PathBuf {
     match std::env::var_os("SIGV4_TEST_SUITE") {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/sigv4-test-suite"),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/aws-sig-v4-test-suite"),
     }
 }
 
