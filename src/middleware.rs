@@ -442,7 +442,10 @@ impl Middleware for SigV4Middleware {
             return next.run(req, extensions).await;
         }
         if !self.inner.routes.matches(req.url()) {
-            tracing::trace!(url = %req.url(), "no route matches: sent unsigned");
+            // Without the query: it may carry a presigned signature.
+            let url = &req.url()[..url::Position::AfterPath];
+            tracing::trace!(url, "no route matches: sent unsigned");
+            self.inner.routes.warn_near_miss(req.url());
             let response = next.run(req, extensions).await?;
             return Ok(self.inner.explain_unsigned(response).await);
         }

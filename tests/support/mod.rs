@@ -8,6 +8,7 @@
 
 pub mod api_gateway;
 pub mod cloudfront;
+pub mod logs;
 pub mod signing;
 pub mod suite;
 
