@@ -76,6 +76,37 @@ mod signing;
 #[cfg_attr(docsrs, doc(cfg(feature = "verify")))]
 pub mod verify;
 
+/// The AWS types this crate's API takes, re-exported so that the common cases need no
+/// dependency of your own on `aws-credential-types` or `aws-config`, and no version of
+/// theirs to keep in step with this crate's by hand.
+///
+/// ```
+/// use reqwest_sigv4::aws::Credentials;
+/// use reqwest_sigv4::{Route, SigV4Middleware};
+///
+/// let signer = SigV4Middleware::builder()
+///     .static_credentials(Credentials::new("AKIDEXAMPLE", "secret", None, None, "example"))
+///     .route(Route::direct("https://abc123.execute-api.us-east-1.amazonaws.com"))
+///     .build()
+///     .unwrap();
+/// # drop(signer);
+/// ```
+pub mod aws {
+    /// What [`ProvideCredentials`] implementations use: its future and error types.
+    pub use aws_credential_types::provider;
+    pub use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+    pub use aws_credential_types::Credentials;
+
+    /// `aws-config` itself, for loading an [`SdkConfig`] (`aws::config::load_defaults(..)`)
+    /// or building a provider (profiles, roles, SSO) with the version this crate uses.
+    #[cfg(feature = "aws-config")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "aws-config")))]
+    pub use aws_config as config;
+    #[cfg(feature = "aws-config")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "aws-config")))]
+    pub use aws_config::{BehaviorVersion, Region, SdkConfig};
+}
+
 pub use body::DEFAULT_BODY_LIMIT;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use diagnostics::{Cause, Explanation, Suggestion};
