@@ -59,12 +59,18 @@
 //! - `wiremock`: a `wiremock` matcher that accepts only validly signed requests.
 //! - `sigv4a`: SigV4a signing ([`Route::sigv4a`], with `aws-sigv4`'s implementation) and,
 //!   with `verify`, SigV4a verification written from the specification.
+//! - `cli`: the `sigv4-curl` command-line tool (`cargo install reqwest-sigv4 --features
+//!   cli`); library users need not enable it.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
 pub mod canonical;
+/// The `sigv4-curl` binary and the `call` example (feature `cli`): not a stable API.
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod cli;
 mod clock;
 mod credentials;
 mod diagnostics;
