@@ -1,0 +1,36 @@
+//! Copies the README's Quick start, as a user would paste it, into `quick_start.rs` for
+//! `tests/quick_start.rs` to run against a local stand-in.
+
+use std::path::Path;
+
+fn main() {
+    let readme_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    println!("cargo::rerun-if-changed={}", readme_path.display());
+    let readme = std::fs::read_to_string(&readme_path).expect("the README");
+    let section = readme
+        .split("\n## Quick start\n")
+        .nth(1)
+        .expect("a `## Quick start` section");
+    let block = section
+        .split("```rust")
+        .nth(1)
+        .and_then(|rest| rest.split_once('\n'))
+        .and_then(|(_, code)| code.split("\n```").next())
+        .expect("a rust code block in the Quick start");
+    // Lines rustdoc hides (`# ...`) are part of the example as a doc test compiles it.
+    let code: String = block
+        .lines()
+        .map(|line| {
+            match line
+                .strip_prefix("# ")
+                .or(line.strip_prefix('#').filter(|r| r.is_empty()))
+            {
+                Some(hidden) => hidden,
+                None => line,
+            }
+        })
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let out = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("quick_start.rs");
+    std::fs::write(out, code).expect("write quick_start.rs");
+}
