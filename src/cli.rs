@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use serde_json::{json, Value};
 
+use crate::error::error_chain;
 use crate::{Explanation, Route, SigV4Middleware, SignedRequest, Suggestion};
 
 /// The name the binary is installed under.
@@ -190,7 +191,7 @@ async fn run(args: Args, out: &mut impl Write, err: &mut impl Write) -> Result<u
     }
 
     if let Some(secs) = args.presign {
-        let request = request.build().map_err(|e| one_line(&e))?;
+        let request = request.build().map_err(|e| error_chain(&e))?;
         let url = signer
             .presign(&request, std::time::Duration::from_secs(secs))
             .await
@@ -202,7 +203,7 @@ async fn run(args: Args, out: &mut impl Write, err: &mut impl Write) -> Result<u
         }
         return Ok(0);
     }
-    let response = request.send().await.map_err(|e| one_line(&e))?;
+    let response = request.send().await.map_err(|e| error_chain(&e))?;
     let signed = response.extensions().get::<SignedRequest>().cloned();
     let explanation = response.extensions().get::<Explanation>().cloned();
     if args.verbose {
@@ -245,7 +246,7 @@ async fn run(args: Args, out: &mut impl Write, err: &mut impl Write) -> Result<u
         .iter()
         .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
         .collect();
-    let body = response.bytes().await.map_err(|e| one_line(&e))?;
+    let body = response.bytes().await.map_err(|e| error_chain(&e))?;
     if let Some(path) = &args.output {
         let mut file = std::fs::File::create(path)
             .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
@@ -404,19 +405,4 @@ fn parse_resolve(spec: &str) -> Result<(String, SocketAddr), String> {
         .parse()
         .map_err(|_| bad())?;
     Ok((host.to_owned(), SocketAddr::new(addr, port)))
-}
-
-/// An error and its causes on one line.
-fn one_line(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
 }

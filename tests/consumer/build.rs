@@ -3,20 +3,14 @@
 
 use std::path::Path;
 
+mod readme_block;
+
 fn main() {
     let readme_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
     println!("cargo::rerun-if-changed={}", readme_path.display());
     let readme = std::fs::read_to_string(&readme_path).expect("the README");
-    let section = readme
-        .split("\n## Quick start\n")
-        .nth(1)
-        .expect("a `## Quick start` section");
-    let block = section
-        .split("```rust")
-        .nth(1)
-        .and_then(|rest| rest.split_once('\n'))
-        .and_then(|(_, code)| code.split("\n```").next())
-        .expect("a rust code block in the Quick start");
+    let block = readme_block::code_block(&readme, "Quick start", "rust")
+        .expect("a rust code block in the README's Quick start");
     // Lines rustdoc hides (`# ...`) are part of the example as a doc test compiles it.
     let code: String = block
         .lines()

@@ -1,20 +1,16 @@
 //! This crate's dependencies are the README's install snippet, byte for byte: what is
 //! tested here is what the README tells a user to write.
 
+#[path = "../readme_block.rs"]
+mod readme_block;
+
 const MANIFEST: &str = include_str!("../Cargo.toml");
 const README: &str = include_str!("../../../README.md");
 
 #[test]
 fn dependencies_are_the_readme_install_snippet() {
-    let install = README
-        .split("\n## Install\n")
-        .nth(1)
-        .expect("a `## Install` section");
-    let snippet = install
-        .split("```toml\n")
-        .nth(1)
-        .and_then(|rest| rest.split("```").next())
-        .expect("a toml block in the Install section");
+    let snippet = readme_block::code_block(README, "Install", "toml")
+        .expect("a toml block in the README's Install section");
     let ours = MANIFEST
         .split("# --- README install snippet ---\n")
         .nth(1)
