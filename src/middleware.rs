@@ -407,7 +407,12 @@ impl SigV4Middleware {
                     url: request.url().to_string(),
                 })?;
         plan.presign = Some(expires_in);
-        let body = if plan.unsigned_payload {
+        // S3 verifies a presigned URL over UNSIGNED-PAYLOAD. A route that asked for a body
+        // hash keeps it, and signing refuses it if there is a body to protect.
+        let unsigned = plan.unsigned_payload
+            || (plan.resolved.route.unsigned_payload.is_none()
+                && ServiceProfile::of(&plan.service).presigned_unsigned_payload);
+        let body = if unsigned {
             PreparedBody::unsigned()
         } else {
             match request.body() {
@@ -630,9 +635,13 @@ impl Shared {
                     host: resolved.sign_host.to_string(),
                 })?,
         };
-        let unsigned_payload = route
-            .unsigned_payload
-            .unwrap_or_else(|| ServiceProfile::of(&service).unsigned_payload);
+        let profile = ServiceProfile::of(&service);
+        // A route signed in the query to S3 signs UNSIGNED-PAYLOAD: hashing (and buffering)
+        // its bodies would be wasted work.
+        let unsigned_payload = route.unsigned_payload.unwrap_or(
+            profile.unsigned_payload
+                || (route.presign.is_some() && profile.presigned_unsigned_payload),
+        );
         Ok(Some(Plan {
             resolved,
             service,
