@@ -376,9 +376,10 @@ impl SigV4Middleware {
     /// A presigned URL for `request`: the signature in the query string, valid for
     /// `expires_in` (at most 7 days), for the route the request's URL matches — a
     /// CloudFront alias URL is presigned for its origin like any request. Only `host` is
-    /// signed, so whoever uses the URL needs no other header; the body (if any) is hashed
-    /// into it. Uses: API Gateway WebSocket `$connect` with IAM auth, handing a URL to
-    /// another process.
+    /// signed, so whoever uses the URL needs no other header. The body (if any) is hashed
+    /// into it, except for S3, whose presigned URLs sign `UNSIGNED-PAYLOAD` (the uploader
+    /// of a presigned PUT chooses the bytes). Uses: API Gateway WebSocket `$connect` with
+    /// IAM auth, S3 downloads and uploads, handing a URL to another process.
     ///
     /// ```no_run
     /// # async fn demo(signer: reqwest_sigv4::SigV4Middleware) -> Result<(), reqwest_sigv4::Error> {

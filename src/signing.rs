@@ -836,6 +836,69 @@ mod tests {
     }
 
     #[test]
+    fn s3_spelling_encodes_the_key_as_the_sdks_do() {
+        let cases = [
+            // Already in the spelling: borrowed as it is.
+            (
+                "/a/b%20c.txt?list-type=2&prefix=a%2F",
+                "/a/b%20c.txt?list-type=2&prefix=a%2F",
+            ),
+            // Sub-delims and gen-delims in a key; a raw `+` is a literal plus there.
+            (
+                "/k/a+b=c!$'()*,;:@",
+                "/k/a%2Bb%3Dc%21%24%27%28%29%2A%2C%3B%3A%40",
+            ),
+            // Escapes kept, hex upper-cased; a `%` that starts none is encoded.
+            ("/k/%2f%c3%a9%zz", "/k/%2F%C3%A9%25zz"),
+            // Dot segments and double slashes are part of an S3 key.
+            ("/a/./b/../c//d", "/a/./b/../c//d"),
+            // Query: `+` is a space, a bare key stays bare, empty pieces go.
+            (
+                "/?prefix=x+y&delimiter=/&&lifecycle&e=",
+                "/?prefix=x%20y&delimiter=%2F&lifecycle&e=",
+            ),
+            ("/?k=%2B&%7e=~", "/?k=%2B&~=~"),
+            ("/?", "/"),
+        ];
+        for (written, spelled) in cases {
+            assert_eq!(s3_spelling(written), spelled, "{written}");
+            // Idempotent: spelling the spelling changes nothing.
+            assert!(
+                matches!(s3_spelling(spelled), Cow::Borrowed(_)),
+                "{spelled}"
+            );
+        }
+    }
+
+    #[test]
+    fn s3_presigned_payload_is_unsigned_or_refused() {
+        let headers = HeaderMap::new();
+        let all = SignedHeaders::All;
+        let s3 = |payload: &str| {
+            let mut req = to_sign(&headers, &all);
+            req.service = "s3".into();
+            req.placement = Placement::Query(Duration::from_secs(60));
+            req.payload_sha256 = payload.into();
+            sign_request(req, &identity(None))
+        };
+        for payload in [canonical::EMPTY_PAYLOAD_SHA256, UNSIGNED_PAYLOAD] {
+            let (_, summary) = s3(payload).unwrap();
+            assert_eq!(summary.payload_sha256(), UNSIGNED_PAYLOAD);
+        }
+        let body_hash = canonical::hex_sha256(b"body");
+        assert!(matches!(
+            s3(&body_hash),
+            Err(Error::PayloadHashNotPresignable { ref service }) if service == "s3"
+        ));
+        // API Gateway presigns over the body's hash.
+        let mut req = to_sign(&headers, &all);
+        req.placement = Placement::Query(Duration::from_secs(60));
+        req.payload_sha256 = body_hash.as_str().into();
+        let (_, summary) = sign_request(req, &identity(None)).unwrap();
+        assert_eq!(summary.payload_sha256(), body_hash);
+    }
+
+    #[test]
     fn s3_gets_a_content_hash_header() {
         let headers = HeaderMap::new();
         let all = SignedHeaders::All;

@@ -396,7 +396,8 @@ impl Verifier {
     }
 
     /// Whether `x-amz-content-sha256: UNSIGNED-PAYLOAD` is accepted. Default: no (API Gateway
-    /// hashes the body itself).
+    /// hashes the body itself). An S3 presigned URL without that header is checked over
+    /// `UNSIGNED-PAYLOAD` whatever this says, as S3 does.
     pub fn allow_unsigned_payload(mut self, yes: bool) -> Self {
         self.allow_unsigned_payload = yes;
         self
