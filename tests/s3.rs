@@ -276,10 +276,14 @@ fn session_verifier(service: &str, region: &str) -> Verifier {
 }
 
 fn signer(route: Route) -> SigV4Middleware {
+    signer_with(route, support::example_session_credentials(), 1024 * 1024)
+}
+
+fn signer_with(route: Route, credentials: Credentials, body_limit: usize) -> SigV4Middleware {
     SigV4Middleware::builder()
         .route(route)
-        .static_credentials(support::example_session_credentials())
-        .body_limit(1024 * 1024)
+        .static_credentials(credentials)
+        .body_limit(body_limit)
         .build()
         .expect("valid config")
 }
@@ -399,12 +403,11 @@ async fn api_gateway_and_lambda_presign_over_the_body_hash() {
 async fn s3_route_signed_in_the_query_sends_unsigned_payload() {
     let server = ok_server().await;
     let host = "my-bucket.s3.us-east-2.amazonaws.com";
-    let signer = SigV4Middleware::builder()
-        .route(Route::direct(format!("http://{host}")).sign_in_query(Duration::from_secs(60)))
-        .static_credentials(support::example_session_credentials())
-        .body_limit(16)
-        .build()
-        .unwrap();
+    let signer = signer_with(
+        Route::direct(format!("http://{host}")).sign_in_query(Duration::from_secs(60)),
+        support::example_session_credentials(),
+        16,
+    );
     let client = client_via(&server, host, signer);
     let resp = client
         .put(format!("http://{host}/k"))
@@ -472,11 +475,11 @@ async fn s3_presign_with_a_required_body_hash() {
 async fn reserved_characters_are_sent_signed_and_shown_in_one_spelling() {
     let server = ok_server().await;
     let host = "my-bucket.s3.us-east-2.amazonaws.com";
-    let signer = SigV4Middleware::builder()
-        .route(Route::direct(format!("http://{host}")))
-        .static_credentials(support::example_credentials())
-        .build()
-        .unwrap();
+    let signer = signer_with(
+        Route::direct(format!("http://{host}")),
+        support::example_credentials(),
+        1024,
+    );
     let client = client_via(&server, host, signer);
     let response = client
         .get(format!(
@@ -560,12 +563,11 @@ async fn every_request_carries_the_content_hash_header() {
 async fn opt_in_unsigned_payload_streams_a_large_upload() {
     let server = ok_server().await;
     let host = "my-bucket.s3.us-east-2.amazonaws.com";
-    let signer = SigV4Middleware::builder()
-        .route(Route::direct(format!("http://{host}")).unsigned_payload(true))
-        .static_credentials(support::example_session_credentials())
-        .body_limit(64 * 1024)
-        .build()
-        .unwrap();
+    let signer = signer_with(
+        Route::direct(format!("http://{host}")).unsigned_payload(true),
+        support::example_session_credentials(),
+        64 * 1024,
+    );
     let client = client_via(&server, host, signer);
     let chunk = Bytes::from(vec![b'z'; 1024 * 1024]);
     let chunks: Vec<Result<Bytes, std::io::Error>> = (0..5).map(|_| Ok(chunk.clone())).collect();
@@ -645,11 +647,7 @@ async fn the_summary_keeps_no_copy_of_the_credentials() {
     credentials.set_property(Tracker(alive.clone()));
     let server = ok_server().await;
     let host = "my-bucket.s3.us-east-2.amazonaws.com";
-    let signer = SigV4Middleware::builder()
-        .route(Route::direct(format!("http://{host}")))
-        .static_credentials(credentials)
-        .build()
-        .unwrap();
+    let signer = signer_with(Route::direct(format!("http://{host}")), credentials, 1024);
     let client = client_via(&server, host, signer);
     let response = client.get(format!("http://{host}/k")).send().await.unwrap();
     drop(client);
