@@ -276,7 +276,7 @@ fn form_encode(value: &str) -> String {
 /// signing key derived from it is kept: a response can be stored or logged without them.
 ///
 /// The canonical request is rendered with the same rules the signer was configured with
-/// (one [`ServiceProfile`] decides both), from the path, query, headers and payload hash
+/// (the service's profile decides both), from the path, query, headers and payload hash
 /// handed to the signer.
 #[derive(Clone)]
 pub struct SignedRequest {
