@@ -353,10 +353,10 @@ async fn s3_presigned_put_signs_unsigned_payload_and_a_plain_client_uploads() {
     assert!(verifier.verify(&elsewhere).is_err());
 }
 
-/// API Gateway and Lambda URLs verify a presigned request over the body's SHA-256, like a
-/// header-signed one (SigV4: `HashedPayload` is the hex SHA-256 of the body).
+/// API Gateway, Lambda URLs and OpenSearch verify a presigned request over the body's
+/// SHA-256, like a header-signed one (SigV4: `HashedPayload` is the hex SHA-256 of the body).
 #[tokio::test]
-async fn api_gateway_and_lambda_presign_over_the_body_hash() {
+async fn api_gateway_lambda_and_opensearch_presign_over_the_body_hash() {
     for (host, service, region) in [
         (
             "abc123.execute-api.us-east-1.amazonaws.com",
@@ -367,6 +367,16 @@ async fn api_gateway_and_lambda_presign_over_the_body_hash() {
             "abcdefghij.lambda-url.eu-west-1.on.aws",
             "lambda",
             "eu-west-1",
+        ),
+        (
+            "search-logs-abc123.eu-central-1.es.amazonaws.com",
+            "es",
+            "eu-central-1",
+        ),
+        (
+            "abcdef123.us-east-1.aoss.amazonaws.com",
+            "aoss",
+            "us-east-1",
         ),
     ] {
         let server = ok_server().await;
