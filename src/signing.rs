@@ -117,10 +117,13 @@ impl ServiceProfile {
     }
 }
 
-/// `path_and_query` spelled as the AWS SDKs send S3 requests: every byte of the key but
-/// the unreserved characters and `/` percent-encoded (escapes already there kept, their
-/// hex upper-cased), and every query name and value decoded (a raw `+` as a space, as
-/// reqwest's `.query()` writes one) and encoded the same way.
+/// `path_and_query` spelled as the AWS SDKs send S3 requests: each path segment decoded
+/// and written again with every byte but the unreserved characters percent-encoded (so a
+/// raw `$` becomes `%24` and `%7e` becomes `~`), and every query name and value decoded (a
+/// raw `+` as a space, as reqwest's `.query()` writes one) and encoded the same way.
+///
+/// Segments stay segments: an encoded slash (`%2F`) stays encoded, because decoding it
+/// could make a `.` or `..` segment that every URL parser on the way would remove.
 ///
 /// aws-sigv4's single encoding signs the path as written while S3 and botocore re-encode
 /// the key, and they read a raw `+` in the query differently: in this spelling there is
@@ -131,7 +134,17 @@ pub(crate) fn s3_spelling(path_and_query: &str) -> Cow<'_, str> {
         Some((path, query)) => (path, Some(query)),
         None => (path_and_query, None),
     };
-    let mut out = canonical::canonical_path(path, false, canonical::PathEncoding::Single);
+    let mut out = String::with_capacity(path_and_query.len() + 8);
+    if !path.starts_with('/') {
+        out.push('/');
+    }
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        let bytes: Vec<u8> = percent_encoding::percent_decode_str(segment).collect();
+        out.push_str(&canonical::uri_encode(bytes));
+    }
     let pieces = query
         .into_iter()
         .flat_map(|q| q.split('&'))
@@ -848,8 +861,11 @@ mod tests {
                 "/k/a+b=c!$'()*,;:@",
                 "/k/a%2Bb%3Dc%21%24%27%28%29%2A%2C%3B%3A%40",
             ),
-            // Escapes kept, hex upper-cased; a `%` that starts none is encoded.
-            ("/k/%2f%c3%a9%zz", "/k/%2F%C3%A9%25zz"),
+            // Each segment decoded and encoded again: an encoded unreserved character is
+            // that character, an encoded slash stays inside its segment, a `%` that starts
+            // no escape is a percent sign.
+            ("/k/%2f%c3%a9%zz%7e%41", "/k/%2F%C3%A9%25zz~A"),
+            ("/%2F.", "/%2F."),
             // Dot segments and double slashes are part of an S3 key.
             ("/a/./b/../c//d", "/a/./b/../c//d"),
             // Query: `+` is a space, a bare key stays bare, empty pieces go.
