@@ -714,9 +714,10 @@ async fn call_streams_a_file_to_s3_unsigned() {
     let addr = server.address();
     let data = format!("@{}", file.display());
     let resolve = format!("{host}:{}:{}", addr.port(), addr.ip());
-    let url = format!("http://{host}:{}/uploads/big.bin", addr.port());
+    let url = format!("http://{host}:{}/uploads/big$1.bin", addr.port());
     let args = call_example::Args::try_parse_from([
         "call",
+        "-v",
         "-X",
         "PUT",
         "-d",
@@ -729,8 +730,13 @@ async fn call_streams_a_file_to_s3_unsigned() {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = call_example::cli(args, &mut out, &mut err).await;
     let _ = std::fs::remove_file(&file);
-    assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
+    let err = String::from_utf8_lossy(&err);
+    assert_eq!(code, 0, "{err}");
+    // `-v` shows the key in the one spelling that was sent and signed.
+    assert!(err.contains("and path /uploads/big%241.bin\n"), "{err}");
+    assert!(err.contains("\nPUT\n/uploads/big%241.bin\n"), "{err}");
     let received = only_request(&server).await;
+    assert_eq!(received.path_and_query().0, "/uploads/big%241.bin");
     assert_eq!(received.body().len(), size);
     assert_eq!(
         received.header("x-amz-content-sha256"),
