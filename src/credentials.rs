@@ -678,6 +678,84 @@ mod tests {
     }
 
     #[test]
+    fn schedule_fits_the_lifetime() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let at = |secs: u64| now + Duration::from_secs(secs);
+        let ms = |millis: u64| now + Duration::from_millis(millis);
+        // One hour: 10 s margin; refreshed 5 minutes ahead, or 3 min 45 s at full jitter.
+        let hour = at(3600);
+        assert_eq!(
+            schedule(now, hour, DEFAULT_REFRESH_AHEAD, 0.0),
+            (at(3590), at(3300))
+        );
+        let (_, late) = schedule(now, hour, DEFAULT_REFRESH_AHEAD, 0.999_999);
+        assert!(late > at(3374) && late < at(3376), "{late:?}");
+        // 20 s: a quarter of the lifetime as margin, refreshed at half of it (less jitter).
+        let twenty = at(20);
+        assert_eq!(
+            schedule(now, twenty, DEFAULT_REFRESH_AHEAD, 0.0),
+            (at(15), at(10))
+        );
+        assert_eq!(
+            schedule(now, twenty, DEFAULT_REFRESH_AHEAD, 0.5),
+            (at(15), ms(11_250))
+        );
+        // 2 s left on arrival: used for 1.5 s, refreshed no sooner than 1 s after the call.
+        let two = at(2);
+        assert_eq!(
+            schedule(now, two, DEFAULT_REFRESH_AHEAD, 0.0),
+            (ms(1_500), at(1))
+        );
+        // 400 ms left: used until they expire, never refreshed in the background before.
+        let short = ms(400);
+        assert_eq!(
+            schedule(now, short, DEFAULT_REFRESH_AHEAD, 0.0),
+            (short, short)
+        );
+        // A refresh-ahead of zero: no background refresh before the margin.
+        assert_eq!(schedule(now, hour, Duration::ZERO, 0.0), (at(3590), hour));
+        // A huge refresh-ahead is capped by the lifetime.
+        assert_eq!(
+            schedule(now, hour, Duration::MAX, 0.0),
+            (at(3590), at(1800))
+        );
+    }
+
+    #[test]
+    fn jitter_is_in_range_and_varies() {
+        let samples: Vec<f64> = (0..64).map(|_| jitter()).collect();
+        assert!(
+            samples.iter().all(|j| (0.0..1.0).contains(j)),
+            "{samples:?}"
+        );
+        let mut distinct = samples.clone();
+        distinct.sort_by(f64::total_cmp);
+        distinct.dedup();
+        assert!(distinct.len() > 32, "{samples:?}");
+    }
+
+    /// A clock at the edge of `SystemTime`: adding the margin or the back-off to it
+    /// overflows. The cache must answer (credentials or a typed error), never panic.
+    #[tokio::test]
+    async fn a_clock_at_the_end_of_time_does_not_panic() {
+        let end = SystemTime::UNIX_EPOCH + Duration::from_secs(i64::MAX as u64 - 5);
+        assert!(end.checked_add(EXPIRY_MARGIN).is_none());
+        let (cache, provider, clock) = setup(1);
+        clock.0.store(i64::MAX as u64 - 5, Ordering::SeqCst);
+        assert_eq!(cache.inner.clock.now(), end);
+        assert_eq!(key(&cache.get().await.unwrap()), "AKID0");
+        assert_eq!(key(&cache.get().await.unwrap()), "AKID0");
+        // At their expiry with the provider failing: a typed error.
+        provider.failing.store(true, Ordering::SeqCst);
+        clock.0.fetch_add(1, Ordering::SeqCst);
+        let err = cache.get().await.unwrap_err();
+        assert!(
+            matches!(err, Error::CredentialsUnavailable { .. }),
+            "{err:?}"
+        );
+    }
+
+    #[test]
     fn debug_shows_no_secret() {
         let cached = Cached::new(
             Credentials::new(
