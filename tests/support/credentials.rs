@@ -121,6 +121,12 @@ impl Rotating {
         self.0.issued.lock().unwrap().clone()
     }
 
+    /// The last `n` credentials handed out, oldest first.
+    pub fn recent(&self, n: usize) -> Vec<Credentials> {
+        let issued = self.0.issued.lock().unwrap();
+        issued[issued.len().saturating_sub(n)..].to_vec()
+    }
+
     /// A verifier that knows every credential handed out so far (no time check: the test
     /// clock is not the system clock).
     pub fn verifier(&self) -> Verifier {
