@@ -121,7 +121,7 @@ impl Cached {
 ///
 /// Every addition and subtraction is checked: a clock or expiry at the edge of
 /// `SystemTime` must not panic on the request path.
-pub(crate) fn schedule(
+fn schedule(
     now: SystemTime,
     expiry: SystemTime,
     refresh_ahead: Duration,

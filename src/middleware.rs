@@ -287,7 +287,10 @@ impl SigV4MiddlewareBuilder {
         self
     }
 
-    /// Refresh credentials this long before they expire (default 5 minutes).
+    /// Refresh credentials in the background this long before they expire (default 5
+    /// minutes), but never more than half the lifetime they had on arrival, and up to a
+    /// quarter of that window later by jitter. See the README's "Credentials" section for
+    /// when the provider is called.
     pub fn credentials_refresh_ahead(mut self, ahead: Duration) -> Self {
         self.refresh_ahead = ahead;
         self
