@@ -14,7 +14,7 @@ use reqwest_sigv4::canonical::parse_amz_date;
 use reqwest_sigv4::verify::ReceivedRequest;
 use reqwest_sigv4::{Clock, Error, Route, SigV4Middleware};
 use support::credentials::{
-    burst, canned_client, eventually, rotating_signer, Canned, Rotating, TestClock, LOAD_BASE,
+    burst, canned_client, eventually, rotating_signer, Canned, Rig, Rotating, TestClock, LOAD_BASE,
     MODE_FAIL, MODE_OK, MODE_PANIC,
 };
 use support::EXAMPLE_SECRET_KEY;
@@ -72,10 +72,12 @@ fn assert_signed_while_valid(provider: &Rotating, received: &[ReceivedRequest], 
 /// at the same instant call nothing (before: one call per request, one after another).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_expiring_within_seconds_are_used_without_a_call_per_request() {
-    let clock = TestClock::starting_now();
-    let provider = Rotating::new(clock.clone(), Duration::from_secs(3));
-    let canned = Canned::default();
-    let client = canned_client(rotating_signer(&provider, &clock), &canned);
+    let Rig {
+        clock: _,
+        provider,
+        canned,
+        client,
+    } = Rig::new(Duration::from_secs(3));
 
     assert_eq!(burst(&client, 1000).await, Vec::<String>::new());
     assert_eq!(
@@ -149,11 +151,13 @@ async fn already_expired_credentials_are_a_typed_error_and_nothing_is_sent() {
 /// served with the still-valid credentials meanwhile.
 #[tokio::test]
 async fn panicking_background_refresh_backs_off_like_an_error() {
-    let clock = TestClock::starting_now();
     let lifetime = Duration::from_secs(15 * 60);
-    let provider = Rotating::new(clock.clone(), lifetime);
-    let canned = Canned::default();
-    let client = canned_client(rotating_signer(&provider, &clock), &canned);
+    let Rig {
+        clock,
+        provider,
+        canned,
+        client,
+    } = Rig::new(lifetime);
     let t0 = clock.now();
     assert_eq!(one(&client).await, Ok(200));
 
@@ -183,12 +187,14 @@ async fn panicking_background_refresh_backs_off_like_an_error() {
 /// not a panic there; concurrent waiters share it; nothing is sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panicking_provider_with_nothing_cached_is_a_typed_error() {
-    let clock = TestClock::starting_now();
-    let provider = Rotating::new(clock.clone(), Duration::from_secs(3600));
+    let Rig {
+        clock: _,
+        provider,
+        canned,
+        client,
+    } = Rig::new(Duration::from_secs(3600));
     provider.set_mode(MODE_PANIC);
     provider.set_delay(Duration::from_millis(200));
-    let canned = Canned::default();
-    let client = canned_client(rotating_signer(&provider, &clock), &canned);
 
     let lone = {
         let client = client.clone();
@@ -237,13 +243,32 @@ async fn drive(
     failures
 }
 
-/// When each credentials handed out arrived (their expiry less their lifetime).
-fn issue_times(provider: &Rotating, lifetime: Duration) -> Vec<SystemTime> {
-    provider
+/// Drives fresh credentials living `lifetime` through `total` in `step`s (see [`drive`]),
+/// asserts that no request failed, and that each credentials handed out was replaced
+/// between `min_gap` and `max_gap` (plus a step) after the previous ones arrived.
+async fn assert_cadence(
+    lifetime: Duration,
+    total: Duration,
+    step: Duration,
+    (min_gap, max_gap): (Duration, Duration),
+) -> Rig {
+    let rig = Rig::new(lifetime);
+    let failures = drive(&rig.client, &rig.clock, total, step).await;
+    assert_eq!(failures, Vec::<String>::new());
+    let arrivals: Vec<SystemTime> = rig
+        .provider
         .issued()
         .iter()
         .map(|c| c.expiry().unwrap() - lifetime)
-        .collect()
+        .collect();
+    for pair in arrivals.windows(2) {
+        let gap = pair[1].duration_since(pair[0]).unwrap();
+        assert!(
+            gap >= min_gap && gap <= max_gap + step,
+            "refreshed {gap:?} after the previous credentials arrived"
+        );
+    }
+    rig
 }
 
 /// Credentials that live 20 s (less than the 5-minute refresh-ahead): refreshed once per
@@ -252,56 +277,34 @@ fn issue_times(provider: &Rotating, lifetime: Duration) -> Vec<SystemTime> {
 /// always "due", so a refresh started after every request.
 #[tokio::test]
 async fn twenty_second_credentials_are_refreshed_once_per_rotation() {
-    let clock = TestClock::starting_now();
     let lifetime = Duration::from_secs(20);
-    let provider = Rotating::new(clock.clone(), lifetime);
-    let canned = Canned::default();
-    let client = canned_client(rotating_signer(&provider, &clock), &canned);
+    let gaps = (Duration::from_secs(10), Duration::from_millis(12_500));
     let step = Duration::from_millis(100);
-
-    let failures = drive(&client, &clock, Duration::from_secs(120), step).await;
-    assert_eq!(failures, Vec::<String>::new());
-
+    let rig = assert_cadence(lifetime, Duration::from_secs(120), step, gaps).await;
     // 120 s of 20-second credentials refreshed every 10–12.5 s: 10 to 12 refreshes.
-    let calls = provider.calls();
+    let calls = rig.provider.calls();
     assert!(
         (10..=13).contains(&calls),
         "{calls} provider calls in 120 s"
     );
-    let issued = issue_times(&provider, lifetime);
-    for pair in issued.windows(2) {
-        let gap = pair[1].duration_since(pair[0]).unwrap();
-        assert!(
-            gap >= Duration::from_secs(10) && gap <= Duration::from_millis(12_500) + step,
-            "refreshed {gap:?} after the previous credentials arrived"
-        );
-    }
-    assert_eq!(canned.count(), 1200);
-    assert_signed_while_valid(&provider, &canned.received(), lifetime / 4);
+    assert_eq!(rig.canned.count(), 1200);
+    assert_signed_while_valid(&rig.provider, &rig.canned.received(), lifetime / 4);
 }
 
 /// One-hour credentials: one provider call per hour (5 minutes ahead, less up to a quarter
 /// of that by jitter).
 #[tokio::test]
 async fn hour_long_credentials_are_refreshed_once_per_hour() {
-    let clock = TestClock::starting_now();
-    let lifetime = Duration::from_secs(3600);
-    let provider = Rotating::new(clock.clone(), lifetime);
-    let canned = Canned::default();
-    let client = canned_client(rotating_signer(&provider, &clock), &canned);
+    let gaps = (
+        Duration::from_secs(55 * 60),
+        Duration::from_secs(56 * 60 + 15),
+    );
     let step = Duration::from_secs(5);
-
-    let failures = drive(&client, &clock, Duration::from_secs(3 * 3600), step).await;
-    assert_eq!(failures, Vec::<String>::new());
-    assert_eq!(provider.calls(), 4, "cold start, then once per hour");
-    for pair in issue_times(&provider, lifetime).windows(2) {
-        let gap = pair[1].duration_since(pair[0]).unwrap();
-        assert!(
-            gap >= Duration::from_secs(55 * 60) && gap <= Duration::from_secs(56 * 60 + 15) + step,
-            "refreshed {gap:?} after the previous credentials arrived"
-        );
-    }
-    assert_signed_while_valid(&provider, &canned.received(), Duration::from_secs(10));
+    let hour = Duration::from_secs(3600);
+    let rig = assert_cadence(hour, 3 * hour, step, gaps).await;
+    assert_eq!(rig.provider.calls(), 4, "cold start, then once per hour");
+    let margin = Duration::from_secs(10);
+    assert_signed_while_valid(&rig.provider, &rig.canned.received(), margin);
 }
 
 /// Processes that fetched their credentials at the same instant do not refresh at the same
@@ -447,11 +450,13 @@ fn capture_logs() -> Captured {
 async fn refresh_events_tell_the_operator_what_happened_and_no_secret() {
     let captured = capture_logs();
 
-    let clock = TestClock::starting_now();
     let lifetime = Duration::from_secs(15 * 60);
-    let provider = Rotating::new(clock.clone(), lifetime);
-    let canned = Canned::default();
-    let client = canned_client(rotating_signer(&provider, &clock), &canned);
+    let Rig {
+        clock,
+        provider,
+        canned,
+        client,
+    } = Rig::new(lifetime);
     let t0 = clock.now();
     let mut all = String::new();
 

@@ -284,6 +284,31 @@ pub fn rotating_signer(provider: &Rotating, clock: &TestClock) -> SigV4Middlewar
         .expect("valid config")
 }
 
+/// A signing client whose responder is in-stack, with a scriptable provider on a clock the
+/// test moves: what most credentials tests start from.
+pub struct Rig {
+    pub clock: TestClock,
+    pub provider: Rotating,
+    pub canned: Canned,
+    pub client: ClientWithMiddleware,
+}
+
+impl Rig {
+    /// Credentials living `lifetime`, the clock at now (whole seconds).
+    pub fn new(lifetime: Duration) -> Self {
+        let clock = TestClock::starting_now();
+        let provider = Rotating::new(clock.clone(), lifetime);
+        let canned = Canned::default();
+        let client = canned_client(rotating_signer(&provider, &clock), &canned);
+        Self {
+            clock,
+            provider,
+            canned,
+            client,
+        }
+    }
+}
+
 /// Sends `n` requests at once from spawned tasks; returns what went wrong.
 pub async fn burst(client: &ClientWithMiddleware, n: usize) -> Vec<String> {
     let tasks: Vec<_> = (0..n)
