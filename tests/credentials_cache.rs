@@ -307,6 +307,21 @@ async fn hour_long_credentials_are_refreshed_once_per_hour() {
     assert_signed_while_valid(&rig.provider, &rig.canned.received(), margin);
 }
 
+/// A provider whose credentials always arrive with 3 s left: each set signs requests for
+/// its first three quarters and is refreshed in the background at half-life (less jitter),
+/// one call per set, never a call per request and never a wait.
+#[tokio::test]
+async fn credentials_arriving_with_seconds_left_are_refreshed_once_each() {
+    let lifetime = Duration::from_secs(3);
+    let gaps = (Duration::from_millis(1_500), Duration::from_millis(1_875));
+    let step = Duration::from_millis(100);
+    let rig = assert_cadence(lifetime, Duration::from_secs(30), step, gaps).await;
+    let calls = rig.provider.calls();
+    assert!((15..=21).contains(&calls), "{calls} provider calls in 30 s");
+    assert_eq!(rig.canned.count(), 300);
+    assert_signed_while_valid(&rig.provider, &rig.canned.received(), lifetime / 4);
+}
+
 /// Processes that fetched their credentials at the same instant do not refresh at the same
 /// instant: the refresh point is jittered over the last quarter of the window.
 #[tokio::test]

@@ -322,8 +322,8 @@ async fn session_token_that_is_not_a_header_value_is_a_typed_error() {
     assert_eq!(canned.count(), 0);
 }
 
-/// `credentials_refresh_ahead` accepts any `Duration`; a huge one means "always refresh in
-/// the background", never a panic on the request path.
+/// `credentials_refresh_ahead` accepts any `Duration`; a huge one is capped at half the
+/// credentials' lifetime, never a panic on the request path.
 #[tokio::test]
 async fn huge_refresh_ahead_does_not_panic() {
     let clock = TestClock::starting_now();
