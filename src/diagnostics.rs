@@ -484,9 +484,14 @@ fn lambda_url_forbidden(signed: &SignedRequest) -> Explanation {
 /// API Gateway's bare `{"message":"Forbidden"}`.
 fn bare_forbidden(signed: &SignedRequest, sent_to: &url::Url) -> Explanation {
     let host = signed.host();
+    // `{api-id}.execute-api.{region}.amazonaws.com`, or a private API's
+    // `{api-id}-{vpce-id}.execute-api…`; a VPC endpoint's own name carries no API id.
     let api_id = host
         .split_once(".execute-api.")
-        .map(|(id, _)| id.rsplit('.').next().unwrap_or(id).to_owned());
+        .filter(|(_, rest)| !rest.contains(".vpce."))
+        .map(|(id, _)| id.rsplit('.').next().unwrap_or(id))
+        .and_then(|id| id.split("-vpce-").next())
+        .map(str::to_owned);
     let mut summary = format!(
         "API Gateway said only Forbidden (signed for host {host} and path {}, sent to host {}): either an HTTP API's IAM authorization refused the signature or the IAM policy (HTTP APIs give no reason: check execute-api:Invoke on the route's ARN), or a REST API does not serve this host — a private API must be reached through its VPC endpoint, signed for the execute-api host (Route::host_override) or sent with the x-apigw-api-id header",
         signed.path_and_query(),

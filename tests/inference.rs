@@ -502,3 +502,96 @@ async fn hosts_that_are_not_aws_endpoints_use_the_configured_fallback() {
         assert_eq!(scope_of(host).await, fallback, "{host}");
     }
 }
+
+/// A private REST API reached through an interface VPC endpoint's own DNS name: the request
+/// is signed for that name (service and region inferred from it) and names the API in
+/// `x-apigw-api-id`, the recipe AWS documents besides sending the execute-api `Host`.
+#[tokio::test]
+async fn private_api_through_a_vpc_endpoint_name_with_x_apigw_api_id() {
+    let api_gateway = support::ApiGateway::builder()
+        .rest_api("abc123", &["prod"])
+        .start()
+        .await;
+    let vpce = "vpce-0123456789abcdef0-abcdefgh.execute-api.us-east-1.vpce.amazonaws.com";
+    let base = format!("http://{vpce}:{}", api_gateway.addr().port());
+    let signer = SigV4Middleware::builder()
+        .route(Route::direct(&base))
+        .service(FALLBACK_SERVICE)
+        .region(FALLBACK_REGION)
+        .static_credentials(example_credentials())
+        .build()
+        .expect("valid config");
+    let resolves = [(vpce, api_gateway.addr())];
+
+    // The header on the request: signed along with the rest.
+    let client = reqwest_middleware::ClientBuilder::new(support::client_for(&resolves))
+        .with(signer.clone())
+        .build();
+    let response = client
+        .get(format!("{base}/prod/items?limit=2"))
+        .header("x-apigw-api-id", "abc123")
+        .send()
+        .await
+        .expect("sent");
+    let echo = support::Echo::from_response(response).await;
+    assert_eq!(
+        (echo.api_id.as_str(), echo.stage.as_str()),
+        ("abc123", "prod")
+    );
+    assert_eq!(echo.resource_path, "/items");
+    assert_eq!(
+        support::strip_port(&echo.host),
+        vpce,
+        "the Host stays the endpoint's"
+    );
+    let authorization = echo.header("authorization").expect("signed");
+    assert!(
+        authorization.contains("/us-east-1/execute-api/aws4_request"),
+        "{authorization}"
+    );
+    assert!(authorization.contains("x-apigw-api-id"), "{authorization}");
+
+    // The header as a client default (added by reqwest after the middleware, so unsigned):
+    // API Gateway routes on it all the same.
+    let mut defaults = reqwest::header::HeaderMap::new();
+    defaults.insert("x-apigw-api-id", "abc123".parse().unwrap());
+    let http = support::client_builder_for(&resolves)
+        .default_headers(defaults)
+        .build()
+        .unwrap();
+    let client = reqwest_middleware::ClientBuilder::new(http)
+        .with(signer.clone())
+        .build();
+    let response = client
+        .get(format!("{base}/prod/items"))
+        .send()
+        .await
+        .expect("sent");
+    let echo = support::Echo::from_response(response).await;
+    assert_eq!(echo.api_id, "abc123");
+
+    // Without the header API Gateway cannot tell which private API is meant: a bare
+    // Forbidden, which the explanation ties to the recipe.
+    let client = reqwest_middleware::ClientBuilder::new(support::client_for(&resolves))
+        .with(signer)
+        .build();
+    let response = client
+        .get(format!("{base}/prod/items"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 403);
+    let explanation = response
+        .extensions()
+        .get::<reqwest_sigv4::Explanation>()
+        .cloned()
+        .expect("explained");
+    assert_eq!(explanation.cause, reqwest_sigv4::Cause::Forbidden);
+    assert!(
+        explanation.summary.contains("x-apigw-api-id"),
+        "{}",
+        explanation.summary
+    );
+    // The endpoint's name is no API id to put in a policy.
+    assert_eq!(explanation.suggestion, None);
+}
