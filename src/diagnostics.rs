@@ -405,7 +405,6 @@ fn explain_signed(
     }
     if message.contains("security token included in the request is invalid")
         || message.contains("security token included in the request is expired")
-        || matches!(code, "InvalidToken" | "ExpiredToken")
     {
         return Explanation::new(
             Cause::InvalidSecurityToken,
@@ -435,6 +434,17 @@ fn explain_signed(
     }
     if message.contains("is not authorized to perform") {
         return explain_denial(message);
+    }
+    if message.starts_with("User is not authorized to access this resource") {
+        return Explanation::new(
+            Cause::AccessDenied {
+                principal: None,
+                action: None,
+                resource: None,
+                explicit_deny: message.contains("explicit deny"),
+            },
+            "access denied by the API's Lambda authorizer: its policy for this caller denies the method and path; the signature is not what failed".to_owned(),
+        );
     }
     if message.starts_with(LAMBDA_URL_FORBIDDEN) {
         return lambda_url_forbidden(signed);
@@ -855,5 +865,28 @@ mod tests {
             "User: u is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:123456789012:abc/*",
         );
         assert!(!wildcard.summary.contains("masked"), "{}", wildcard.summary);
+    }
+
+    #[test]
+    fn s3_server_time_and_entities() {
+        assert_eq!(
+            parse_iso8601("2015-06-04T22:26:16Z"),
+            canonical::parse_amz_date("20150604T222616Z")
+        );
+        assert_eq!(
+            parse_iso8601("2015-06-04T22:26:16.123Z"),
+            canonical::parse_amz_date("20150604T222616Z")
+        );
+        assert_eq!(parse_iso8601("yesterday"), None);
+        assert_eq!(
+            xml_element(
+                "<Message>a &lt;b&gt; &quot;c&quot; &amp;amp;</Message>",
+                "Message"
+            )
+            .as_deref(),
+            Some("a <b> \"c\" &amp;")
+        );
+        // A body cut off inside an element yields only the closed ones.
+        assert_eq!(xml_element("<Code>X</Code><Message>cut", "Message"), None);
     }
 }

@@ -27,18 +27,23 @@ use support::{
 /// One published 403 body.
 struct Fixture {
     body: String,
-    /// The file holds only an S3 `<Message>` text (the report quoted no more).
-    message_only: bool,
+    /// The file holds only the error message (the source quoted no more): `s3` or `apigw`,
+    /// the verifier whose envelope goes around it.
+    message_only: Option<String>,
 }
 
 const FIXTURES: &[&str] = &[
     "apigw-http-api-forbidden.txt",
+    "apigw-lambda-authorizer-deny.txt",
     "apigw-rest-anonymous-deny.txt",
     "appsync-signed-header-missing.txt",
+    "iam-expired-token.txt",
     "lambda-invoke-implicit-deny.txt",
     "lambda-url-forbidden.txt",
+    "s3-access-denied.txt",
     "s3-explicit-deny.txt",
     "s3-implicit-deny.txt",
+    "s3-invalid-access-key-id.txt",
     "s3-request-time-too-skewed-days.txt",
     "s3-request-time-too-skewed.txt",
     "s3-signature-does-not-match.txt",
@@ -55,25 +60,33 @@ fn fixture(name: &str) -> Fixture {
     assert!(source.starts_with("https://"), "{name}: {source}");
     Fixture {
         body: body.strip_suffix('\n').unwrap_or(body).to_owned(),
-        message_only: header.lines().any(|l| l == "# shape: message"),
+        message_only: header
+            .lines()
+            .find_map(|l| l.strip_prefix("# shape: message in "))
+            .map(str::to_owned),
     }
 }
 
-/// The body the verifier sends: the fixture, or S3's `<Error>` envelope (S3 API reference,
-/// "Error responses") around a fixture that is only the message.
+/// The body the verifier sends: the fixture, or the verifier's envelope around a fixture
+/// that is only the message: S3's `<Error>` (S3 API reference, "Error responses"), API
+/// Gateway's `{"Message": …}` for access denials (as in apigw-rest-anonymous-deny.txt).
 fn body_of(fixture: &Fixture, s3_code: &str) -> String {
-    if !fixture.message_only {
-        return fixture.body.clone();
+    match fixture.message_only.as_deref() {
+        None => fixture.body.clone(),
+        Some("apigw") => serde_json::json!({ "Message": fixture.body }).to_string(),
+        Some("s3") => {
+            let escaped = fixture
+                .body
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;");
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{s3_code}</Code><Message>{escaped}</Message><RequestId>4442587FB7D0A2F9</RequestId></Error>"
+            )
+        }
+        Some(other) => panic!("unknown envelope {other}"),
     }
-    let escaped = fixture
-        .body
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;");
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{s3_code}</Code><Message>{escaped}</Message><RequestId>4442587FB7D0A2F9</RequestId></Error>"
-    )
 }
 
 /// The headers of each request a [`Replay`] received, in order.
@@ -371,6 +384,30 @@ async fn anonymous_deny_says_the_signature_did_not_count() {
 }
 
 #[tokio::test]
+async fn lambda_authorizer_deny_is_not_blamed_on_the_signature() {
+    let explanation = explain_fixture(
+        "apigw-lambda-authorizer-deny.txt",
+        "",
+        "abc123.execute-api.us-east-1.amazonaws.com",
+    )
+    .await;
+    assert_eq!(
+        explanation.cause,
+        Cause::AccessDenied {
+            principal: None,
+            action: None,
+            resource: None,
+            explicit_deny: true,
+        }
+    );
+    assert!(
+        explanation.summary.contains("Lambda authorizer"),
+        "{}",
+        explanation.summary
+    );
+}
+
+#[tokio::test]
 async fn lambda_invoke_deny_names_principal_action_and_resource() {
     let explanation = explain_fixture(
         "lambda-invoke-implicit-deny.txt",
@@ -437,6 +474,52 @@ async fn s3_explicit_deny_points_at_the_policy_type() {
         "{}",
         explanation.summary
     );
+}
+
+#[tokio::test]
+async fn s3_access_denied_without_detail_is_still_not_a_signature_problem() {
+    let explanation = explain_fixture(
+        "s3-access-denied.txt",
+        "AccessDenied",
+        "my-bucket.s3.us-east-1.amazonaws.com",
+    )
+    .await;
+    assert_eq!(
+        explanation.cause,
+        Cause::AccessDenied {
+            principal: None,
+            action: None,
+            resource: None,
+            explicit_deny: false,
+        }
+    );
+    assert!(
+        explanation.summary.contains("bucket policy"),
+        "{}",
+        explanation.summary
+    );
+}
+
+#[tokio::test]
+async fn s3_unknown_access_key_names_the_key_we_signed_with() {
+    let explanation = explain_fixture(
+        "s3-invalid-access-key-id.txt",
+        "",
+        "my-bucket.s3.us-east-1.amazonaws.com",
+    )
+    .await;
+    assert_eq!(explanation.cause, Cause::UnknownAccessKey);
+    assert!(
+        explanation.summary.contains(support::EXAMPLE_ACCESS_KEY),
+        "{}",
+        explanation.summary
+    );
+}
+
+#[tokio::test]
+async fn query_protocol_expired_token() {
+    let explanation = explain_fixture("iam-expired-token.txt", "", "iam.amazonaws.com").await;
+    assert_eq!(explanation.cause, Cause::InvalidSecurityToken);
 }
 
 #[tokio::test]
