@@ -300,12 +300,16 @@ async fn http_api_bare_forbidden_names_what_was_signed_and_the_iam_statement() {
         explanation.summary
     );
     assert!(explanation.summary.contains("x-apigw-api-id"));
-    match &explanation.suggestion {
-        Some(Suggestion::AllowInIam { statement }) => assert!(
-            statement.contains("arn:aws:execute-api:us-east-1:*:abc123/*"),
-            "{statement}"
-        ),
-        other => panic!("{other:?}"),
+    assert_statement_has(&explanation, &["arn:aws:execute-api:us-east-1:*:abc123/*"]);
+}
+
+/// The explanation suggests an IAM statement containing each of `parts`.
+fn assert_statement_has(explanation: &Explanation, parts: &[&str]) {
+    let Some(Suggestion::AllowInIam { statement }) = &explanation.suggestion else {
+        panic!("no IAM statement: {explanation:?}");
+    };
+    for part in parts {
+        assert!(statement.contains(part), "{part} not in {statement}");
     }
 }
 
@@ -318,23 +322,14 @@ async fn lambda_function_url_forbidden_asks_for_both_invoke_permissions() {
     )
     .await;
     assert!(matches!(explanation.cause, Cause::AccessDenied { .. }));
-    match &explanation.suggestion {
-        Some(Suggestion::AllowInIam { statement }) => {
-            assert!(
-                statement.contains("lambda:InvokeFunctionUrl"),
-                "{statement}"
-            );
-            assert!(
-                statement.contains("\"lambda:InvokeFunction\""),
-                "{statement}"
-            );
-            assert!(
-                statement.contains("arn:aws:lambda:eu-west-1:"),
-                "{statement}"
-            );
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_statement_has(
+        &explanation,
+        &[
+            "lambda:InvokeFunctionUrl",
+            "\"lambda:InvokeFunction\"",
+            "arn:aws:lambda:eu-west-1:",
+        ],
+    );
 }
 
 #[tokio::test]
@@ -359,167 +354,147 @@ async fn appsync_names_the_signed_header_that_did_not_arrive() {
     );
 }
 
+/// `Cause::AccessDenied` with these fields.
+fn denied(
+    principal: Option<&str>,
+    action: Option<&str>,
+    resource: Option<&str>,
+    explicit_deny: bool,
+) -> Cause {
+    Cause::AccessDenied {
+        principal: principal.map(str::to_owned),
+        action: action.map(str::to_owned),
+        resource: resource.map(str::to_owned),
+        explicit_deny,
+    }
+}
+
+/// Replays `name` for a request signed for `sign_host`; the explanation must be `cause`
+/// and its summary must say `says`.
+async fn assert_explained(name: &str, s3_code: &str, sign_host: &str, cause: Cause, says: &str) {
+    let explanation = explain_fixture(name, s3_code, sign_host).await;
+    assert_eq!(explanation.cause, cause, "{name}");
+    assert!(
+        explanation.summary.contains(says),
+        "{name}: {}",
+        explanation.summary
+    );
+}
+
 #[tokio::test]
 async fn anonymous_deny_says_the_signature_did_not_count() {
-    let explanation = explain_fixture(
+    assert_explained(
         "apigw-rest-anonymous-deny.txt",
         "",
         "vd2gh6uqw3.execute-api.us-west-2.amazonaws.com",
+        denied(
+            Some("anonymous"),
+            Some("execute-api:Invoke"),
+            Some("arn:aws:execute-api:us-west-2:********2543:vd2gh6uqw3/api/GET/"),
+            false,
+        ),
+        "dropped its Authorization",
     )
     .await;
-    assert_eq!(
-        explanation.cause,
-        Cause::AccessDenied {
-            principal: Some("anonymous".into()),
-            action: Some("execute-api:Invoke".into()),
-            resource: Some("arn:aws:execute-api:us-west-2:********2543:vd2gh6uqw3/api/GET/".into()),
-            explicit_deny: false,
-        }
-    );
-    assert!(
-        explanation.summary.contains("dropped its Authorization"),
-        "{}",
-        explanation.summary
-    );
 }
 
 #[tokio::test]
 async fn lambda_authorizer_deny_is_not_blamed_on_the_signature() {
-    let explanation = explain_fixture(
+    assert_explained(
         "apigw-lambda-authorizer-deny.txt",
         "",
         "abc123.execute-api.us-east-1.amazonaws.com",
+        denied(None, None, None, true),
+        "Lambda authorizer",
     )
     .await;
-    assert_eq!(
-        explanation.cause,
-        Cause::AccessDenied {
-            principal: None,
-            action: None,
-            resource: None,
-            explicit_deny: true,
-        }
-    );
-    assert!(
-        explanation.summary.contains("Lambda authorizer"),
-        "{}",
-        explanation.summary
-    );
 }
 
 #[tokio::test]
 async fn lambda_invoke_deny_names_principal_action_and_resource() {
-    let explanation = explain_fixture(
+    assert_explained(
         "lambda-invoke-implicit-deny.txt",
         "",
         "lambda.us-east-1.amazonaws.com",
+        denied(
+            Some("arn:aws:sts::009825708026:assumed-role/Cognito_toadkicker_poolUnauth_Role/CognitoIdentityCredentials"),
+            Some("lambda:InvokeFunction"),
+            Some("arn:aws:lambda:us-east-1:009825708026:function:LambdAuthCreateUser"),
+            false,
+        ),
+        "the signature is fine",
     )
     .await;
-    assert_eq!(
-        explanation.cause,
-        Cause::AccessDenied {
-            principal: Some("arn:aws:sts::009825708026:assumed-role/Cognito_toadkicker_poolUnauth_Role/CognitoIdentityCredentials".into()),
-            action: Some("lambda:InvokeFunction".into()),
-            resource: Some("arn:aws:lambda:us-east-1:009825708026:function:LambdAuthCreateUser".into()),
-            explicit_deny: false,
-        }
-    );
 }
 
 #[tokio::test]
 async fn s3_implicit_deny_names_the_action_resource_and_policy_type() {
-    let explanation = explain_fixture(
+    assert_explained(
         "s3-implicit-deny.txt",
         "AccessDenied",
         "imageresizer-683517028648.s3.us-east-1.amazonaws.com",
+        denied(
+            Some("arn:aws:sts::683517028648:assumed-role/s3dotnet-ResizerFunctionRole-TZwnuYpDb5Rv/s3dotnet-ResizerFunction-12oroDMZmSGE"),
+            Some("s3:GetObject"),
+            Some("arn:aws:s3:::imageresizer-683517028648/seshub-photo.jpeg"),
+            false,
+        ),
+        "no identity-based policy allows it",
     )
     .await;
-    assert_eq!(
-        explanation.cause,
-        Cause::AccessDenied {
-            principal: Some("arn:aws:sts::683517028648:assumed-role/s3dotnet-ResizerFunctionRole-TZwnuYpDb5Rv/s3dotnet-ResizerFunction-12oroDMZmSGE".into()),
-            action: Some("s3:GetObject".into()),
-            resource: Some("arn:aws:s3:::imageresizer-683517028648/seshub-photo.jpeg".into()),
-            explicit_deny: false,
-        }
-    );
-    assert!(
-        explanation
-            .summary
-            .contains("no identity-based policy allows it"),
-        "{}",
-        explanation.summary
-    );
 }
 
 #[tokio::test]
 async fn s3_explicit_deny_points_at_the_policy_type() {
-    let explanation = explain_fixture(
+    assert_explained(
         "s3-explicit-deny.txt",
         "AccessDenied",
         "my-bucket.s3.us-east-1.amazonaws.com",
+        denied(
+            Some("arn:aws:iam::<account-ID>:user/<username>"),
+            Some("s3:ListBucket"),
+            Some("arn:aws:s3:::<bucket=-name>"),
+            true,
+        ),
+        "in the resource-based policy",
     )
     .await;
-    assert_eq!(
-        explanation.cause,
-        Cause::AccessDenied {
-            principal: Some("arn:aws:iam::<account-ID>:user/<username>".into()),
-            action: Some("s3:ListBucket".into()),
-            resource: Some("arn:aws:s3:::<bucket=-name>".into()),
-            explicit_deny: true,
-        }
-    );
-    assert!(
-        explanation.summary.contains("in the resource-based policy"),
-        "{}",
-        explanation.summary
-    );
 }
 
 #[tokio::test]
 async fn s3_access_denied_without_detail_is_still_not_a_signature_problem() {
-    let explanation = explain_fixture(
+    assert_explained(
         "s3-access-denied.txt",
         "AccessDenied",
         "my-bucket.s3.us-east-1.amazonaws.com",
+        denied(None, None, None, false),
+        "bucket policy",
     )
     .await;
-    assert_eq!(
-        explanation.cause,
-        Cause::AccessDenied {
-            principal: None,
-            action: None,
-            resource: None,
-            explicit_deny: false,
-        }
-    );
-    assert!(
-        explanation.summary.contains("bucket policy"),
-        "{}",
-        explanation.summary
-    );
 }
 
 #[tokio::test]
 async fn s3_unknown_access_key_names_the_key_we_signed_with() {
-    let explanation = explain_fixture(
+    assert_explained(
         "s3-invalid-access-key-id.txt",
         "",
         "my-bucket.s3.us-east-1.amazonaws.com",
+        Cause::UnknownAccessKey,
+        support::EXAMPLE_ACCESS_KEY,
     )
     .await;
-    assert_eq!(explanation.cause, Cause::UnknownAccessKey);
-    assert!(
-        explanation.summary.contains(support::EXAMPLE_ACCESS_KEY),
-        "{}",
-        explanation.summary
-    );
 }
 
 #[tokio::test]
 async fn query_protocol_expired_token() {
-    let explanation = explain_fixture("iam-expired-token.txt", "", "iam.amazonaws.com").await;
-    assert_eq!(explanation.cause, Cause::InvalidSecurityToken);
+    assert_explained(
+        "iam-expired-token.txt",
+        "",
+        "iam.amazonaws.com",
+        Cause::InvalidSecurityToken,
+        "session token expired",
+    )
+    .await;
 }
 
 #[tokio::test]
