@@ -7,6 +7,7 @@
 //!   scope's service, when it differs);
 //! - `botocore/data/endpoints.json`: `defaults.credentialScope.service` overrides
 //!   (`data.iot` → `iotdata`), explicit hostnames (`ecr-fips`, `verification.signer`,
+//!   `data.ats.iot` (aws-cn), `mturk-requester-sandbox`,
 //!   `cn.transcribe`, `greengrass-ats.iot`, `entitlement-marketplace`), the dual-stack
 //!   variants' hostnames (`aos` for `es`, `api.iot-tunneling`, `detective`,
 //!   `metering-marketplace`) and every
@@ -199,6 +200,7 @@ pub(crate) static GLOBAL_HOSTS: &[(&str, &str, &str)] = &[
     ),
     ("iam-fips.amazonaws.com", "iam", "us-east-1"),
     ("iam.amazonaws.com", "iam", "us-east-1"),
+    ("iam.global.api.aws", "iam", "us-east-1"),
     ("iam.us-gov.amazonaws.com", "iam", "us-gov-west-1"),
     ("route53-fips.amazonaws.com", "route53", "us-east-1"),
     ("route53.amazonaws.com", "route53", "us-east-1"),
@@ -355,6 +357,7 @@ pub(crate) static SIGNING_NAMES: &[(&str, &str)] = &[
     ("cur", "cur"),
     ("data-ats.iot", "iotdata"),
     ("data-signer", "signer"),
+    ("data.ats.iot", "iotdata"),
     ("data.iot", "iotdata"),
     ("data.iottwinmaker", "iottwinmaker"),
     ("data.jobs.iot", "iot-jobs-data"),
@@ -387,6 +390,7 @@ pub(crate) static SIGNING_NAMES: &[(&str, &str)] = &[
     ("ec2", "ec2"),
     ("ec2-instance-connect", "ec2-instance-connect"),
     ("ecr", "ecr"),
+    ("ecr-public", "ecr-public"),
     ("ecs", "ecs"),
     ("edge.sagemaker", "sagemaker"),
     ("eks", "eks"),
@@ -515,6 +519,7 @@ pub(crate) static SIGNING_NAMES: &[(&str, &str)] = &[
     ("mpa", "mpa"),
     ("mq", "mq"),
     ("mturk-requester", "mturk-requester"),
+    ("mturk-requester-sandbox", "mturk-requester"),
     ("neptune-db", "neptune-db"),
     ("neptune-graph", "neptune-graph"),
     ("network-firewall", "network-firewall"),

@@ -79,8 +79,9 @@ async fn assert_scopes(cases: &[(&str, &str, &str)]) {
 }
 
 /// Every host prefix whose signing name differs from it, as botocore has them
-/// (`service-2.json` `endpointPrefix` → `signingName`, `endpoints.json` `credentialScope`),
-/// each in a regional host.
+/// (`service-2.json` `endpointPrefix` → `signingName`; `endpoints.json` `credentialScope`
+/// services and the prefixes of its explicit and variant hostnames), each in a regional
+/// host. Data planes botocore does not describe are in `data_planes_and_regional_services`.
 const RENAMED: &[(&str, &str)] = &[
     ("a2i-runtime.sagemaker", "sagemaker"),
     ("admin.wickr", "wickr"),
@@ -101,8 +102,6 @@ const RENAMED: &[(&str, &str)] = &[
     ("api.tunneling.iot", "IoTSecuredTunneling"),
     ("appconfigdata", "appconfig"),
     ("appstream2", "appstream"),
-    ("appsync-api", "appsync"),
-    ("appsync-realtime-api", "appsync"),
     ("bedrock-agent", "bedrock"),
     ("bedrock-agent-runtime", "bedrock"),
     ("bedrock-agentcore-control", "bedrock-agentcore"),
@@ -118,6 +117,7 @@ const RENAMED: &[(&str, &str)] = &[
     ("controlplane.payment-cryptography", "payment-cryptography"),
     ("data-ats.iot", "iotdata"),
     ("data-signer", "signer"),
+    ("data.ats.iot", "iotdata"),
     ("data.iot", "iotdata"),
     ("data.iottwinmaker", "iottwinmaker"),
     ("data.jobs.iot", "iot-jobs-data"),
@@ -137,7 +137,6 @@ const RENAMED: &[(&str, &str)] = &[
     ("ingest.timestream", "timestream"),
     ("ivsrealtime", "ivs"),
     ("job-runtime.sagemaker", "sagemaker"),
-    ("lambda-url", "lambda"),
     ("mail-manager", "ses"),
     ("media-pipelines-chime", "chime"),
     ("meetings-chime", "chime"),
@@ -149,6 +148,7 @@ const RENAMED: &[(&str, &str)] = &[
     ("migrationhub-config", "mgh"),
     ("models-v2-lex", "lex"),
     ("models.lex", "lex"),
+    ("mturk-requester-sandbox", "mturk-requester"),
     ("oidc", "sso-oauth"),
     ("participant.connect", "execute-api"),
     ("partnercentral-prm", "partnercentral"),
@@ -161,9 +161,7 @@ const RENAMED: &[(&str, &str)] = &[
     ("runtime-v2-lex", "lex"),
     ("runtime.lex", "lex"),
     ("runtime.sagemaker", "sagemaker"),
-    ("s3-accesspoint", "s3"),
     ("s3-control", "s3"),
-    ("s3express-control", "s3express"),
     ("servicecatalog-appregistry", "servicecatalog"),
     ("sms-voice.pinpoint", "sms-voice"),
     ("streams.dynamodb", "dynamodb"),
@@ -194,6 +192,7 @@ const GLOBAL: &[(&str, &str, &str)] = &[
     ),
     ("iam-fips.amazonaws.com", "iam", "us-east-1"),
     ("iam.amazonaws.com", "iam", "us-east-1"),
+    ("iam.global.api.aws", "iam", "us-east-1"),
     ("iam.us-gov.amazonaws.com", "iam", "us-gov-west-1"),
     ("route53-fips.amazonaws.com", "route53", "us-east-1"),
     ("route53.amazonaws.com", "route53", "us-east-1"),
