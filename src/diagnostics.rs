@@ -1,9 +1,11 @@
 //! Diagnostics: reading the verifier's 403 answers and explaining them.
 //!
 //! API Gateway says why it refused a request, and for a signature mismatch even which
-//! canonical request it expected. This module reads those answers (leaving the response
-//! as it was), tells the middleware when the refusal is a clock problem it can fix, and
-//! turns the rest into an [`Explanation`] the caller can act on.
+//! canonical request it expected; S3 sends its canonical request and clock in XML; Lambda,
+//! AppSync and the JSON protocols wrap their messages in their own shapes. This module
+//! reads those answers (leaving the response as it was), tells the middleware when the
+//! refusal is a clock problem it can fix, and turns the rest into an [`Explanation`] the
+//! caller can act on.
 
 use std::fmt;
 use std::time::SystemTime;

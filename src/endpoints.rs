@@ -6,13 +6,14 @@
 //!   `metadata.endpointPrefix` (the host prefix) and `metadata.signingName` (the credential
 //!   scope's service, when it differs);
 //! - `botocore/data/endpoints.json`: `defaults.credentialScope.service` overrides
-//!   (`data.iot` → `iotdata`), explicit hostnames (`ecr-fips`, `verification.signer`,
-//!   `data.ats.iot` (aws-cn), `mturk-requester-sandbox`,
-//!   `cn.transcribe`, `greengrass-ats.iot`, `entitlement-marketplace`), the dual-stack
-//!   variants' hostnames (`aos` for `es`, `api.iot-tunneling`, `detective`,
-//!   `metering-marketplace`) and every
+//!   (`data.iot` → `iotdata`); the prefixes of explicit hostnames (`ecr-fips`,
+//!   `verification.signer`, `data.ats.iot`, `mturk-requester-sandbox`, `cn.transcribe`,
+//!   `greengrass-ats.iot`, `entitlement-marketplace`) and of dual-stack variants (`aos` for
+//!   `es`, `api.iot-tunneling`, `detective`, `ecr-public`, `metering-marketplace`); every
 //!   partition-global endpoint with the region its `credentialScope` names
-//!   (`iam.amazonaws.com` → `us-east-1`), plus each partition's DNS suffixes;
+//!   (`iam.amazonaws.com`, `iam.global.api.aws` → `us-east-1`); each partition's DNS
+//!   suffixes. Every hostname endpoints.json lists infers its service and region (checked
+//!   against the file when the table was taken; two malformed `ramus-gov-*` entries aside);
 //! - `botocore/data/s3/2006-03-01/endpoint-rule-set-1.json`: S3's host shapes (access points,
 //!   Object Lambda, Express, Outposts, dual-stack) and their signing names.
 //!
