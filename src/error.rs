@@ -112,6 +112,17 @@ pub enum Error {
     /// The provider returned credentials with an empty access key id or secret key.
     #[error("the AWS credentials provider returned an empty access key id or secret access key")]
     EmptyCredentials,
+    /// The provider returned credentials that had already expired: they are not used to
+    /// sign, and nothing is sent.
+    #[error("the AWS credentials provider returned credentials that expired at {} (already past)", httpdate::fmt_http_date(*.expiry))]
+    CredentialsExpired {
+        /// When the credentials expired.
+        expiry: std::time::SystemTime,
+    },
+    /// The credentials provider panicked. Its panic message is not repeated (it is the
+    /// provider's text and could quote anything it held).
+    #[error("the AWS credentials provider panicked")]
+    CredentialsProviderPanicked,
     /// A query parameter's percent-escapes decode to bytes that are not UTF-8: signers and
     /// verifiers disagree on how to sign those.
     #[error("query parameter {parameter:?} has percent-escapes that are not UTF-8 and cannot be signed reliably")]

@@ -68,6 +68,7 @@ pub mod canonical;
 mod clock;
 mod credentials;
 mod diagnostics;
+mod endpoints;
 mod error;
 mod middleware;
 mod route;

@@ -168,6 +168,8 @@ struct Shared {
 pub struct SigV4MiddlewareBuilder {
     routes: Vec<Route>,
     provider: Option<SharedCredentialsProvider>,
+    /// What the provider is, for the credentials cache's logs.
+    provider_name: &'static str,
     static_keys_empty: bool,
     service: Option<String>,
     region: Option<String>,
@@ -197,6 +199,7 @@ impl Default for SigV4MiddlewareBuilder {
         Self {
             routes: Vec::new(),
             provider: None,
+            provider_name: "aws-config default chain",
             static_keys_empty: false,
             service: None,
             region: None,
@@ -226,8 +229,9 @@ impl SigV4MiddlewareBuilder {
 
     /// Take credentials from `provider` (cached by the middleware; see
     /// [`credentials_refresh_ahead`](Self::credentials_refresh_ahead)).
-    pub fn credentials_provider(mut self, provider: impl ProvideCredentials + 'static) -> Self {
+    pub fn credentials_provider<P: ProvideCredentials + 'static>(mut self, provider: P) -> Self {
         self.provider = Some(SharedCredentialsProvider::new(provider));
+        self.provider_name = std::any::type_name::<P>();
         self.static_keys_empty = false;
         self
     }
@@ -237,6 +241,7 @@ impl SigV4MiddlewareBuilder {
         self.static_keys_empty =
             credentials.access_key_id().is_empty() || credentials.secret_access_key().is_empty();
         self.provider = Some(SharedCredentialsProvider::new(credentials));
+        self.provider_name = "static credentials";
         self
     }
 
@@ -247,6 +252,7 @@ impl SigV4MiddlewareBuilder {
     pub fn sdk_config(mut self, config: &aws_config::SdkConfig) -> Self {
         if let Some(provider) = config.credentials_provider() {
             self.provider = Some(provider);
+            self.provider_name = "SdkConfig credentials provider";
             self.static_keys_empty = false;
         }
         if self.region.is_none() {
@@ -281,7 +287,10 @@ impl SigV4MiddlewareBuilder {
         self
     }
 
-    /// Refresh credentials this long before they expire (default 5 minutes).
+    /// Refresh credentials in the background this long before they expire (default 5
+    /// minutes), but never more than half the lifetime they had on arrival, and up to a
+    /// quarter of that window later by jitter. See the README's "Credentials" section for
+    /// when the provider is called.
     pub fn credentials_refresh_ahead(mut self, ahead: Duration) -> Self {
         self.refresh_ahead = ahead;
         self
@@ -343,6 +352,7 @@ impl SigV4MiddlewareBuilder {
         };
         let credentials = CredentialsCache::new(
             provider,
+            self.provider_name,
             self.refresh_ahead,
             self.provider_timeout,
             self.clock.clone(),

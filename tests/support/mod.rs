@@ -8,6 +8,7 @@
 
 pub mod api_gateway;
 pub mod cloudfront;
+pub mod credentials;
 pub mod signing;
 pub mod suite;
 
