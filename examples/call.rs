@@ -229,15 +229,18 @@ fn route_for(args: &Args, url: &url::Url) -> Result<Route, String> {
     Ok(route)
 }
 
-/// Whether the call signs for S3: `--service s3`, or a host the middleware infers `s3`
-/// from (`bucket.s3.region.amazonaws.com`, `s3.region.amazonaws.com`).
+/// Whether the call signs for S3: `--service s3`, or an S3 endpoint host
+/// (`bucket.s3.region.amazonaws.com`, `s3.amazonaws.com`, legacy `s3-region`, `s3-fips`,
+/// access points).
 fn is_s3(args: &Args, url: &url::Url) -> bool {
     if let Some(service) = &args.service {
         return service == "s3";
     }
     let host = url.host_str().unwrap_or_default();
     let aws = host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn");
-    aws && host.split('.').any(|label| label == "s3")
+    aws && host
+        .split('.')
+        .any(|label| label == "s3" || label.starts_with("s3-"))
 }
 
 /// `scheme://host[:port]` of a URL.
