@@ -399,13 +399,14 @@ impl SigV4Middleware {
                 expires: expires_in,
             });
         }
-        let mut plan =
-            self.inner
-                .plan(request.url(), None)
-                .await?
-                .ok_or_else(|| Error::NoRoute {
-                    url: request.url().to_string(),
-                })?;
+        let mut bare = Request::new(request.method().clone(), request.url().clone());
+        let mut plan = self
+            .inner
+            .plan_request(&mut bare, None)
+            .await?
+            .ok_or_else(|| Error::NoRoute {
+                url: request.url().to_string(),
+            })?;
         plan.presign = Some(expires_in);
         let body = if plan.unsigned_payload {
             PreparedBody::unsigned()
@@ -418,7 +419,6 @@ impl SigV4Middleware {
                 },
             }
         };
-        let mut bare = Request::new(request.method().clone(), request.url().clone());
         self.inner.apply(Some(plan), &mut bare, &body).await?;
         Ok(bare.url().clone())
     }
@@ -469,7 +469,7 @@ impl Shared {
         next: Next<'_>,
         overrides: Option<SigningOverride>,
     ) -> reqwest_middleware::Result<Response> {
-        let mut plan = self.plan(req.url(), overrides.as_ref()).await?;
+        let mut plan = self.plan_request(&mut req, overrides.as_ref()).await?;
         let mut body = match &plan {
             Some(p) if p.unsigned_payload => PreparedBody::unsigned(),
             _ => PreparedBody::prepare(&mut req, self.body_limit).await?,
@@ -507,7 +507,7 @@ impl Shared {
                     self.offset.set(offset);
                     clock_retried = true;
                     req = copy;
-                    plan = self.plan(req.url(), overrides.as_ref()).await?;
+                    plan = self.plan_request(&mut req, overrides.as_ref()).await?;
                     continue;
                 }
                 if self.explain_403 {
@@ -527,7 +527,7 @@ impl Shared {
                     if let Some(b) = next_body {
                         body = b;
                     }
-                    plan = self.plan(req.url(), overrides.as_ref()).await?;
+                    plan = self.plan_request(&mut req, overrides.as_ref()).await?;
                 }
                 None => return Ok(attach(response, signed)),
             }
@@ -577,6 +577,18 @@ impl Shared {
         // what failed, and the same signature would fail again.
         let already_applied = offset.abs_diff(self.offset.get()) < 1_000;
         (u128::from(offset.unsigned_abs()) <= max.as_millis() && !already_applied).then_some(offset)
+    }
+
+    /// [`plan`](Self::plan) for `req`, once the signing parameters its URL came with are
+    /// removed: the route resolves the path and query to sign from this URL, so it must be
+    /// the one that is sent.
+    async fn plan_request(
+        &self,
+        req: &mut Request,
+        overrides: Option<&SigningOverride>,
+    ) -> Result<Option<Plan<'_>>, Error> {
+        strip_query_signature(req.url_mut());
+        self.plan(req.url(), overrides).await
     }
 
     /// The route and scope for `url`; `None` when no route matches (the request is then
