@@ -11,7 +11,7 @@ use reqwest::{Request, Response};
 use reqwest_middleware::{Middleware, Next};
 
 use crate::body::{PreparedBody, DEFAULT_BODY_LIMIT};
-use crate::clock::{Clock, ClockOffset, SharedClock, SystemClock};
+use crate::clock::{Clock, ClockOffsets, SharedClock, SystemClock};
 use crate::credentials::{CredentialsCache, DEFAULT_PROVIDER_TIMEOUT, DEFAULT_REFRESH_AHEAD};
 use crate::diagnostics::{self, Inspected};
 use crate::error::{ConfigError, Error};
@@ -157,7 +157,7 @@ struct Shared {
     default_chain: Option<Arc<crate::credentials::DefaultChain>>,
     body_limit: usize,
     clock: SharedClock,
-    offset: ClockOffset,
+    offsets: ClockOffsets,
     max_clock_correction: Option<Duration>,
     redirects: RedirectPolicy,
     explain_403: bool,
@@ -357,7 +357,7 @@ impl SigV4MiddlewareBuilder {
                 default_chain,
                 body_limit: self.body_limit,
                 clock: self.clock,
-                offset: ClockOffset::default(),
+                offsets: ClockOffsets::default(),
                 max_clock_correction: self.max_clock_correction,
                 redirects: self.redirects,
                 explain_403: self.explain_403,
@@ -423,10 +423,20 @@ impl SigV4Middleware {
         Ok(bare.url().clone())
     }
 
-    /// The offset learned from the verifier's clock, in milliseconds (0 until a
-    /// `Signature expired` answer taught one).
+    /// The offset most recently learned from a verifier's clock, in milliseconds, whichever
+    /// host taught it (0 until a `Signature expired` answer taught one). Offsets are
+    /// learned and applied per signing host: see
+    /// [`clock_offset_millis_for`](Self::clock_offset_millis_for).
     pub fn clock_offset_millis(&self) -> i64 {
-        self.inner.offset.get()
+        self.inner.offsets.latest()
+    }
+
+    /// The offset learned from the clock of the verifier at `host` (the host signed for, as
+    /// [`SignedRequest::host`] shows it), in milliseconds; `None` until that host's
+    /// `Signature expired` or `Signature not yet current` answer taught one. Requests
+    /// signed for `host` are dated by it; no other host's are.
+    pub fn clock_offset_millis_for(&self, host: &str) -> Option<i64> {
+        self.inner.offsets.get(host)
     }
 }
 
@@ -500,11 +510,12 @@ impl Shared {
                     return Ok(response);
                 };
                 let (mut response, inspected) = Box::pin(diagnostics::inspect_403(response)).await;
-                if let (Some(copy), Some(offset)) =
-                    (copy, self.clock_correction(&inspected, can_retry))
-                {
-                    tracing::warn!(offset_ms = offset, "the verifier's clock differs from ours: re-signing with its time and retrying once");
-                    self.offset.set(offset);
+                if let (Some(copy), Some(offset)) = (
+                    copy,
+                    self.clock_correction(&inspected, signed.host(), can_retry),
+                ) {
+                    tracing::warn!(offset_ms = offset, host = signed.host(), "the verifier's clock differs from ours: re-signing with its time and retrying once");
+                    self.offsets.set(signed.host(), offset);
                     clock_retried = true;
                     req = copy;
                     plan = self.plan_request(&mut req, overrides.as_ref()).await?;
@@ -565,8 +576,9 @@ impl Shared {
         }
     }
 
-    /// The offset to retry with, when a 403 says our clock is off and the fix is sane.
-    fn clock_correction(&self, inspected: &Inspected, can_retry: bool) -> Option<i64> {
+    /// The offset to retry with, when a 403 from the verifier of `host` says our clock is off
+    /// and the fix is sane.
+    fn clock_correction(&self, inspected: &Inspected, host: &str, can_retry: bool) -> Option<i64> {
         if !can_retry {
             return None;
         }
@@ -575,7 +587,7 @@ impl Shared {
         let offset = crate::clock::millis_between(self.clock.now(), server_now);
         // Already dated by this offset (to the `Date` header's second): the skew is not
         // what failed, and the same signature would fail again.
-        let already_applied = offset.abs_diff(self.offset.get()) < 1_000;
+        let already_applied = offset.abs_diff(self.offsets.get(host).unwrap_or(0)) < 1_000;
         (u128::from(offset.unsigned_abs()) <= max.as_millis() && !already_applied).then_some(offset)
     }
 
@@ -704,7 +716,7 @@ impl Shared {
             Some(expires) => Placement::Query(expires),
             None => Placement::Headers,
         };
-        let time = self.offset.apply(self.clock.now());
+        let time = self.offsets.apply(&sign_host, self.clock.now());
         let (signature, summary) = sign_request(
             ToSign {
                 method: req.method(),

@@ -124,3 +124,96 @@ async fn a_presigned_url_presigned_again_carries_one_fresh_signature() {
         assert_only_fresh_parameters(exchange.request.target(), &["limit=10"]);
     }
 }
+
+/// Two API Gateway stand-ins, `abc123` ten minutes ahead and `def456` on time, and one
+/// signer with a route to each.
+async fn two_gateways() -> (
+    support::ApiGateway,
+    support::ApiGateway,
+    SigV4Middleware,
+    reqwest_middleware::ClientWithMiddleware,
+) {
+    let skewed = support::ApiGateway::builder()
+        .rest_api("abc123", &["prod"])
+        .clock_offset_secs(600)
+        .start()
+        .await;
+    let on_time = support::ApiGateway::builder()
+        .rest_api("def456", &["prod"])
+        .start()
+        .await;
+    let (a, b) = (
+        skewed.execute_api_host("abc123"),
+        on_time.execute_api_host("def456"),
+    );
+    let signer = SigV4Middleware::builder()
+        .route(Route::direct(format!("http://{a}")))
+        .route(Route::direct(format!("http://{b}")))
+        .static_credentials(example_session_credentials())
+        .build()
+        .unwrap();
+    let client = reqwest_middleware::ClientBuilder::new(support::client_for(&[
+        (a.as_str(), skewed.addr()),
+        (b.as_str(), on_time.addr()),
+    ]))
+    .with(signer.clone())
+    .build();
+    (skewed, on_time, signer, client)
+}
+
+fn assert_near(learned: Option<i64>, secs: i64) {
+    let learned = learned.expect("an offset was learned");
+    assert!(
+        (learned - secs * 1000).abs() <= 2_000,
+        "learned {learned} ms, expected about {secs} s"
+    );
+}
+
+#[tokio::test]
+async fn one_hosts_clock_offset_never_moves_another_hosts_signatures() {
+    let (skewed, on_time, signer, client) = two_gateways().await;
+    let (a, b) = (
+        skewed.execute_api_host("abc123"),
+        on_time.execute_api_host("def456"),
+    );
+    let get = |host: &str| client.get(format!("http://{host}/prod/items")).send();
+
+    // The skewed host teaches its offset (one refusal, one retry).
+    assert_eq!(get(&a).await.unwrap().status(), 200);
+    assert_eq!(skewed.received().len(), 2);
+    assert_near(signer.clock_offset_millis_for(&a), 600);
+    assert_eq!(signer.clock_offset_millis_for(&b), None);
+
+    // The on-time host is signed by our own clock: accepted on the first try.
+    for _ in 0..2 {
+        assert_eq!(get(&b).await.unwrap().status(), 200);
+    }
+    let received = on_time.received();
+    assert_eq!(received.len(), 2, "no refusal from the on-time host");
+    assert!(received.iter().all(|r| r.accepted()));
+
+    // And the skewed host keeps its offset: accepted on the first try again.
+    assert_eq!(get(&a).await.unwrap().status(), 200);
+    assert_eq!(skewed.received().len(), 3);
+    assert_near(signer.clock_offset_millis_for(&a), 600);
+    assert_eq!(signer.clock_offset_millis_for(&b), None);
+}
+
+#[tokio::test]
+async fn a_hosts_offset_is_replaced_by_later_evidence() {
+    let (skewed, _on_time, signer, client) = two_gateways().await;
+    let a = skewed.execute_api_host("abc123");
+    let url = format!("http://{a}/prod/items");
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+    assert_near(signer.clock_offset_millis_for(&a), 600);
+
+    // Its clock jumps to fifteen minutes behind: one refusal teaches the new offset.
+    skewed.set_clock_offset_secs(-900);
+    skewed.clear_received();
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+    assert_eq!(skewed.received().len(), 2, "one refusal, one retry");
+    assert_near(signer.clock_offset_millis_for(&a), -900);
+    assert_near(Some(signer.clock_offset_millis()), -900);
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+    assert_eq!(skewed.received().len(), 3, "dated by the new offset");
+}
