@@ -75,6 +75,7 @@ mod signing;
 #[cfg(feature = "verify")]
 #[cfg_attr(docsrs, doc(cfg(feature = "verify")))]
 pub mod verify;
+mod wire;
 
 pub use body::DEFAULT_BODY_LIMIT;
 pub use clock::{Clock, FixedClock, SystemClock};

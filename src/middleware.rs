@@ -20,6 +20,7 @@ use crate::signing::{
     sign_request, strip_query_signature, Placement, ServiceProfile, SignedRequest, ToSign,
     SIGNATURE_HEADERS,
 };
+use crate::wire::{redact_error, Redacted};
 
 /// The service signed for when neither the route, the host nor the builder names one.
 pub const DEFAULT_SERVICE: &str = "execute-api";
@@ -452,8 +453,8 @@ impl Middleware for SigV4Middleware {
             return next.run(req, extensions).await;
         }
         if !self.inner.routes.matches(req.url()) {
-            tracing::trace!(url = %req.url(), "no route matches: sent unsigned");
-            let response = next.run(req, extensions).await?;
+            tracing::trace!(url = %Redacted(req.url()), "no route matches: sent unsigned");
+            let response = next.run(req, extensions).await.map_err(redact_error)?;
             return Ok(self.inner.explain_unsigned(response).await);
         }
         let overrides = extensions.get::<SigningOverride>().cloned();
@@ -503,7 +504,11 @@ impl Shared {
                 None
             };
             let signed = self.apply(plan.take(), &mut req, &body).await?;
-            let response = next.clone().run(req, extensions).await?;
+            let response = next
+                .clone()
+                .run(req, extensions)
+                .await
+                .map_err(redact_error)?;
 
             if response.status() == StatusCode::FORBIDDEN {
                 let Some(signed) = signed else {
@@ -524,8 +529,7 @@ impl Shared {
                 if self.explain_403 {
                     self.attach_explanation(&mut response, &inspected, Some(&signed));
                 }
-                response.extensions_mut().insert(signed);
-                return Ok(response);
+                return Ok(attach(response, Some(signed)));
             }
 
             let Some(copy) = copy else {
@@ -717,28 +721,38 @@ impl Shared {
             None => Placement::Headers,
         };
         let time = self.offsets.apply(&sign_host, self.clock.now());
-        let (signature, summary) = sign_request(
-            ToSign {
-                method: req.method(),
-                host: sign_host,
-                path_and_query: sign_path_and_query,
-                headers: req.headers(),
-                signed_headers: &route.signed_headers,
-                payload_sha256: body.sha256_hex.clone(),
-                service,
-                region,
-                sigv4a: route.region_set.is_some(),
-                time,
-                route: route.kind,
-                placement,
-            },
-            &credentials.identity,
-        )?;
+        let sign = || {
+            sign_request(
+                ToSign {
+                    method: req.method(),
+                    host: sign_host,
+                    path_and_query: sign_path_and_query,
+                    headers: req.headers(),
+                    signed_headers: &route.signed_headers,
+                    payload_sha256: body.sha256_hex.clone(),
+                    service,
+                    region,
+                    sigv4a: route.region_set.is_some(),
+                    time,
+                    route: route.kind,
+                    placement,
+                },
+                &credentials.identity,
+            )
+        };
+        let (signature, summary) = match placement {
+            Placement::Headers => sign()?,
+            // aws-sigv4 traces the canonical request, whose query then holds the session
+            // token; the crate's own line below shows it redacted.
+            Placement::Query(_) => {
+                tracing::dispatcher::with_default(&tracing::Dispatch::none(), sign)?
+            }
+        };
         signature.apply(req);
         if tracing::enabled!(tracing::Level::DEBUG) {
             tracing::debug!(
                 route = ?route.kind,
-                sent_to = %req.url(),
+                sent_to = %Redacted(req.url()),
                 signed_host = %summary.host(),
                 signed_path = %summary.path_and_query(),
                 canonical_request = %summary.canonical_request(),
@@ -817,9 +831,11 @@ impl Shared {
     }
 }
 
-/// Records what was signed on the response, for callers that want to see it.
+/// Records what was signed on the response, for callers that want to see it, and redacts
+/// the signature a query-signed request carried from the response's URL.
 fn attach(mut response: Response, signed: Option<SignedRequest>) -> Response {
     if let Some(signed) = signed {
+        response = crate::wire::redact_response(response);
         response.extensions_mut().insert(signed);
     }
     response
