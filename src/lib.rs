@@ -83,7 +83,7 @@ pub use diagnostics::{Cause, Explanation, Suggestion};
 pub use error::{BoxError, ConfigError, Error};
 pub use middleware::{
     CrossRouteRedirect, RedirectPolicy, SigV4Middleware, SigV4MiddlewareBuilder, SigningOverride,
-    SkipSigning, DEFAULT_SERVICE,
+    SkipSigning, DEFAULT_INSPECT_DEADLINE, DEFAULT_SERVICE,
 };
 pub use route::{Route, RouteKind, SignedHeaders, Topology};
 pub use signing::SignedRequest;

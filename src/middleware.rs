@@ -25,6 +25,10 @@ use crate::wire::{redact_error, Redacted};
 /// The service signed for when neither the route, the host nor the builder names one.
 pub const DEFAULT_SERVICE: &str = "execute-api";
 
+/// How long reading a 403 body may hold up the caller by default; see
+/// [`SigV4MiddlewareBuilder::inspect_403_deadline`].
+pub const DEFAULT_INSPECT_DEADLINE: Duration = Duration::from_millis(500);
+
 /// Per-request extension: do not sign this request, whatever route it matches.
 ///
 /// ```
@@ -162,6 +166,7 @@ struct Shared {
     max_clock_correction: Option<Duration>,
     redirects: RedirectPolicy,
     explain_403: bool,
+    inspect_deadline: Duration,
 }
 
 /// Builds a [`SigV4Middleware`].
@@ -179,6 +184,7 @@ pub struct SigV4MiddlewareBuilder {
     max_clock_correction: Option<Duration>,
     redirects: RedirectPolicy,
     explain_403: bool,
+    inspect_deadline: Duration,
 }
 
 impl fmt::Debug for SigV4MiddlewareBuilder {
@@ -208,6 +214,7 @@ impl Default for SigV4MiddlewareBuilder {
             max_clock_correction: Some(Duration::from_secs(24 * 60 * 60)),
             redirects: RedirectPolicy::default(),
             explain_403: true,
+            inspect_deadline: DEFAULT_INSPECT_DEADLINE,
         }
     }
 }
@@ -315,6 +322,17 @@ impl SigV4MiddlewareBuilder {
         self
     }
 
+    /// How long `send()` may wait for the body of a 403 from a signed route before
+    /// returning (default [`DEFAULT_INSPECT_DEADLINE`], half a second). The body is read to
+    /// explain the refusal and to correct a skewed clock, up to 64 KiB: a larger body, or
+    /// one still arriving at the deadline, is handed back whole and unread beyond what
+    /// arrived, and a body that fails is handed back with its error. A 403 to a request no
+    /// route matches is never read.
+    pub fn inspect_403_deadline(mut self, deadline: Duration) -> Self {
+        self.inspect_deadline = deadline;
+        self
+    }
+
     /// Checks the configuration and builds the middleware.
     pub fn build(self) -> Result<SigV4Middleware, ConfigError> {
         if self.routes.is_empty() {
@@ -362,6 +380,7 @@ impl SigV4MiddlewareBuilder {
                 max_clock_correction: self.max_clock_correction,
                 redirects: self.redirects,
                 explain_403: self.explain_403,
+                inspect_deadline: self.inspect_deadline,
             }),
         })
     }
@@ -455,7 +474,7 @@ impl Middleware for SigV4Middleware {
         if !self.inner.routes.matches(req.url()) {
             tracing::trace!(url = %Redacted(req.url()), "no route matches: sent unsigned");
             let response = next.run(req, extensions).await.map_err(redact_error)?;
-            return Ok(self.inner.explain_unsigned(response).await);
+            return Ok(self.inner.explain_unsigned(response));
         }
         let overrides = extensions.get::<SigningOverride>().cloned();
         self.inner.send(req, extensions, next, overrides).await
@@ -514,7 +533,12 @@ impl Shared {
                 let Some(signed) = signed else {
                     return Ok(response);
                 };
-                let (mut response, inspected) = Box::pin(diagnostics::inspect_403(response)).await;
+                // Read only for a use: an explanation or a clock correction.
+                let (mut response, inspected) = if self.explain_403 || can_retry {
+                    Box::pin(diagnostics::inspect_403(response, self.inspect_deadline)).await
+                } else {
+                    (response, Inspected::default())
+                };
                 if let (Some(copy), Some(offset)) = (
                     copy,
                     self.clock_correction(&inspected, signed.host(), can_retry),
@@ -551,16 +575,13 @@ impl Shared {
 
     /// Explains a 403 to a request no route matched, when it is API Gateway's
     /// `Missing Authentication Token` (the usual sign of a forgotten route).
-    async fn explain_unsigned(&self, response: Response) -> Response {
-        // Only API Gateway's answers (it names its error type): the middleware leaves other
-        // hosts' traffic alone.
-        if response.status() != StatusCode::FORBIDDEN
-            || !self.explain_403
-            || !response.headers().contains_key("x-amzn-errortype")
-        {
+    fn explain_unsigned(&self, mut response: Response) -> Response {
+        // Told by the head alone: the middleware never reads the body of traffic it did not
+        // sign, so a slow or broken answer costs the caller nothing it would not pay anyway.
+        if response.status() != StatusCode::FORBIDDEN || !self.explain_403 {
             return response;
         }
-        let (mut response, inspected) = Box::pin(diagnostics::inspect_403(response)).await;
+        let inspected = Inspected::from_head(&response);
         self.attach_explanation(&mut response, &inspected, None);
         response
     }

@@ -217,3 +217,168 @@ async fn a_hosts_offset_is_replaced_by_later_evidence() {
     assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
     assert_eq!(skewed.received().len(), 3, "dated by the new offset");
 }
+
+/// How long a stalling server stays silent.
+const STALL: Duration = Duration::from_secs(20);
+/// `send()` and each read must come back within this, well before the stall ends.
+const PROMPTLY: Duration = Duration::from_secs(10);
+/// The first bytes of a refusal whose rest never comes.
+const PARTIAL: &[u8] = br#"{"message":"The request signature we calculated"#;
+
+/// A 403 head as API Gateway sends it; with a `Content-Length` of 200, or none (the body
+/// then ends when the connection closes).
+fn head_403(error_type: &str, content_length: bool) -> Vec<u8> {
+    let length = if content_length {
+        "content-length: 200\r\n"
+    } else {
+        ""
+    };
+    format!(
+        "HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\nx-amzn-errortype: {error_type}\r\n{length}connection: close\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+async fn promptly<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(PROMPTLY, f)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not return before the server's stall ended"))
+}
+
+/// Every byte of `resp`'s body, and the error that ended it if one did.
+async fn read_all(mut resp: reqwest::Response) -> (Vec<u8>, Option<reqwest::Error>) {
+    let mut got = Vec::new();
+    loop {
+        match promptly("reading the body", resp.chunk()).await {
+            Ok(Some(chunk)) => got.extend_from_slice(&chunk),
+            Ok(None) => return (got, None),
+            Err(e) => return (got, Some(e)),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_403_whose_body_stalls_does_not_hold_up_send() {
+    for content_length in [true, false] {
+        let mut answer = head_403("InvalidSignatureException", content_length);
+        answer.extend_from_slice(PARTIAL);
+        let server = support::raw::serve(answer, support::raw::Then::Stall(STALL)).await;
+        let client = middleware_client(signer(Route::direct(server.url())));
+        let mut resp = promptly(
+            "send()",
+            client.get(format!("{}/prod/x", server.url())).send(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(resp.status(), 403);
+        // The bytes that came are the caller's; the rest is theirs to wait for.
+        let first = promptly("the first chunk", resp.chunk())
+            .await
+            .unwrap()
+            .expect("the bytes the server sent");
+        assert_eq!(&first[..], PARTIAL, "content-length: {content_length}");
+    }
+}
+
+#[tokio::test]
+async fn a_403_body_cut_short_reaches_the_caller_with_its_error() {
+    let mut answer = head_403("InvalidSignatureException", true);
+    answer.extend_from_slice(PARTIAL);
+    let server = support::raw::serve(answer, support::raw::Then::Close).await;
+    let client = middleware_client(signer(Route::direct(server.url())));
+    let resp = promptly(
+        "send()",
+        client.get(format!("{}/prod/x", server.url())).send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 403);
+    let (got, error) = read_all(resp).await;
+    assert_eq!(got, PARTIAL);
+    assert!(error.is_some(), "the cut is reported, not an empty Ok body");
+}
+
+#[tokio::test]
+async fn a_403_body_over_the_cap_or_the_deadline_reaches_the_caller_whole() {
+    let large: &'static [u8] = Box::leak(
+        format!(
+            r#"{{"message":"Missing Authentication Token","pad":"{}"}}"#,
+            "x".repeat(100 * 1024)
+        )
+        .into_bytes()
+        .into_boxed_slice(),
+    );
+    let cases = [
+        // Beyond 64 KiB with no length announced: read up to the cap, the rest chained.
+        (large, &b""[..], support::raw::Then::Close),
+        // Half now, half after the deadline.
+        (
+            &large[..1000],
+            &large[1000..],
+            support::raw::Then::Later(Duration::from_millis(600), &large[1000..]),
+        ),
+    ];
+    for (now, later, then) in cases {
+        let mut answer = head_403("MissingAuthenticationTokenException", false);
+        answer.extend_from_slice(now);
+        let server = support::raw::serve(answer, then).await;
+        let signer = SigV4Middleware::builder()
+            .route(Route::direct(server.url()))
+            .region("us-east-1")
+            .static_credentials(example_session_credentials())
+            .inspect_403_deadline(Duration::from_millis(100))
+            .build()
+            .unwrap();
+        let client = middleware_client(signer);
+        let resp = promptly(
+            "send()",
+            client.get(format!("{}/prod/x", server.url())).send(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(resp.status(), 403);
+        let (got, error) = read_all(resp).await;
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(got.len(), now.len() + later.len());
+        assert!(got == large, "every byte, in order");
+    }
+}
+
+#[tokio::test]
+async fn a_403_to_a_request_no_route_matches_is_not_read() {
+    let mut answer = head_403("MissingAuthenticationTokenException", true);
+    answer.extend_from_slice(PARTIAL);
+    let server = support::raw::serve(answer, support::raw::Then::Stall(STALL)).await;
+    // A deadline longer than the stall: reading the body at all would hold send() up.
+    let signer = SigV4Middleware::builder()
+        .route(Route::direct(
+            "https://abc123.execute-api.us-east-1.amazonaws.com",
+        ))
+        .static_credentials(example_session_credentials())
+        .inspect_403_deadline(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let client = middleware_client(signer);
+    let mut resp = promptly(
+        "send()",
+        client.get(format!("{}/prod/x", server.url())).send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 403);
+    // Explained from the head alone.
+    let explanation = resp
+        .extensions()
+        .get::<reqwest_sigv4::Explanation>()
+        .cloned()
+        .expect("explained from x-amzn-ErrorType");
+    assert_eq!(
+        explanation.cause,
+        reqwest_sigv4::Cause::MissingAuthenticationToken { signed: false }
+    );
+    let first = promptly("the first chunk", resp.chunk())
+        .await
+        .unwrap()
+        .expect("the bytes the server sent");
+    assert_eq!(&first[..], PARTIAL);
+}

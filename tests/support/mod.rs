@@ -8,6 +8,7 @@
 
 pub mod api_gateway;
 pub mod cloudfront;
+pub mod raw;
 pub mod signing;
 pub mod suite;
 
