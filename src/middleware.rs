@@ -443,6 +443,50 @@ impl SigV4Middleware {
         Ok(bare.url().clone())
     }
 
+    /// A client with this middleware in its stack, over a reqwest client with reqwest's
+    /// defaults and its redirects off: the middleware follows redirects itself, signs each
+    /// hop that stays on a route for its own URL, and sends none of the signing headers to
+    /// a hop that leaves them ([`RedirectPolicy`]).
+    ///
+    /// To stack other middleware (retries go before the signer, so that each attempt is
+    /// signed afresh), build the reqwest client with
+    /// `redirect(reqwest::redirect::Policy::none())` and use
+    /// `reqwest_middleware::ClientBuilder` directly.
+    ///
+    /// Fails as `reqwest::ClientBuilder::build` does (no TLS backend, unreadable resolver
+    /// configuration).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use reqwest_sigv4::{Route, SigV4Middleware};
+    /// let client = SigV4Middleware::builder()
+    ///     .route(Route::direct("https://abc123.execute-api.us-east-1.amazonaws.com"))
+    ///     .build()?
+    ///     .client()?;
+    /// let response = client
+    ///     .get("https://abc123.execute-api.us-east-1.amazonaws.com/prod/items")
+    ///     .send()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn client(self) -> Result<reqwest_middleware::ClientWithMiddleware, reqwest::Error> {
+        self.client_with(reqwest::Client::builder())
+    }
+
+    /// Like [`client`](Self::client), over a reqwest client made by `builder` (timeouts,
+    /// TLS, proxies…) with its redirects turned off, whatever `builder` said.
+    pub fn client_with(
+        self,
+        builder: reqwest::ClientBuilder,
+    ) -> Result<reqwest_middleware::ClientWithMiddleware, reqwest::Error> {
+        let client = builder
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(reqwest_middleware::ClientBuilder::new(client)
+            .with(self)
+            .build())
+    }
+
     /// The offset most recently learned from a verifier's clock, in milliseconds, whichever
     /// host taught it (0 until a `Signature expired` answer taught one). Offsets are
     /// learned and applied per signing host: see
@@ -523,11 +567,16 @@ impl Shared {
                 None
             };
             let signed = self.apply(plan.take(), &mut req, &body).await?;
+            // Only a signed request can carry a signature somewhere it does not belong.
+            let sent = signed.as_ref().map(|_| req.url().clone());
             let response = next
                 .clone()
                 .run(req, extensions)
                 .await
                 .map_err(redact_error)?;
+            if let Some(sent) = &sent {
+                check_not_redirected(sent, response.url())?;
+            }
 
             if response.status() == StatusCode::FORBIDDEN {
                 let Some(signed) = signed else {
@@ -850,6 +899,23 @@ impl Shared {
         *next.url_mut() = target;
         Some((next, new_body))
     }
+}
+
+/// Fails when the response came from another URL than the request was sent to: the reqwest
+/// client below followed a redirect with the signed request.
+fn check_not_redirected(sent: &url::Url, answered: &url::Url) -> Result<(), Error> {
+    use url::Position::{AfterPort, AfterQuery, BeforeHost};
+    // reqwest's stand-in URL for a response built without one (a middleware's canned answer).
+    if answered.host_str() == Some("no.url.provided.local")
+        || sent[..AfterQuery] == answered[..AfterQuery]
+    {
+        return Ok(());
+    }
+    let origin = |u: &url::Url| format!("{}://{}", u.scheme(), &u[BeforeHost..AfterPort]);
+    Err(Error::ClientFollowedRedirect {
+        from: origin(sent),
+        to: origin(answered),
+    })
 }
 
 /// Records what was signed on the response, for callers that want to see it, and redacts

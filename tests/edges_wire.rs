@@ -382,3 +382,85 @@ async fn a_403_to_a_request_no_route_matches_is_not_read() {
         .expect("the bytes the server sent");
     assert_eq!(&first[..], PARTIAL);
 }
+
+/// `server` redirects `/prod/away` to `target` (another origin) and `/prod/here` to
+/// `/prod/there` on itself; everything else is 200.
+async fn redirecting_server(target: &MockServer) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(path("/prod/away"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/landing", target.uri()).as_str()),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/prod/here"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", "/prod/there"))
+        .mount(&server)
+        .await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn a_client_that_follows_redirects_itself_is_a_typed_error() {
+    let target = ok_server().await;
+    let server = redirecting_server(&target).await;
+    // reqwest's default policy follows up to 10 redirects.
+    let reqwest_client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let client = reqwest_middleware::ClientBuilder::new(reqwest_client)
+        .with(signer(Route::direct(server.uri())))
+        .build();
+    let err = client
+        .get(format!("{}/prod/away", server.uri()))
+        .send()
+        .await
+        .expect_err("not a silent success");
+    match reqwest_sigv4::Error::from_middleware(&err) {
+        Some(reqwest_sigv4::Error::ClientFollowedRedirect { from, to }) => {
+            assert_eq!(from, &server.uri());
+            assert_eq!(to, &target.uri());
+        }
+        other => panic!("{other:?} / {err}"),
+    }
+    let text = err.to_string();
+    assert!(text.contains("Policy::none()"), "{text}");
+    assert!(text.contains("SigV4Middleware::client"), "{text}");
+    // Why it matters: reqwest stripped only Authorization on the way to the other host.
+    let landed = target.received_requests().await.unwrap();
+    assert!(landed[0].headers.contains_key("x-amz-security-token"));
+}
+
+#[tokio::test]
+async fn client_turns_redirects_off_so_the_middleware_signs_each_hop() {
+    let target = ok_server().await;
+    let server = redirecting_server(&target).await;
+    // A builder that would follow redirects: client_with turns that off.
+    let client = signer(Route::direct(server.uri()))
+        .client_with(reqwest::Client::builder().no_proxy())
+        .unwrap();
+    for p in ["/prod/here", "/prod/away"] {
+        let resp = client
+            .get(format!("{}{p}", server.uri()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{p}");
+    }
+    // On the route: both hops signed, each for its own URL.
+    let received = assert_every_request_signed(&server, &verifier()).await;
+    let targets: Vec<&str> = received.iter().map(|r| r.request.target()).collect();
+    assert_eq!(targets, ["/prod/here", "/prod/there", "/prod/away"]);
+    // Off the route: nothing that signs.
+    let landed = target.received_requests().await.unwrap();
+    assert_eq!(landed.len(), 1);
+    for name in ["authorization", "x-amz-date", "x-amz-security-token"] {
+        assert!(
+            !landed[0].headers.contains_key(name),
+            "{name} sent off the route"
+        );
+    }
+}
