@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use reqwest_sigv4::{Route, SigV4Middleware};
 use support::example_session_credentials;
+use support::raw::Then;
 use support::signing::{assert_every_request_signed, middleware_client, ok_server, verifier};
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -15,13 +16,16 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 /// Signing parameters of some earlier signature (a presigned URL sent again).
 const STALE: &str = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAOLD%2F20200101%2Fus-east-1%2Fexecute-api%2Faws4_request&X-Amz-Date=20200101T000000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Security-Token=stale-token&X-Amz-Signature=0123456789abcdef";
 
-fn signer(route: Route) -> SigV4Middleware {
+/// A builder with session credentials for `route`.
+fn builder(route: Route) -> reqwest_sigv4::SigV4MiddlewareBuilder {
     SigV4Middleware::builder()
         .route(route)
         .region("us-east-1")
         .static_credentials(example_session_credentials())
-        .build()
-        .expect("valid config")
+}
+
+fn signer(route: Route) -> SigV4Middleware {
+    builder(route).build().expect("valid config")
 }
 
 /// Where a route puts its signature.
@@ -225,24 +229,50 @@ const PROMPTLY: Duration = Duration::from_secs(10);
 /// The first bytes of a refusal whose rest never comes.
 const PARTIAL: &[u8] = br#"{"message":"The request signature we calculated"#;
 
-/// A 403 head as API Gateway sends it; with a `Content-Length` of 200, or none (the body
-/// then ends when the connection closes).
-fn head_403(error_type: &str, content_length: bool) -> Vec<u8> {
+/// A raw server answering 403 with `error_type` and a body that starts with `now` (under a
+/// `Content-Length` of 200, or none: then the body ends when the connection closes), then
+/// doing `then`.
+async fn refusing_server(
+    error_type: &str,
+    content_length: bool,
+    now: &[u8],
+    then: Then,
+) -> support::raw::RawServer {
     let length = if content_length {
         "content-length: 200\r\n"
     } else {
         ""
     };
-    format!(
+    let mut answer = format!(
         "HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\nx-amzn-errortype: {error_type}\r\n{length}connection: close\r\n\r\n"
     )
-    .into_bytes()
+    .into_bytes();
+    answer.extend_from_slice(now);
+    support::raw::serve(answer, then).await
 }
 
+/// `f`'s output, failing the test if it takes longer than [`PROMPTLY`].
 async fn promptly<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(PROMPTLY, f)
         .await
         .unwrap_or_else(|_| panic!("{what} did not return before the server's stall ended"))
+}
+
+/// GET `/prod/x` on `server` through `signer`: send() must return promptly, with a 403.
+async fn get_403(signer: SigV4Middleware, server: &support::raw::RawServer) -> reqwest::Response {
+    let client = middleware_client(signer);
+    let url = format!("{}/prod/x", server.url());
+    let resp = promptly("send()", client.get(url).send()).await.unwrap();
+    assert_eq!(resp.status(), 403);
+    resp
+}
+
+/// The first chunk of `resp`'s body, which must come promptly.
+async fn first_chunk(resp: &mut reqwest::Response) -> bytes::Bytes {
+    promptly("the first chunk", resp.chunk())
+        .await
+        .unwrap()
+        .expect("the bytes the server sent")
 }
 
 /// Every byte of `resp`'s body, and the error that ended it if one did.
@@ -257,42 +287,35 @@ async fn read_all(mut resp: reqwest::Response) -> (Vec<u8>, Option<reqwest::Erro
     }
 }
 
+/// A signer for `server` that waits at most `deadline` for a 403 body.
+fn signer_with_deadline(base: &str, deadline: Duration) -> SigV4Middleware {
+    builder(Route::direct(base))
+        .inspect_403_deadline(deadline)
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_403_whose_body_stalls_does_not_hold_up_send() {
     for content_length in [true, false] {
-        let mut answer = head_403("InvalidSignatureException", content_length);
-        answer.extend_from_slice(PARTIAL);
-        let server = support::raw::serve(answer, support::raw::Then::Stall(STALL)).await;
-        let client = middleware_client(signer(Route::direct(server.url())));
-        let mut resp = promptly(
-            "send()",
-            client.get(format!("{}/prod/x", server.url())).send(),
+        let server = refusing_server(
+            "InvalidSignatureException",
+            content_length,
+            PARTIAL,
+            Then::Stall(STALL),
         )
-        .await
-        .unwrap();
-        assert_eq!(resp.status(), 403);
+        .await;
+        let mut resp = get_403(signer(Route::direct(server.url())), &server).await;
         // The bytes that came are the caller's; the rest is theirs to wait for.
-        let first = promptly("the first chunk", resp.chunk())
-            .await
-            .unwrap()
-            .expect("the bytes the server sent");
+        let first = first_chunk(&mut resp).await;
         assert_eq!(&first[..], PARTIAL, "content-length: {content_length}");
     }
 }
 
 #[tokio::test]
 async fn a_403_body_cut_short_reaches_the_caller_with_its_error() {
-    let mut answer = head_403("InvalidSignatureException", true);
-    answer.extend_from_slice(PARTIAL);
-    let server = support::raw::serve(answer, support::raw::Then::Close).await;
-    let client = middleware_client(signer(Route::direct(server.url())));
-    let resp = promptly(
-        "send()",
-        client.get(format!("{}/prod/x", server.url())).send(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(resp.status(), 403);
+    let server = refusing_server("InvalidSignatureException", true, PARTIAL, Then::Close).await;
+    let resp = get_403(signer(Route::direct(server.url())), &server).await;
     let (got, error) = read_all(resp).await;
     assert_eq!(got, PARTIAL);
     assert!(error.is_some(), "the cut is reported, not an empty Ok body");
@@ -310,62 +333,42 @@ async fn a_403_body_over_the_cap_or_the_deadline_reaches_the_caller_whole() {
     );
     let cases = [
         // Beyond 64 KiB with no length announced: read up to the cap, the rest chained.
-        (large, &b""[..], support::raw::Then::Close),
-        // Half now, half after the deadline.
+        (large, Then::Close),
+        // A part now, the rest after the deadline.
         (
             &large[..1000],
-            &large[1000..],
-            support::raw::Then::Later(Duration::from_millis(600), &large[1000..]),
+            Then::Later(Duration::from_millis(600), &large[1000..]),
         ),
     ];
-    for (now, later, then) in cases {
-        let mut answer = head_403("MissingAuthenticationTokenException", false);
-        answer.extend_from_slice(now);
-        let server = support::raw::serve(answer, then).await;
-        let signer = SigV4Middleware::builder()
-            .route(Route::direct(server.url()))
-            .region("us-east-1")
-            .static_credentials(example_session_credentials())
-            .inspect_403_deadline(Duration::from_millis(100))
-            .build()
-            .unwrap();
-        let client = middleware_client(signer);
-        let resp = promptly(
-            "send()",
-            client.get(format!("{}/prod/x", server.url())).send(),
-        )
-        .await
-        .unwrap();
-        assert_eq!(resp.status(), 403);
-        let (got, error) = read_all(resp).await;
+    for (now, then) in cases {
+        let server = refusing_server("MissingAuthenticationTokenException", false, now, then).await;
+        let signer = signer_with_deadline(&server.url(), Duration::from_millis(100));
+        let (got, error) = read_all(get_403(signer, &server).await).await;
         assert!(error.is_none(), "{error:?}");
-        assert_eq!(got.len(), now.len() + later.len());
-        assert!(got == large, "every byte, in order");
+        assert!(
+            got == large,
+            "every byte, in order ({} of {})",
+            got.len(),
+            large.len()
+        );
     }
 }
 
 #[tokio::test]
 async fn a_403_to_a_request_no_route_matches_is_not_read() {
-    let mut answer = head_403("MissingAuthenticationTokenException", true);
-    answer.extend_from_slice(PARTIAL);
-    let server = support::raw::serve(answer, support::raw::Then::Stall(STALL)).await;
-    // A deadline longer than the stall: reading the body at all would hold send() up.
-    let signer = SigV4Middleware::builder()
-        .route(Route::direct(
-            "https://abc123.execute-api.us-east-1.amazonaws.com",
-        ))
-        .static_credentials(example_session_credentials())
-        .inspect_403_deadline(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let client = middleware_client(signer);
-    let mut resp = promptly(
-        "send()",
-        client.get(format!("{}/prod/x", server.url())).send(),
+    let server = refusing_server(
+        "MissingAuthenticationTokenException",
+        true,
+        PARTIAL,
+        Then::Stall(STALL),
     )
-    .await
-    .unwrap();
-    assert_eq!(resp.status(), 403);
+    .await;
+    // A deadline longer than the stall: reading the body at all would hold send() up.
+    let signer = signer_with_deadline(
+        "https://abc123.execute-api.us-east-1.amazonaws.com",
+        Duration::from_secs(60),
+    );
+    let mut resp = get_403(signer, &server).await;
     // Explained from the head alone.
     let explanation = resp
         .extensions()
@@ -376,11 +379,7 @@ async fn a_403_to_a_request_no_route_matches_is_not_read() {
         explanation.cause,
         reqwest_sigv4::Cause::MissingAuthenticationToken { signed: false }
     );
-    let first = promptly("the first chunk", resp.chunk())
-        .await
-        .unwrap()
-        .expect("the bytes the server sent");
-    assert_eq!(&first[..], PARTIAL);
+    assert_eq!(&first_chunk(&mut resp).await[..], PARTIAL);
 }
 
 /// `server` redirects `/prod/away` to `target` (another origin) and `/prod/here` to

@@ -108,9 +108,11 @@ impl Shown {
 /// Answers like API Gateway to a request signed with another secret key: 403 with the
 /// canonical string and string-to-sign it expected, session token included verbatim (as
 /// API Gateway does). With `other_path`, its canonical string names another path and
-/// another session token, so the middleware's diagnosis finds differences to report.
+/// another session token, so the middleware's diagnosis finds differences to report. With
+/// `in_query`, the request was query-signed: the canonical query quotes the token encoded.
 struct MismatchResponder {
     other_path: bool,
+    in_query: bool,
 }
 
 impl Respond for MismatchResponder {
@@ -132,7 +134,12 @@ impl Respond for MismatchResponder {
             .canonical_request
             .clone()
             .expect("canonical request");
-        assert!(creq.contains(SESSION_TOKEN), "API Gateway quotes the token");
+        let quoted = if self.in_query {
+            encoded(SESSION_TOKEN)
+        } else {
+            SESSION_TOKEN.to_owned()
+        };
+        assert!(creq.contains(&quoted), "API Gateway quotes the token");
         if self.other_path {
             let (_, rest) = creq.split_once('\n').expect("method line");
             let (_, rest) = rest.split_once('\n').expect("path line");
@@ -146,6 +153,20 @@ impl Respond for MismatchResponder {
             .insert_header("x-amzn-errortype", "InvalidSignatureException")
             .set_body_json(serde_json::json!({ "message": message }))
     }
+}
+
+/// `server` redirects `/prod/away` off the route to `elsewhere`, which answers 200.
+async fn mount_redirect_away(server: &MockServer, elsewhere: &MockServer) {
+    Mock::given(path("/prod/away"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("location", format!("{}/x", elsewhere.uri())),
+        )
+        .mount(server)
+        .await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200))
+        .mount(elsewhere)
+        .await;
 }
 
 /// A provider that fails with a message (providers do not put secrets in errors).
@@ -325,23 +346,20 @@ async fn no_secret_in_traces_or_debug_output() {
     let server = MockServer::start().await;
     let elsewhere = MockServer::start().await;
     Mock::given(path("/prod/same"))
-        .respond_with(MismatchResponder { other_path: false })
+        .respond_with(MismatchResponder {
+            other_path: false,
+            in_query: false,
+        })
         .mount(&server)
         .await;
     Mock::given(path("/prod/differs"))
-        .respond_with(MismatchResponder { other_path: true })
+        .respond_with(MismatchResponder {
+            other_path: true,
+            in_query: false,
+        })
         .mount(&server)
         .await;
-    Mock::given(path("/prod/away"))
-        .respond_with(
-            ResponseTemplate::new(302).insert_header("location", format!("{}/x", elsewhere.uri())),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&elsewhere)
-        .await;
+    mount_redirect_away(&server, &elsewhere).await;
     let signer = signer_builder(&server.uri()).build().unwrap();
     let client = client(signer, &tap, &[]);
     for p in ["/prod/same", "/prod/differs"] {
@@ -527,39 +545,6 @@ fn query_signatures(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Answers like API Gateway to a query-signed request it verified with another secret key:
-/// its canonical string quotes the query, session token included.
-struct QueryMismatchResponder;
-
-impl Respond for QueryMismatchResponder {
-    fn respond(&self, request: &WiremockRequest) -> ResponseTemplate {
-        let received = ReceivedRequest::from_wiremock(request);
-        let rejection = Verifier::new(Credentials::new(
-            ACCESS_KEY,
-            "not-the-secret-the-client-used",
-            Some(SESSION_TOKEN.to_owned()),
-            None,
-            "server",
-        ))
-        .service(SERVICE)
-        .region(REGION)
-        .verify(&received)
-        .expect_err("signed with another secret");
-        let creq = rejection.canonical_request.expect("canonical request");
-        assert!(
-            creq.contains(&encoded(SESSION_TOKEN)),
-            "the query quotes the token"
-        );
-        let sts = rejection.string_to_sign.expect("string to sign");
-        let message = format!(
-            "{SIGNATURE_MISMATCH_MESSAGE}\n\nThe Canonical String for this request should have been\n'{creq}'\n\nThe String-to-Sign should have been\n'{sts}'\n"
-        );
-        ResponseTemplate::new(403)
-            .insert_header("x-amzn-errortype", "InvalidSignatureException")
-            .set_body_json(serde_json::json!({ "message": message }))
-    }
-}
-
 /// A loopback port nothing listens on: connecting to it is refused.
 fn refused_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -639,26 +624,20 @@ async fn no_secret_from_query_signing_presigning_redirects_403s_or_failures() {
     let server = MockServer::start().await;
     let elsewhere = MockServer::start().await;
     Mock::given(path("/prod/refused"))
-        .respond_with(QueryMismatchResponder)
+        .respond_with(MismatchResponder {
+            other_path: false,
+            in_query: true,
+        })
         .mount(&server)
         .await;
     Mock::given(path("/prod/moved"))
         .respond_with(ResponseTemplate::new(302).insert_header("location", "/prod/here?b=2"))
         .mount(&server)
         .await;
-    Mock::given(path("/prod/away"))
-        .respond_with(
-            ResponseTemplate::new(302).insert_header("location", format!("{}/x", elsewhere.uri())),
-        )
-        .mount(&server)
-        .await;
+    mount_redirect_away(&server, &elsewhere).await;
     Mock::given(any())
         .respond_with(ResponseTemplate::new(200))
         .mount(&server)
-        .await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&elsewhere)
         .await;
     let client = ClientBuilder::new(client_for(&[]))
         .with(query_signer(&server.uri()))
