@@ -425,7 +425,7 @@ impl SigV4Middleware {
             .plan_request(&mut bare, None)
             .await?
             .ok_or_else(|| Error::NoRoute {
-                url: request.url().to_string(),
+                url: Redacted(request.url()).to_string(),
             })?;
         plan.presign = Some(expires_in);
         let body = if plan.unsigned_payload {

@@ -618,6 +618,23 @@ async fn no_secret_from_query_signing_presigning_redirects_403s_or_failures() {
             .unwrap();
         signatures.extend(query_signatures(presigned.as_str()));
         signatures.push(presigned.to_string());
+        // A presigned URL presigned again for a host no route names: the error names the
+        // URL, not its signature.
+        let stray = reqwest::Request::new(
+            reqwest::Method::GET,
+            presigned
+                .as_str()
+                .replace(EXECUTE_API_HOST, "unrouted.example")
+                .parse()
+                .unwrap(),
+        );
+        let err = signer
+            .presign(&stray, Duration::from_secs(60))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::NoRoute { .. }), "{err:?}");
+        shown.debug("Error::NoRoute", &err);
+        shown.display("Error::NoRoute", &err);
     }
 
     // 3. Redirects (one re-signed on the route, one followed off it) and 403s.
