@@ -8,9 +8,11 @@
 //! caller can act on.
 
 use std::fmt;
-use std::time::SystemTime;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 
 use crate::canonical::{self, CanonicalDifference};
@@ -18,8 +20,9 @@ use crate::clock::millis_between;
 use crate::route::RouteKind;
 use crate::signing::SignedRequest;
 
-/// 403 bodies larger than this are not read: API Gateway's are a few hundred bytes.
-const MAX_INSPECTED_BODY: u64 = 64 * 1024;
+/// Most bytes of a 403 body read to explain it: API Gateway's are a few hundred bytes. A
+/// larger body is not parsed, and reaches the caller whole.
+pub(crate) const MAX_INSPECTED_BODY: usize = 64 * 1024;
 
 /// What a 403 said, read without changing the response.
 #[derive(Debug, Default)]
@@ -41,6 +44,25 @@ pub(crate) struct Inspected {
 }
 
 impl Inspected {
+    /// What the head alone says: the `Date`, and for API Gateway's
+    /// `x-amzn-ErrorType: MissingAuthenticationTokenException` the message that type always
+    /// carries (so a request sent unsigned is explained without reading its body).
+    pub(crate) fn from_head(response: &reqwest::Response) -> Self {
+        let headers = response.headers();
+        let missing_token = headers
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("MissingAuthenticationTokenException"));
+        Inspected {
+            message: missing_token.then(|| MISSING_TOKEN.to_owned()),
+            date: headers
+                .get(http::header::DATE)
+                .and_then(|d| d.to_str().ok())
+                .and_then(|d| httpdate::parse_http_date(d).ok()),
+            ..Inspected::default()
+        }
+    }
+
     /// The verifier's clock, when the 403 says our signature's time is off: API Gateway's
     /// `Signature expired` / `not yet current` (its `Date` header), S3's
     /// `RequestTimeTooSkewed` (its `<ServerTime>`).
@@ -127,39 +149,120 @@ fn is_api_gateway_skew(message: &str) -> bool {
     message.starts_with("Signature expired") || message.starts_with("Signature not yet current")
 }
 
-/// Reads a small 403 body and puts it back, so the caller gets the response unchanged.
-pub(crate) async fn inspect_403(response: reqwest::Response) -> (reqwest::Response, Inspected) {
-    let mut inspected = Inspected {
-        date: response
-            .headers()
-            .get(http::header::DATE)
-            .and_then(|d| d.to_str().ok())
-            .and_then(|d| httpdate::parse_http_date(d).ok()),
-        ..Inspected::default()
-    };
-    let small = response
+/// Reads a 403 body to learn what it says, and gives the caller the response with every
+/// byte the server sent. The read is bounded: it stops at [`MAX_INSPECTED_BODY`] bytes or
+/// after `deadline`, and then the bytes read are handed back followed by the rest of the
+/// stream, unread; a read error is handed back after the bytes that came before it.
+pub(crate) async fn inspect_403(
+    response: reqwest::Response,
+    deadline: Duration,
+) -> (reqwest::Response, Inspected) {
+    let mut inspected = Inspected::from_head(&response);
+    if response
         .content_length()
-        .is_some_and(|len| len <= MAX_INSPECTED_BODY);
-    if !small {
+        .is_some_and(|len| len > MAX_INSPECTED_BODY as u64)
+    {
         return (response, inspected);
     }
     let url = response.url().clone();
     let http_response: http::Response<reqwest::Body> = response.into();
-    let (mut parts, body) = http_response.into_parts();
-    let bytes = match body.collect().await {
-        Ok(collected) => collected.to_bytes(),
-        // The body broke while we read it; the caller would have seen the same.
-        Err(_) => Bytes::new(),
+    let (parts, mut body) = http_response.into_parts();
+    let mut read = BytesMut::new();
+    let until = tokio::time::Instant::now() + deadline;
+    let ending = loop {
+        match tokio::time::timeout_at(until, body.frame()).await {
+            Ok(None) => break Ending::Complete,
+            Ok(Some(Err(e))) => break Ending::Failed(e),
+            Ok(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    read.extend_from_slice(&data);
+                }
+                if read.len() > MAX_INSPECTED_BODY {
+                    break Ending::Unread;
+                }
+            }
+            Err(_elapsed) => break Ending::Unread,
+        }
     };
-    inspected.read_body(&bytes);
-    // Keep the URL reqwest reported: it lives in an extension the conversion dropped.
-    let marker = reqwest::ResponseBuilderExt::url(http::Response::builder(), url)
-        .body(())
-        .map(|r| r.into_parts().0.extensions)
-        .unwrap_or_default();
-    parts.extensions.extend(marker);
-    let rebuilt = http::Response::from_parts(parts, reqwest::Body::from(bytes));
-    (reqwest::Response::from(rebuilt), inspected)
+    let head = read.freeze();
+    let body = match ending {
+        Ending::Complete => {
+            inspected.read_body(&head);
+            reqwest::Body::from(head)
+        }
+        Ending::Unread => reqwest::Body::wrap(Resumed {
+            head: Some(head),
+            error: None,
+            rest: Some(body),
+        }),
+        Ending::Failed(e) => reqwest::Body::wrap(Resumed {
+            head: Some(head),
+            error: Some(e),
+            rest: None,
+        }),
+    };
+    (crate::wire::rebuild(parts, body, url), inspected)
+}
+
+/// How reading a 403 body stopped.
+enum Ending {
+    /// The whole body was read.
+    Complete,
+    /// The cap or the deadline came first: the rest is still in the stream.
+    Unread,
+    /// The stream failed.
+    Failed(reqwest::Error),
+}
+
+/// A body that was partly read: the bytes read, then the read error or the rest of the
+/// stream.
+struct Resumed {
+    head: Option<Bytes>,
+    error: Option<reqwest::Error>,
+    rest: Option<reqwest::Body>,
+}
+
+impl http_body::Body for Resumed {
+    type Data = Bytes;
+    type Error = reqwest::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, reqwest::Error>>> {
+        let this = self.get_mut();
+        if let Some(head) = this.head.take().filter(|h| !h.is_empty()) {
+            return Poll::Ready(Some(Ok(http_body::Frame::data(head))));
+        }
+        if let Some(e) = this.error.take() {
+            return Poll::Ready(Some(Err(e)));
+        }
+        match &mut this.rest {
+            Some(rest) => Pin::new(rest).poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.head.as_ref().is_none_or(Bytes::is_empty)
+            && self.error.is_none()
+            && self.rest.as_ref().is_none_or(|r| r.is_end_stream())
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        let head = self.head.as_ref().map_or(0, |h| h.len() as u64);
+        let mut hint = self
+            .rest
+            .as_ref()
+            .map(|r| r.size_hint())
+            .unwrap_or_else(|| http_body::SizeHint::with_exact(0));
+        // Upper first: a lower bound above the upper one panics.
+        if let Some(upper) = hint.upper() {
+            hint.set_upper(upper + head);
+        }
+        hint.set_lower(hint.lower() + head);
+        hint
+    }
 }
 
 /// Why a request was refused, and what would fix it.

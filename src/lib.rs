@@ -76,6 +76,7 @@ mod signing;
 #[cfg(feature = "verify")]
 #[cfg_attr(docsrs, doc(cfg(feature = "verify")))]
 pub mod verify;
+mod wire;
 
 pub use body::DEFAULT_BODY_LIMIT;
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -83,7 +84,7 @@ pub use diagnostics::{Cause, Explanation, Suggestion};
 pub use error::{BoxError, ConfigError, Error};
 pub use middleware::{
     CrossRouteRedirect, RedirectPolicy, SigV4Middleware, SigV4MiddlewareBuilder, SigningOverride,
-    SkipSigning, DEFAULT_SERVICE,
+    SkipSigning, DEFAULT_INSPECT_DEADLINE, DEFAULT_SERVICE,
 };
 pub use route::{Route, RouteKind, SignedHeaders, Topology};
 pub use signing::SignedRequest;

@@ -55,7 +55,7 @@ const VOLATILE_HEADERS: [&str; 16] = [
 pub(crate) use canonical::UNSIGNED_PAYLOAD;
 
 /// Query parameters a presigned request carries; removed before it is signed again.
-pub(crate) const PRESIGN_PARAMS: [&str; 7] = [
+pub(crate) const PRESIGN_PARAMS: [&str; 8] = [
     "X-Amz-Algorithm",
     "X-Amz-Credential",
     "X-Amz-Date",
@@ -63,6 +63,8 @@ pub(crate) const PRESIGN_PARAMS: [&str; 7] = [
     "X-Amz-SignedHeaders",
     "X-Amz-Signature",
     "X-Amz-Security-Token",
+    // SigV4a's query form.
+    "X-Amz-Region-Set",
 ];
 
 /// How a service wants requests signed, by its signing name.
@@ -253,20 +255,28 @@ impl SignatureHeaders {
     }
 }
 
-/// Removes a signature an earlier attempt put in `url`'s query.
+/// Removes every signing parameter from `url`'s query: one an earlier attempt put there, or
+/// one the URL came with (a presigned URL sent again, a redirect's `Location`). Whatever
+/// signs the request next then signs exactly the query that is sent.
 pub(crate) fn strip_query_signature(url: &mut url::Url) {
     let Some(query) = url.query() else {
         return;
     };
-    if !query.contains("X-Amz-Signature=") {
+    // Every name starts `X-Amz-`; `%` may hide one (`X%2DAmz-…` decodes to it).
+    if !query.contains("X-Amz-") && !query.contains('%') {
+        return;
+    }
+    let is_signing_param = |piece: &&str| {
+        let name = piece.split('=').next().unwrap_or_default();
+        let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+        PRESIGN_PARAMS.contains(&name.as_ref())
+    };
+    if !query.split('&').any(|piece| is_signing_param(&piece)) {
         return;
     }
     let kept: Vec<&str> = query
         .split('&')
-        .filter(|piece| {
-            let name = piece.split('=').next().unwrap_or_default();
-            !PRESIGN_PARAMS.contains(&name)
-        })
+        .filter(|piece| !is_signing_param(piece))
         .collect();
     let kept = kept.join("&");
     url.set_query((!kept.is_empty()).then_some(kept.as_str()));
