@@ -184,6 +184,14 @@ pub enum Error {
         /// Scheme, host and port the client's redirects ended at.
         to: String,
     },
+    /// A body hash was asked for (`Route::unsigned_payload(false)`) in a presigned request to
+    /// a service that verifies presigned URLs over `UNSIGNED-PAYLOAD` (S3): no URL it would
+    /// accept can carry the hash, so the body would go unprotected.
+    #[error("service {service:?} verifies presigned URLs over UNSIGNED-PAYLOAD: a body hash cannot be signed into the URL (drop unsigned_payload(false) from the route, or sign in headers)")]
+    PayloadHashNotPresignable {
+        /// The service signed for.
+        service: String,
+    },
 }
 
 impl Error {

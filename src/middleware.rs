@@ -406,9 +406,10 @@ impl SigV4Middleware {
     /// A presigned URL for `request`: the signature in the query string, valid for
     /// `expires_in` (at most 7 days), for the route the request's URL matches — a
     /// CloudFront alias URL is presigned for its origin like any request. Only `host` is
-    /// signed, so whoever uses the URL needs no other header; the body (if any) is hashed
-    /// into it. Uses: API Gateway WebSocket `$connect` with IAM auth, handing a URL to
-    /// another process.
+    /// signed, so whoever uses the URL needs no other header. The body (if any) is hashed
+    /// into it, except for S3, whose presigned URLs sign `UNSIGNED-PAYLOAD` (the uploader
+    /// of a presigned PUT chooses the bytes). Uses: API Gateway WebSocket `$connect` with
+    /// IAM auth, S3 downloads and uploads, handing a URL to another process.
     ///
     /// ```no_run
     /// # async fn demo(signer: reqwest_sigv4::SigV4Middleware) -> Result<(), reqwest_sigv4::Error> {
@@ -438,7 +439,12 @@ impl SigV4Middleware {
                 url: Redacted(request.url()).to_string(),
             })?;
         plan.presign = Some(expires_in);
-        let body = if plan.unsigned_payload {
+        // S3 verifies a presigned URL over UNSIGNED-PAYLOAD. A route that asked for a body
+        // hash keeps it, and signing refuses it if there is a body to protect.
+        let unsigned = plan.unsigned_payload
+            || (plan.resolved.route.unsigned_payload.is_none()
+                && ServiceProfile::of(&plan.service).presigned_unsigned_payload);
+        let body = if unsigned {
             PreparedBody::unsigned()
         } else {
             match request.body() {
@@ -738,9 +744,13 @@ impl Shared {
                     host: resolved.sign_host.to_string(),
                 })?,
         };
-        let unsigned_payload = route
-            .unsigned_payload
-            .unwrap_or_else(|| ServiceProfile::of(&service).unsigned_payload);
+        let profile = ServiceProfile::of(&service);
+        // A route signed in the query to S3 signs UNSIGNED-PAYLOAD: hashing (and buffering)
+        // its bodies would be wasted work.
+        let unsigned_payload = route.unsigned_payload.unwrap_or(
+            profile.unsigned_payload
+                || (route.presign.is_some() && profile.presigned_unsigned_payload),
+        );
         Ok(Some(Plan {
             resolved,
             service,

@@ -183,7 +183,13 @@ impl Route {
 
     /// Sign with `x-amz-content-sha256: UNSIGNED-PAYLOAD` instead of hashing the body, so
     /// streaming bodies are not buffered (default: only for `vpc-lattice-svcs`, which
-    /// requires it; API Gateway refuses unsigned payloads).
+    /// requires it, and S3 routes signed in the query; API Gateway refuses unsigned
+    /// payloads). The trade-off: the signature no longer covers the body, which TLS alone
+    /// then protects. S3 accepts it, and a multi-GiB upload streams in constant memory.
+    ///
+    /// `false` on an S3 route makes a presigned URL for a request with a body an error
+    /// ([`Error::PayloadHashNotPresignable`](crate::Error::PayloadHashNotPresignable)):
+    /// S3 verifies presigned URLs over `UNSIGNED-PAYLOAD` only.
     pub fn unsigned_payload(mut self, yes: bool) -> Self {
         self.unsigned_payload = Some(yes);
         self
