@@ -74,6 +74,7 @@ pub mod cli;
 mod clock;
 mod credentials;
 mod diagnostics;
+mod endpoints;
 mod error;
 mod middleware;
 mod route;
@@ -81,6 +82,7 @@ mod signing;
 #[cfg(feature = "verify")]
 #[cfg_attr(docsrs, doc(cfg(feature = "verify")))]
 pub mod verify;
+mod wire;
 
 /// The AWS types this crate's API takes, re-exported so that the common cases need no
 /// dependency of your own on `aws-credential-types` or `aws-config`, and no version of
@@ -119,7 +121,7 @@ pub use diagnostics::{Cause, Explanation, Suggestion};
 pub use error::{BoxError, ConfigError, Error};
 pub use middleware::{
     CrossRouteRedirect, RedirectPolicy, SigV4Middleware, SigV4MiddlewareBuilder, SigningOverride,
-    SkipSigning, DEFAULT_SERVICE,
+    SkipSigning, DEFAULT_INSPECT_DEADLINE, DEFAULT_SERVICE,
 };
 pub use route::{Route, RouteKind, SignedHeaders, Topology};
 pub use signing::SignedRequest;
