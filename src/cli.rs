@@ -291,7 +291,12 @@ async fn credentials(
     }
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(profile) = &args.profile {
-        loader = loader.profile_name(profile);
+        // The profile's own credentials, not the default chain's first find (which would
+        // be keys in the environment): what the user named on the command line wins.
+        let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .profile_name(profile)
+            .build();
+        loader = loader.profile_name(profile).credentials_provider(provider);
     }
     if let Some(region) = &args.region {
         loader = loader.region(aws_config::Region::new(region.clone()));

@@ -120,6 +120,19 @@ async fn profile_flag_takes_that_profiles_credentials() {
 
     let with_profile = run(&["--profile", "dev", "--resolve", &resolve, &url], &env).await;
     assert_eq!(with_profile.code, 0, "{}", with_profile.err);
+    // As with awscurl, the profile named on the command line wins over keys in the
+    // environment (which the default chain would take first).
+    let mut with_env_keys = env.to_vec();
+    with_env_keys.extend([
+        ("AWS_ACCESS_KEY_ID", "AKIDFROMENVIRONMENT"),
+        ("AWS_SECRET_ACCESS_KEY", "environment"),
+    ]);
+    let outcome = run(
+        &["--profile", "dev", "--resolve", &resolve, &url],
+        &with_env_keys,
+    )
+    .await;
+    assert_eq!(outcome.code, 0, "{}", outcome.err);
     // The default profile's keys are refused: the profile is what made the difference.
     let without = run(&["--resolve", &resolve, &url], &env).await;
     assert_eq!(without.code, 22, "{}", without.err);
