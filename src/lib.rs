@@ -70,6 +70,7 @@ mod credentials;
 mod diagnostics;
 mod error;
 mod middleware;
+mod presign;
 mod route;
 mod signing;
 #[cfg(feature = "verify")]
@@ -84,6 +85,7 @@ pub use middleware::{
     CrossRouteRedirect, RedirectPolicy, SigV4Middleware, SigV4MiddlewareBuilder, SigningOverride,
     SkipSigning, DEFAULT_SERVICE,
 };
+pub use presign::PresignedUrl;
 pub use route::{Route, RouteKind, SignedHeaders, Topology};
 pub use signing::SignedRequest;
 
