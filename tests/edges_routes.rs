@@ -429,3 +429,107 @@ async fn a_user_set_host_on_a_cloudfront_route_is_refused() {
         .unwrap_or_default()
         .is_empty());
 }
+
+// ---------------------------------------------------------------------------------------
+// Item 12: memory per streamed byte.
+// ---------------------------------------------------------------------------------------
+
+/// The innermost middleware: reads the body the signer passes on, frame by frame, and
+/// records each frame's length and address; answers 200 if the independent verifier
+/// accepts the request, 403 otherwise.
+#[derive(Clone, Default)]
+struct Frames(std::sync::Arc<std::sync::Mutex<Vec<(usize, usize)>>>);
+
+#[async_trait::async_trait]
+impl reqwest_middleware::Middleware for Frames {
+    async fn handle(
+        &self,
+        mut req: reqwest::Request,
+        _extensions: &mut http::Extensions,
+        _next: reqwest_middleware::Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        use http_body_util::BodyExt;
+        let mut body = Vec::new();
+        if let Some(mut stream) = req.body_mut().take() {
+            while let Some(frame) = stream.frame().await {
+                let frame = frame.map_err(reqwest_middleware::Error::Reqwest)?;
+                if let Ok(data) = frame.into_data() {
+                    self.0
+                        .lock()
+                        .unwrap()
+                        .push((data.len(), data.as_ptr() as usize));
+                    body.extend_from_slice(&data);
+                }
+            }
+        }
+        let mut headers = support::header_pairs(req.headers());
+        headers.push((
+            "host".into(),
+            req.url().host_str().unwrap_or_default().to_owned(),
+        ));
+        let received = reqwest_sigv4::verify::ReceivedRequest::new(
+            req.method().as_str(),
+            &req.url()[url::Position::BeforePath..],
+            headers,
+            bytes::Bytes::from(body),
+        );
+        let status = match support::signing::verifier().verify(&received) {
+            Ok(_) => 200,
+            Err(_) => 403,
+        };
+        Ok(reqwest::Response::from(
+            http::Response::builder()
+                .status(status)
+                .body(bytes::Bytes::new())
+                .unwrap(),
+        ))
+    }
+}
+
+async fn send_stream(chunks: Vec<bytes::Bytes>) -> Vec<(usize, usize)> {
+    let frames = Frames::default();
+    let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(signer(Route::direct(format!("https://{EXECUTE_API_HOST}"))).unwrap())
+        .with(frames.clone())
+        .build();
+    let stream = futures::stream::iter(chunks.into_iter().map(Ok::<_, std::io::Error>));
+    let response = client
+        .put(format!("https://{EXECUTE_API_HOST}/prod/upload"))
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "the signature must verify");
+    let seen = frames.0.lock().unwrap().clone();
+    seen
+}
+
+#[tokio::test]
+async fn a_stream_of_tiny_chunks_is_passed_on_in_few_large_segments() {
+    const BODY: usize = 1 << 20;
+    let chunks: Vec<bytes::Bytes> = (0..BODY / 16)
+        .map(|i| bytes::Bytes::from(vec![(i % 251) as u8; 16]))
+        .collect();
+    let frames = send_stream(chunks).await;
+    assert_eq!(frames.iter().map(|(len, _)| len).sum::<usize>(), BODY);
+    // Kept one handle per 16 bytes, the body took several times its size in memory.
+    assert!(
+        frames.len() <= BODY / (64 * 1024) + 1,
+        "{} frames",
+        frames.len()
+    );
+}
+
+#[tokio::test]
+async fn large_streamed_chunks_are_passed_on_uncopied() {
+    let chunks: Vec<bytes::Bytes> = (0..4u8)
+        .map(|i| bytes::Bytes::from(vec![i; 256 * 1024]))
+        .collect();
+    let addresses: Vec<usize> = chunks.iter().map(|c| c.as_ptr() as usize).collect();
+    let frames = send_stream(chunks).await;
+    assert_eq!(
+        frames.iter().map(|(_, at)| *at).collect::<Vec<_>>(),
+        addresses,
+        "each large chunk is sent from the buffer it arrived in"
+    );
+}
