@@ -533,3 +533,156 @@ async fn large_streamed_chunks_are_passed_on_uncopied() {
         "each large chunk is sent from the buffer it arrived in"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Item 13: the verifier is strict by default.
+// ---------------------------------------------------------------------------------------
+
+/// A request signed by the middleware with its clock at `signed_at`, as the server got it.
+async fn signed_at(
+    signed_at: std::time::SystemTime,
+    credentials: aws_credential_types::Credentials,
+) -> reqwest_sigv4::verify::ReceivedRequest {
+    let server = ok_server().await;
+    let signer = SigV4Middleware::builder()
+        .route(Route::direct(server.uri()))
+        .static_credentials(credentials)
+        .region(support::REGION)
+        .clock(reqwest_sigv4::FixedClock(signed_at))
+        .build()
+        .unwrap();
+    middleware_client(signer)
+        .get(format!("{}/prod/x", server.uri()))
+        .send()
+        .await
+        .unwrap();
+    let received = server.received_requests().await.unwrap();
+    reqwest_sigv4::verify::ReceivedRequest::from_wiremock(&received[0])
+}
+
+fn strict_verifier() -> reqwest_sigv4::verify::Verifier {
+    reqwest_sigv4::verify::Verifier::new(example_credentials())
+        .with_credentials(support::example_session_credentials())
+}
+
+#[tokio::test]
+async fn the_default_verifier_checks_time_against_the_system_clock() {
+    use reqwest_sigv4::verify::RejectionKind;
+    let now = std::time::SystemTime::now();
+    let fresh = signed_at(now, example_credentials()).await;
+    strict_verifier()
+        .verify(&fresh)
+        .unwrap_or_else(|r| panic!("{r}"));
+    // Ten minutes old or ten minutes ahead: outside API Gateway's five minutes.
+    let stale = signed_at(now - Duration::from_secs(600), example_credentials()).await;
+    let rejection = strict_verifier().verify(&stale).unwrap_err();
+    assert!(
+        matches!(rejection.kind, RejectionKind::SignatureExpired { .. }),
+        "{rejection}"
+    );
+    let early = signed_at(now + Duration::from_secs(600), example_credentials()).await;
+    let rejection = strict_verifier().verify(&early).unwrap_err();
+    assert!(
+        matches!(rejection.kind, RejectionKind::SignatureNotYetCurrent { .. }),
+        "{rejection}"
+    );
+    // The explicit opt-outs.
+    strict_verifier()
+        .now(now - Duration::from_secs(600))
+        .verify(&stale)
+        .unwrap_or_else(|r| panic!("{r}"));
+    strict_verifier()
+        .skip_time_check()
+        .verify(&stale)
+        .unwrap_or_else(|r| panic!("{r}"));
+}
+
+#[tokio::test]
+async fn the_default_verifier_refuses_a_session_token_outside_the_signature() {
+    use reqwest_sigv4::verify::{RejectionKind, TokenProblem};
+    let fresh = signed_at(
+        std::time::SystemTime::now(),
+        support::example_session_credentials(),
+    )
+    .await;
+    strict_verifier()
+        .verify(&fresh)
+        .unwrap_or_else(|r| panic!("{r}"));
+    // The same request with the token left out of SignedHeaders and the signature made
+    // without it, as the AWS suite's `post-sts-header-after` does.
+    let time = std::time::SystemTime::now();
+    let url = format!("https://{EXECUTE_API_HOST}/prod/x");
+    let mut headers: Vec<(String, String)> = vec![("host".into(), EXECUTE_API_HOST.into())];
+    let session = support::example_session_credentials();
+    let without_token = aws_credential_types::Credentials::new(
+        session.access_key_id(),
+        session.secret_access_key(),
+        None,
+        None,
+        "edges",
+    );
+    headers.extend(support::sign_with_aws_sigv4(
+        "GET",
+        &url,
+        None,
+        &[],
+        b"",
+        &without_token,
+        time,
+    ));
+    headers.push((
+        "x-amz-security-token".into(),
+        support::EXAMPLE_SESSION_TOKEN.into(),
+    ));
+    let appended =
+        reqwest_sigv4::verify::ReceivedRequest::new("GET", "/prod/x", headers, bytes::Bytes::new());
+    let rejection = strict_verifier().verify(&appended).unwrap_err();
+    assert_eq!(
+        rejection.kind,
+        RejectionKind::InvalidSecurityToken {
+            problem: TokenProblem::NotSigned
+        },
+        "{rejection}"
+    );
+    // The explicit opt-out.
+    let verified = strict_verifier()
+        .require_signed_session_token(false)
+        .verify(&appended)
+        .unwrap_or_else(|r| panic!("{r}"));
+    assert_eq!(verified.session_token_signed, Some(false));
+}
+
+#[tokio::test]
+async fn the_wiremock_matcher_is_strict_by_default() {
+    use reqwest_sigv4::verify::wiremock::SignedBy;
+    let server = wiremock::MockServer::start().await;
+    let signed_by = SignedBy::new(strict_verifier());
+    wiremock::Mock::given(signed_by.clone())
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let now = std::time::SystemTime::now();
+    for (clock, expected) in [(now, 200), (now - Duration::from_secs(3600), 404)] {
+        let signer = SigV4Middleware::builder()
+            .route(Route::direct(server.uri()))
+            .static_credentials(example_credentials())
+            .region(support::REGION)
+            .clock(reqwest_sigv4::FixedClock(clock))
+            .clock_skew_correction(None)
+            .build()
+            .unwrap();
+        let response = middleware_client(signer)
+            .get(format!("{}/prod/x", server.uri()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected);
+    }
+    let rejection = signed_by.last_rejection().expect("the stale request");
+    assert!(
+        rejection
+            .api_gateway_message()
+            .starts_with("Signature expired"),
+        "{rejection}"
+    );
+}
