@@ -348,6 +348,21 @@ where
     V: AsRef<str>,
     S: AsRef<str>,
 {
+    canonical_headers_with(headers, signed, canonical_header_value)
+}
+
+/// [`canonical_headers`] with another rule for the values: the verifier replays signers
+/// that canonicalize values differently, to explain a mismatch.
+pub(crate) fn canonical_headers_with<N, V, S>(
+    headers: &[(N, V)],
+    signed: &[S],
+    value_rule: fn(&str) -> Cow<'_, str>,
+) -> Result<String, MissingHeader>
+where
+    N: AsRef<str>,
+    V: AsRef<str>,
+    S: AsRef<str>,
+{
     let mut out = String::new();
     for wanted in signed {
         let wanted = wanted.as_ref();
@@ -363,7 +378,7 @@ where
                 out.push(':');
                 found = true;
             }
-            out.push_str(&canonical_header_value(value.as_ref()));
+            out.push_str(&value_rule(value.as_ref()));
         }
         if !found {
             return Err(MissingHeader {

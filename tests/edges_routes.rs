@@ -232,6 +232,19 @@ fn the_verifier_folds_tabs_as_botocore_does_and_refuses_a_tab_signed_as_is() {
     );
     let expected = rejection.canonical_request.clone().unwrap_or_default();
     assert!(expected.contains(&botocore_line), "{expected}");
+    // The report names the header: the signature matches the value with its tab kept.
+    let signer = rejection
+        .signer_canonical_request
+        .clone()
+        .unwrap_or_default();
+    assert!(signer.contains("\nx-tab:a\tb\n"), "{signer}");
+    assert!(
+        rejection.differences.iter().any(|d| matches!(
+            d,
+            reqwest_sigv4::canonical::CanonicalDifference::Header { name, .. } if name == "x-tab"
+        )),
+        "{rejection}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------

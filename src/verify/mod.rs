@@ -316,6 +316,8 @@ struct Shape<'a> {
     payload_hash: &'a str,
     omit_query_token: bool,
     strip_host_port: bool,
+    /// Header values canonicalized as aws-sigv4 does: tabs kept, only spaces folded.
+    keep_tabs: bool,
 }
 
 impl Verifier {
@@ -732,8 +734,12 @@ impl Verifier {
             };
             // Every listed header is in `headers` by now, so this cannot fail; an empty block
             // would only make the signature mismatch.
-            let block =
-                canonical::canonical_headers(header_list, &signed_names).unwrap_or_default();
+            let block = if shape.keep_tabs {
+                canonical::canonical_headers_with(header_list, &signed_names, fold_spaces_only)
+            } else {
+                canonical::canonical_headers(header_list, &signed_names)
+            }
+            .unwrap_or_default();
             canonical::canonical_request(
                 req.method(),
                 &path,
@@ -748,6 +754,7 @@ impl Verifier {
             payload_hash,
             omit_query_token: false,
             strip_host_port: false,
+            keep_tabs: false,
         };
         let expected_creq = build(shape);
         let expected_sts = check.string_to_sign(&amz_date, &expected_creq);
@@ -881,6 +888,24 @@ impl Verifier {
     }
 }
 
+/// A header value as a signer that folds only spaces canonicalizes it (aws-sigv4): ends
+/// trimmed of spaces and tabs, runs of spaces made one, tabs kept. API Gateway and botocore
+/// fold tabs too, so such a signature fails there; replaying it names the header.
+fn fold_spaces_only(raw: &str) -> std::borrow::Cow<'_, str> {
+    let trimmed = raw.trim_matches([' ', '\t']);
+    if !trimmed.contains("  ") {
+        return std::borrow::Cow::Borrowed(trimmed);
+    }
+    let mut out = String::with_capacity(trimmed.len());
+    for word in trimmed.split(' ').filter(|word| !word.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn strip_port(host: &str) -> &str {
     // `[v6]:port` and `name:port`; a bare IPv6 literal has no port to strip.
     if let Some(end) = host.rfind(']') {
@@ -948,6 +973,12 @@ fn explain_mismatch(
                 ..shape
             });
         }
+    }
+    if req.headers().iter().any(|(_, value)| value.contains('\t')) {
+        variants.push(Shape {
+            keep_tabs: true,
+            ..shape
+        });
     }
     if req
         .header("host")
