@@ -116,7 +116,8 @@ impl Route {
         })
     }
 
-    /// A route for an API Gateway custom domain name (optionally with a base path).
+    /// A route for an API Gateway custom domain name (optionally with a base path). A
+    /// leading `*.` wildcard follows the rules of [`Route::direct`]'s.
     pub fn custom_domain(base_url: impl Into<String>) -> Self {
         Self::new(Topology::CustomDomain {
             base_url: base_url.into(),
