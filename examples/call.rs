@@ -39,7 +39,8 @@ pub struct Args {
     /// Extra header, `Name: value` (repeatable).
     #[arg(short = 'H', long = "header", value_name = "HEADER")]
     headers: Vec<String>,
-    /// Request body, or `@FILE` to stream a file.
+    /// Request body, or `@FILE` to stream a file. To S3, a file is sent with its length and
+    /// signed over `UNSIGNED-PAYLOAD`, so it is streamed, never buffered, whatever its size.
     #[arg(short = 'd', long = "data", value_name = "BODY")]
     data: Option<String>,
     /// Service to sign for (default: inferred from the host, else execute-api).
@@ -134,7 +135,15 @@ async fn run(args: Args, out: &mut impl Write, err: &mut impl Write) -> Result<u
                 let file = tokio::fs::File::open(path)
                     .await
                     .map_err(|e| format!("cannot open {path}: {e}"))?;
-                request.body(reqwest::Body::from(file))
+                // Without a length the file would go chunked, which S3 refuses for uploads.
+                let len = file
+                    .metadata()
+                    .await
+                    .map_err(|e| format!("cannot read {path}: {e}"))?
+                    .len();
+                request
+                    .header(reqwest::header::CONTENT_LENGTH, len)
+                    .body(reqwest::Body::from(file))
             }
             None => request.body(data.clone()),
         };
@@ -213,7 +222,25 @@ fn route_for(args: &Args, url: &url::Url) -> Result<Route, String> {
     if let Some(region) = &args.region {
         route = route.region(region.clone());
     }
+    let file_body = args.data.as_deref().is_some_and(|d| d.starts_with('@'));
+    if file_body && is_s3(args, url) {
+        route = route.unsigned_payload(true);
+    }
     Ok(route)
+}
+
+/// Whether the call signs for S3: `--service s3`, or an S3 endpoint host
+/// (`bucket.s3.region.amazonaws.com`, `s3.amazonaws.com`, legacy `s3-region`, `s3-fips`,
+/// access points).
+fn is_s3(args: &Args, url: &url::Url) -> bool {
+    if let Some(service) = &args.service {
+        return service == "s3";
+    }
+    let host = url.host_str().unwrap_or_default();
+    let aws = host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn");
+    aws && host
+        .split('.')
+        .any(|label| label == "s3" || label.starts_with("s3-"))
 }
 
 /// `scheme://host[:port]` of a URL.

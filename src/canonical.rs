@@ -13,6 +13,10 @@
 //! | path dot segments and duplicate slashes | removed | kept |
 //! | path encoding | [`PathEncoding::Double`] | [`PathEncoding::Single`] |
 //! | a raw `+` in the query | a space, signed as `%20` | a literal plus, signed as `%2B` |
+//! | payload hash of a presigned URL | the body's SHA-256 | the literal `UNSIGNED-PAYLOAD` |
+//!
+//! (The crate's signer never sends S3 a raw `+` or any other character S3 and its
+//! verifiers could read two ways: see the README's "S3 and other services".)
 //!
 //! ```
 //! use reqwest_sigv4::canonical::{self, CredentialScope, Rules};
@@ -101,6 +105,11 @@ pub struct Rules {
     pub path_encoding: PathEncoding,
     /// How a raw `+` in the query is read.
     pub query_plus: QueryPlus,
+    /// Whether a presigned request (signature in the query) signs the literal
+    /// `UNSIGNED-PAYLOAD` instead of the body's hash. S3 does ("Authenticating Requests:
+    /// Using Query Parameters": a presigned URL cannot know the body it will carry); API
+    /// Gateway and Lambda URLs hash the body like a header-signed request.
+    pub presigned_unsigned_payload: bool,
 }
 
 impl Rules {
@@ -113,12 +122,14 @@ impl Rules {
                 normalize_path: false,
                 path_encoding: PathEncoding::Single,
                 query_plus: QueryPlus::Literal,
+                presigned_unsigned_payload: true,
             }
         } else {
             Self {
                 normalize_path: true,
                 path_encoding: PathEncoding::Double,
                 query_plus: QueryPlus::Space,
+                presigned_unsigned_payload: false,
             }
         }
     }
@@ -138,6 +149,12 @@ impl Rules {
     /// Sets how a raw `+` in the query is read.
     pub fn with_query_plus(mut self, plus: QueryPlus) -> Self {
         self.query_plus = plus;
+        self
+    }
+
+    /// Sets whether a presigned request signs `UNSIGNED-PAYLOAD`.
+    pub fn with_presigned_unsigned_payload(mut self, yes: bool) -> Self {
+        self.presigned_unsigned_payload = yes;
         self
     }
 }

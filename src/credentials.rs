@@ -3,14 +3,25 @@
 //! `aws-config`'s providers do not cache (the SDK clients do, in their identity cache), so
 //! the middleware must: a provider call per request would hit IMDS or STS thousands of
 //! times a second. The hot path is one read lock and an `Arc` clone; no lock is held across
-//! an await there. While credentials are still valid but close to expiry, one background
-//! task refreshes them and every request keeps using the cached ones; a refresh that fails
-//! is retried later and the still-valid credentials keep serving. Only when nothing valid is
-//! cached do requests wait, and then for one shared provider call.
+//! an await there.
+//!
+//! When the provider is called:
+//! - nothing usable cached: one call, awaited by every request that needs it, and its
+//!   answer (credentials or error) is shared by all of them;
+//! - credentials past their refresh point (see [`schedule`]): one background call while
+//!   every request keeps using them; one per credentials handed out, since fresh ones are
+//!   never due on arrival;
+//! - a background call that failed (error, timeout, panic) is not retried for
+//!   `RETRY_AFTER_FAILURE`, and the still-usable credentials keep serving.
 
 use std::fmt;
+use std::future::Future;
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, SystemTime};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
@@ -19,14 +30,19 @@ use aws_smithy_runtime_api::client::identity::Identity;
 use crate::clock::SharedClock;
 use crate::error::{error_chain, Error};
 
-/// Refresh this long before credentials expire.
+/// Refresh this long before credentials expire, at most (see [`schedule`]).
 pub(crate) const DEFAULT_REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
 /// How long a provider may take before the request fails.
 pub(crate) const DEFAULT_PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
 /// After a failed background refresh, wait this long before trying again.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(10);
 /// Credentials this close to expiry are not used: a request takes time to reach AWS.
+/// Credentials that live less than four times this get a quarter of their lifetime.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(10);
+/// Whatever the provider hands out is used for this long (or until it expires) before the
+/// provider is called again: a provider that only has nearly expired credentials must not
+/// be called per request.
+const MIN_CALL_GAP: Duration = Duration::from_secs(1);
 
 /// Credentials ready to sign with.
 #[derive(Clone)]
@@ -34,6 +50,10 @@ pub(crate) struct Cached {
     pub(crate) identity: Identity,
     pub(crate) expiry: Option<SystemTime>,
     pub(crate) has_session_token: bool,
+    /// Requests are signed with them until then.
+    usable_until: Option<SystemTime>,
+    /// A background refresh is due from then on.
+    refresh_at: Option<SystemTime>,
 }
 
 impl fmt::Debug for Cached {
@@ -41,31 +61,102 @@ impl fmt::Debug for Cached {
         f.debug_struct("Cached")
             .field("expiry", &self.expiry)
             .field("has_session_token", &self.has_session_token)
+            .field("usable_until", &self.usable_until)
+            .field("refresh_at", &self.refresh_at)
             .finish_non_exhaustive()
     }
 }
 
 impl Cached {
-    fn new(credentials: Credentials) -> Result<Self, Error> {
+    /// Credentials that arrived at `now`; already expired ones are refused.
+    fn new(
+        credentials: Credentials,
+        now: SystemTime,
+        refresh_ahead: Duration,
+    ) -> Result<Self, Error> {
         if credentials.access_key_id().is_empty() || credentials.secret_access_key().is_empty() {
             return Err(Error::EmptyCredentials);
         }
+        let expiry = credentials.expiry();
+        let (usable_until, refresh_at) = match expiry {
+            Some(e) if e <= now => return Err(Error::CredentialsExpired { expiry: e }),
+            Some(e) => {
+                let (usable, refresh) = schedule(now, e, refresh_ahead, jitter());
+                (Some(usable), Some(refresh))
+            }
+            None => (None, None),
+        };
         Ok(Self {
-            expiry: credentials.expiry(),
+            expiry,
             has_session_token: credentials.session_token().is_some(),
+            usable_until,
+            refresh_at,
             identity: Identity::from(credentials),
         })
     }
 
     fn usable_at(&self, now: SystemTime) -> bool {
-        self.expiry.is_none_or(|e| now + EXPIRY_MARGIN < e)
+        self.usable_until.is_none_or(|u| now < u)
     }
 
-    fn fresh_at(&self, now: SystemTime, refresh_ahead: Duration) -> bool {
-        // A refresh-ahead too large to add to `now` means "always due" (never a panic).
-        self.expiry
-            .is_none_or(|e| now.checked_add(refresh_ahead).is_some_and(|t| t < e))
+    fn due_at(&self, now: SystemTime) -> bool {
+        self.refresh_at.is_some_and(|r| now >= r)
     }
+
+    fn expired_at(&self, now: SystemTime) -> bool {
+        self.expiry.is_some_and(|e| e <= now)
+    }
+}
+
+/// For credentials that arrived at `now` and expire at `expiry` (later than `now`): until
+/// when they sign requests, and from when a background refresh is due.
+///
+/// - Used until `expiry` less a margin for the trip to AWS: [`EXPIRY_MARGIN`], or a quarter
+///   of their lifetime if that is less, but for at least [`MIN_CALL_GAP`] (or until expiry).
+/// - Refreshed `refresh_ahead` before expiry, but never more than half their lifetime
+///   ahead: credentials that live less than the refresh window are not always due. The
+///   window is shortened by up to a quarter (`jitter` in `[0, 1)`) so that processes that
+///   started together do not call the provider together, and a refresh is never due less
+///   than [`MIN_CALL_GAP`] after the call that brought them.
+///
+/// Every addition and subtraction is checked: a clock or expiry at the edge of
+/// `SystemTime` must not panic on the request path.
+fn schedule(
+    now: SystemTime,
+    expiry: SystemTime,
+    refresh_ahead: Duration,
+    jitter: f64,
+) -> (SystemTime, SystemTime) {
+    let lifetime = expiry.duration_since(now).unwrap_or_default();
+    let earliest_next_call = now
+        .checked_add(MIN_CALL_GAP)
+        .map_or(expiry, |t| t.min(expiry));
+    let margin = EXPIRY_MARGIN.min(lifetime / 4);
+    let usable_until = expiry
+        .checked_sub(margin)
+        .unwrap_or(expiry)
+        .max(earliest_next_call);
+    let window = refresh_ahead
+        .min(lifetime / 2)
+        .mul_f64(1.0 - 0.25 * jitter.clamp(0.0, 1.0));
+    let refresh_at = expiry
+        .checked_sub(window)
+        .unwrap_or(now)
+        .max(earliest_next_call);
+    (usable_until, refresh_at)
+}
+
+/// A number in `[0, 1)` that differs between calls and processes, from std alone: the
+/// random keys of a `RandomState` hashing the clock's nanoseconds.
+fn jitter() -> f64 {
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    // The top 53 bits: exactly representable in an f64.
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[derive(Default)]
@@ -81,6 +172,8 @@ struct State {
 
 struct Inner {
     provider: SharedCredentialsProvider,
+    /// The provider's type, for logs.
+    provider_name: &'static str,
     state: RwLock<State>,
     /// Held by whoever is calling the provider: there is one call in flight at most.
     refreshing: Arc<tokio::sync::Mutex<()>>,
@@ -99,15 +192,27 @@ impl fmt::Debug for CredentialsCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CredentialsCache")
             .field("provider", &self.inner.provider)
+            .field("provider_name", &self.inner.provider_name)
             .field("refresh_ahead", &self.inner.refresh_ahead)
             .field("timeout", &self.inner.timeout)
             .finish_non_exhaustive()
     }
 }
 
+/// Whether anyone waits for a provider call: it decides how loudly a failure is logged and
+/// whether it backs off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Call {
+    /// Requests wait for it: nothing usable is cached.
+    Foreground,
+    /// Requests keep using the cached credentials meanwhile.
+    Background,
+}
+
 impl CredentialsCache {
     pub(crate) fn new(
         provider: SharedCredentialsProvider,
+        provider_name: &'static str,
         refresh_ahead: Duration,
         timeout: Duration,
         clock: SharedClock,
@@ -115,6 +220,7 @@ impl CredentialsCache {
         Self {
             inner: Arc::new(Inner {
                 provider,
+                provider_name,
                 state: RwLock::new(State::default()),
                 refreshing: Arc::new(tokio::sync::Mutex::new(())),
                 refresh_ahead,
@@ -129,14 +235,11 @@ impl CredentialsCache {
         let now = self.inner.clock.now();
         let (current, quiet) = {
             let state = self.inner.read_state();
-            (
-                state.current.clone(),
-                state.quiet_until.is_some_and(|q| now < q),
-            )
+            (state.current.clone(), state.quiet(now))
         };
         if let Some(cached) = current.filter(|c| c.usable_at(now)) {
-            if !cached.fresh_at(now, self.inner.refresh_ahead) && !quiet {
-                self.refresh_in_background();
+            if cached.due_at(now) && !quiet {
+                self.refresh_in_background(&cached);
             }
             return Ok(cached);
         }
@@ -144,21 +247,28 @@ impl CredentialsCache {
         Box::pin(self.refresh_now()).await
     }
 
-    fn refresh_in_background(&self) {
+    /// Starts one background refresh of `due`, unless one is running or it was replaced.
+    fn refresh_in_background(&self, due: &Arc<Cached>) {
         let Ok(guard) = self.inner.refreshing.clone().try_lock_owned() else {
             return; // someone is already refreshing
         };
+        {
+            // A refresh may have finished between the caller's look and the lock: its
+            // credentials are not due, and `due` must not be refreshed twice.
+            let state = self.inner.read_state();
+            let replaced = !state.current.as_ref().is_some_and(|c| Arc::ptr_eq(c, due));
+            if replaced || state.quiet(self.inner.clock.now()) {
+                return;
+            }
+        }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return; // no runtime to refresh on: the next request past expiry refreshes inline
         };
         let inner = self.inner.clone();
         runtime.spawn(async move {
             let _guard = guard;
-            if let Err(err) = inner.call_provider().await {
-                tracing::warn!(error = %err, "refreshing AWS credentials failed; still using the cached ones until they expire");
-                inner.write_state().quiet_until =
-                    Some(inner.clock.now() + RETRY_AFTER_FAILURE);
-            }
+            // Failures are logged and backed off inside.
+            let _ = inner.call_provider(Call::Background).await;
         });
     }
 
@@ -169,47 +279,77 @@ impl CredentialsCache {
         let now = self.inner.clock.now();
         {
             let state = self.inner.read_state();
-            if let Some(cached) = state.current.clone() {
-                if cached.usable_at(now) {
-                    return Ok(cached);
-                }
+            if let Some(cached) = state.current.as_ref().filter(|c| c.usable_at(now)) {
+                return Ok(cached.clone());
             }
-            // A provider call finished while we waited and failed: answer with its error
-            // rather than call the provider again (and wait another timeout) per request.
+            // A provider call finished while we waited: share its answer, whatever it was,
+            // rather than call the provider again (and wait again) per waiting request.
             if state.finished_calls != calls_before {
                 if let Some(err) = &state.last_failure {
                     return Err(replay(err));
                 }
+                if let Some(cached) = state.current.as_ref().filter(|c| !c.expired_at(now)) {
+                    return Ok(cached.clone());
+                }
             }
         }
-        self.inner.call_provider().await
+        self.inner.call_provider(Call::Foreground).await
+    }
+}
+
+impl State {
+    fn quiet(&self, now: SystemTime) -> bool {
+        self.quiet_until.is_some_and(|q| now < q)
     }
 }
 
 impl Inner {
-    async fn call_provider(&self) -> Result<Arc<Cached>, Error> {
+    /// Calls the provider (the caller holds `refreshing`), stores the answer for everyone
+    /// and tells the operator what happened.
+    async fn call_provider(&self, call: Call) -> Result<Arc<Cached>, Error> {
+        let started = Instant::now();
         let result = self.fetch().await;
-        let mut state = self.write_state();
-        state.finished_calls += 1;
-        match &result {
-            Ok(cached) => {
-                state.current = Some(cached.clone());
-                state.quiet_until = None;
-                state.last_failure = None;
+        let took = started.elapsed();
+        let now = self.clock.now();
+        let result = result.and_then(|c| Cached::new(c, now, self.refresh_ahead).map(Arc::new));
+        let old = {
+            let mut state = self.write_state();
+            state.finished_calls += 1;
+            let old = state.current.clone();
+            match &result {
+                Ok(cached) => {
+                    state.current = Some(cached.clone());
+                    state.quiet_until = None;
+                    state.last_failure = None;
+                }
+                Err(err) => {
+                    state.last_failure = Some(replay(err));
+                    if call == Call::Background {
+                        // Overflow at the end of time: no back-off rather than a panic.
+                        state.quiet_until =
+                            Some(now.checked_add(RETRY_AFTER_FAILURE).unwrap_or(now));
+                    }
+                }
             }
-            Err(err) => state.last_failure = Some(replay(err)),
-        }
+            old
+        };
+        log_call(self.provider_name, call, &result, old.as_deref(), now, took);
         result
     }
 
-    async fn fetch(&self) -> Result<Arc<Cached>, Error> {
-        let result = tokio::time::timeout(self.timeout, self.provider.provide_credentials())
+    async fn fetch(&self) -> Result<Credentials, Error> {
+        // A panic, whether in the call or in its future, fails like an error: typed for
+        // the requests waiting on it, backed off in the background.
+        let future =
+            std::panic::catch_unwind(AssertUnwindSafe(|| self.provider.provide_credentials()))
+                .map_err(|_| Error::CredentialsProviderPanicked)?;
+        let result = tokio::time::timeout(self.timeout, CatchUnwind(Box::pin(future)))
             .await
-            .map_err(|_| Error::CredentialsTimeout(self.timeout))?;
-        let credentials = result.map_err(|e| Error::CredentialsUnavailable {
+            .map_err(|_| Error::CredentialsTimeout(self.timeout))?
+            .map_err(|()| Error::CredentialsProviderPanicked)?;
+        result.map_err(|e| Error::CredentialsUnavailable {
             message: error_chain(&e),
-        })?;
-        Ok(Arc::new(Cached::new(credentials)?))
+        })
     }
 
     // A panic while holding the lock cannot leave `State` half-written (every write is
@@ -223,6 +363,77 @@ impl Inner {
     }
 }
 
+/// The operator's view of one provider call: DEBUG when credentials were refreshed, WARN
+/// when a background refresh failed and the cached credentials keep serving, ERROR when a
+/// request is left without usable credentials. Never a key, token or signature: only the
+/// provider's type name, times and the error (whose text names no secret).
+fn log_call(
+    provider: &'static str,
+    call: Call,
+    result: &Result<Arc<Cached>, Error>,
+    old: Option<&Cached>,
+    now: SystemTime,
+    took: Duration,
+) {
+    let old_expires_in = ExpiresIn(old.map(|c| c.expiry), now);
+    match (result, call) {
+        (Ok(new), _) => tracing::debug!(
+            provider,
+            refresh = ?call,
+            old_expires_in = %old_expires_in,
+            new_expires_in = %ExpiresIn(Some(new.expiry), now),
+            took_ms = took.as_millis() as u64,
+            "refreshed AWS credentials"
+        ),
+        (Err(error), Call::Background) => tracing::warn!(
+            provider,
+            old_expires_in = %old_expires_in,
+            took_ms = took.as_millis() as u64,
+            %error,
+            "refreshing AWS credentials failed; still using the cached ones until they expire"
+        ),
+        (Err(error), Call::Foreground) => tracing::error!(
+            provider,
+            old_expires_in = %old_expires_in,
+            took_ms = took.as_millis() as u64,
+            %error,
+            "no usable AWS credentials: the request is not sent"
+        ),
+    }
+}
+
+/// How long until an expiry, for logs: `none cached`, `never`, `42.5s`, `expired 3.0s ago`.
+struct ExpiresIn(Option<Option<SystemTime>>, SystemTime);
+
+impl fmt::Display for ExpiresIn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            None => f.write_str("none cached"),
+            Some(None) => f.write_str("never"),
+            Some(Some(expiry)) => match expiry.duration_since(self.1) {
+                Ok(left) => write!(f, "{:.1}s", left.as_secs_f64()),
+                Err(e) => write!(f, "expired {:.1}s ago", e.duration().as_secs_f64()),
+            },
+        }
+    }
+}
+
+/// Turns a panic while polling the inner future into `Err(())`.
+struct CatchUnwind<F: ?Sized>(Pin<Box<F>>);
+
+impl<F: Future + ?Sized> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        // The panicked future is dropped, never polled again.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(poll) => poll.map(Ok),
+            Err(_payload) => Poll::Ready(Err(())),
+        }
+    }
+}
+
 /// A copy of a provider-call error (the only kinds `call_provider` returns).
 fn replay(err: &Error) -> Error {
     match err {
@@ -231,6 +442,8 @@ fn replay(err: &Error) -> Error {
         },
         Error::CredentialsTimeout(timeout) => Error::CredentialsTimeout(*timeout),
         Error::EmptyCredentials => Error::EmptyCredentials,
+        Error::CredentialsExpired { expiry } => Error::CredentialsExpired { expiry: *expiry },
+        Error::CredentialsProviderPanicked => Error::CredentialsProviderPanicked,
         other => Error::CredentialsUnavailable {
             message: other.to_string(),
         },
@@ -344,6 +557,7 @@ mod tests {
         });
         let cache = CredentialsCache::new(
             SharedCredentialsProvider::new(ProviderRef(provider.clone())),
+            "test provider",
             DEFAULT_REFRESH_AHEAD,
             Duration::from_secs(1),
             clock.clone(),
@@ -439,6 +653,7 @@ mod tests {
         }
         let cache = CredentialsCache::new(
             SharedCredentialsProvider::new(Hangs),
+            "test provider",
             DEFAULT_REFRESH_AHEAD,
             Duration::from_millis(50),
             Arc::new(crate::clock::SystemClock),
@@ -451,6 +666,7 @@ mod tests {
     async fn empty_keys_are_refused() {
         let cache = CredentialsCache::new(
             SharedCredentialsProvider::new(Credentials::new("", "secret", None, None, "test")),
+            "test provider",
             DEFAULT_REFRESH_AHEAD,
             DEFAULT_PROVIDER_TIMEOUT,
             Arc::new(crate::clock::SystemClock),
@@ -462,14 +678,96 @@ mod tests {
     }
 
     #[test]
+    fn schedule_fits_the_lifetime() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let at = |secs: u64| now + Duration::from_secs(secs);
+        let ms = |millis: u64| now + Duration::from_millis(millis);
+        // One hour: 10 s margin; refreshed 5 minutes ahead, or 3 min 45 s at full jitter.
+        let hour = at(3600);
+        assert_eq!(
+            schedule(now, hour, DEFAULT_REFRESH_AHEAD, 0.0),
+            (at(3590), at(3300))
+        );
+        let (_, late) = schedule(now, hour, DEFAULT_REFRESH_AHEAD, 0.999_999);
+        assert!(late > at(3374) && late < at(3376), "{late:?}");
+        // 20 s: a quarter of the lifetime as margin, refreshed at half of it (less jitter).
+        let twenty = at(20);
+        assert_eq!(
+            schedule(now, twenty, DEFAULT_REFRESH_AHEAD, 0.0),
+            (at(15), at(10))
+        );
+        assert_eq!(
+            schedule(now, twenty, DEFAULT_REFRESH_AHEAD, 0.5),
+            (at(15), ms(11_250))
+        );
+        // 2 s left on arrival: used for 1.5 s, refreshed no sooner than 1 s after the call.
+        let two = at(2);
+        assert_eq!(
+            schedule(now, two, DEFAULT_REFRESH_AHEAD, 0.0),
+            (ms(1_500), at(1))
+        );
+        // 400 ms left: used until they expire, never refreshed in the background before.
+        let short = ms(400);
+        assert_eq!(
+            schedule(now, short, DEFAULT_REFRESH_AHEAD, 0.0),
+            (short, short)
+        );
+        // A refresh-ahead of zero: no background refresh before the margin.
+        assert_eq!(schedule(now, hour, Duration::ZERO, 0.0), (at(3590), hour));
+        // A huge refresh-ahead is capped by the lifetime.
+        assert_eq!(
+            schedule(now, hour, Duration::MAX, 0.0),
+            (at(3590), at(1800))
+        );
+    }
+
+    #[test]
+    fn jitter_is_in_range_and_varies() {
+        let samples: Vec<f64> = (0..64).map(|_| jitter()).collect();
+        assert!(
+            samples.iter().all(|j| (0.0..1.0).contains(j)),
+            "{samples:?}"
+        );
+        let mut distinct = samples.clone();
+        distinct.sort_by(f64::total_cmp);
+        distinct.dedup();
+        assert!(distinct.len() > 32, "{samples:?}");
+    }
+
+    /// A clock at the edge of `SystemTime`: adding the margin or the back-off to it
+    /// overflows. The cache must answer (credentials or a typed error), never panic.
+    #[tokio::test]
+    async fn a_clock_at_the_end_of_time_does_not_panic() {
+        let end = SystemTime::UNIX_EPOCH + Duration::from_secs(i64::MAX as u64 - 5);
+        assert!(end.checked_add(EXPIRY_MARGIN).is_none());
+        let (cache, provider, clock) = setup(1);
+        clock.0.store(i64::MAX as u64 - 5, Ordering::SeqCst);
+        assert_eq!(cache.inner.clock.now(), end);
+        assert_eq!(key(&cache.get().await.unwrap()), "AKID0");
+        assert_eq!(key(&cache.get().await.unwrap()), "AKID0");
+        // At their expiry with the provider failing: a typed error.
+        provider.failing.store(true, Ordering::SeqCst);
+        clock.0.fetch_add(1, Ordering::SeqCst);
+        let err = cache.get().await.unwrap_err();
+        assert!(
+            matches!(err, Error::CredentialsUnavailable { .. }),
+            "{err:?}"
+        );
+    }
+
+    #[test]
     fn debug_shows_no_secret() {
-        let cached = Cached::new(Credentials::new(
-            "AKIDEXAMPLE",
-            "very-secret-key",
-            Some("session-token-value".into()),
-            None,
-            "test",
-        ))
+        let cached = Cached::new(
+            Credentials::new(
+                "AKIDEXAMPLE",
+                "very-secret-key",
+                Some("session-token-value".into()),
+                None,
+                "test",
+            ),
+            SystemTime::now(),
+            DEFAULT_REFRESH_AHEAD,
+        )
         .unwrap();
         let text = format!("{cached:?}");
         assert!(!text.contains("very-secret-key") && !text.contains("session-token-value"));

@@ -1,14 +1,18 @@
 //! Diagnostics: reading the verifier's 403 answers and explaining them.
 //!
 //! API Gateway says why it refused a request, and for a signature mismatch even which
-//! canonical request it expected. This module reads those answers (leaving the response
-//! as it was), tells the middleware when the refusal is a clock problem it can fix, and
-//! turns the rest into an [`Explanation`] the caller can act on.
+//! canonical request it expected; S3 sends its canonical request and clock in XML; Lambda,
+//! AppSync and the JSON protocols wrap their messages in their own shapes. This module
+//! reads those answers (leaving the response as it was), tells the middleware when the
+//! refusal is a clock problem it can fix, and turns the rest into an [`Explanation`] the
+//! caller can act on.
 
 use std::fmt;
-use std::time::SystemTime;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 
 use crate::canonical::{self, CanonicalDifference};
@@ -16,75 +20,249 @@ use crate::clock::millis_between;
 use crate::route::RouteKind;
 use crate::signing::SignedRequest;
 
-/// 403 bodies larger than this are not read: API Gateway's are a few hundred bytes.
-const MAX_INSPECTED_BODY: u64 = 64 * 1024;
+/// Most bytes of a 403 body read to explain it: API Gateway's are a few hundred bytes. A
+/// larger body is not parsed, and reaches the caller whole.
+pub(crate) const MAX_INSPECTED_BODY: usize = 64 * 1024;
 
 /// What a 403 said, read without changing the response.
 #[derive(Debug, Default)]
 pub(crate) struct Inspected {
-    /// The `message` (or `Message`) of API Gateway's JSON body.
+    /// The error message: API Gateway's `message` (or `Message`), AppSync's
+    /// `errors[0].message`, S3's and the query protocol's `<Message>`.
     pub(crate) message: Option<String>,
     /// The response's `Date` header.
     pub(crate) date: Option<SystemTime>,
+    /// The error code where the body names one: S3's and the query protocol's `<Code>`, a
+    /// JSON body's `__type` or AppSync's `errorType` (without namespace).
+    pub(crate) code: Option<String>,
+    /// S3's `<CanonicalRequest>` of a `SignatureDoesNotMatch`, session token redacted.
+    pub(crate) canonical_request: Option<String>,
+    /// S3's `<StringToSign>` of a `SignatureDoesNotMatch`.
+    pub(crate) string_to_sign: Option<String>,
+    /// S3's `<ServerTime>` of a `RequestTimeTooSkewed`: the verifier's clock.
+    pub(crate) server_time: Option<SystemTime>,
 }
 
 impl Inspected {
-    /// The verifier's clock, when the 403 says our signature's time is off.
+    /// What the head alone says: the `Date`, and for API Gateway's
+    /// `x-amzn-ErrorType: MissingAuthenticationTokenException` the message that type always
+    /// carries (so a request sent unsigned is explained without reading its body).
+    pub(crate) fn from_head(response: &reqwest::Response) -> Self {
+        let headers = response.headers();
+        let missing_token = headers
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("MissingAuthenticationTokenException"));
+        Inspected {
+            message: missing_token.then(|| MISSING_TOKEN.to_owned()),
+            date: headers
+                .get(http::header::DATE)
+                .and_then(|d| d.to_str().ok())
+                .and_then(|d| httpdate::parse_http_date(d).ok()),
+            ..Inspected::default()
+        }
+    }
+
+    /// The verifier's clock, when the 403 says our signature's time is off: API Gateway's
+    /// `Signature expired` / `not yet current` (its `Date` header), S3's
+    /// `RequestTimeTooSkewed` (its `<ServerTime>`).
     pub(crate) fn clock_skew_server_time(&self) -> Option<SystemTime> {
+        if self.code.as_deref() == Some(S3_SKEW) {
+            return self.server_time.or(self.date);
+        }
         let message = self.message.as_deref()?;
-        if message.starts_with("Signature expired")
-            || message.starts_with("Signature not yet current")
-        {
+        if is_api_gateway_skew(message) {
             self.date
         } else {
             None
         }
     }
+
+    /// Reads a 403 body, whichever verifier wrote it: JSON (API Gateway, Lambda, AppSync,
+    /// the JSON protocols) or XML (S3, the query protocol).
+    pub(crate) fn read_body(&mut self, body: &[u8]) {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+            self.read_json(&value);
+        } else if let Ok(text) = std::str::from_utf8(body) {
+            self.read_xml(text);
+        }
+    }
+
+    fn read_json(&mut self, value: &serde_json::Value) {
+        // AppSync: `{"errors": [{"errorType": …, "message": …}]}`.
+        let error = value
+            .get("errors")
+            .and_then(|errors| errors.get(0))
+            .unwrap_or(value);
+        let text = |keys: &[&str]| {
+            keys.iter()
+                .find_map(|k| error.get(*k).and_then(|v| v.as_str()))
+                .map(str::to_owned)
+        };
+        self.message = text(&["message", "Message"]);
+        // `com.amazon.coral.service#UnrecognizedClientException`, `X:http://…`: the name.
+        self.code = text(&["__type", "errorType", "code"]).map(|code| {
+            let name = code.rsplit('#').next().unwrap_or(&code);
+            name.split(':').next().unwrap_or(name).to_owned()
+        });
+    }
+
+    fn read_xml(&mut self, text: &str) {
+        self.code = xml_element(text, "Code");
+        self.message = xml_element(text, "Message");
+        self.canonical_request = xml_element(text, "CanonicalRequest")
+            .map(|c| canonical::redact_canonical_request(&c).into_owned());
+        self.string_to_sign = xml_element(text, "StringToSign");
+        self.server_time = xml_element(text, "ServerTime").and_then(|t| parse_iso8601(&t));
+    }
 }
 
-/// Reads a small 403 body and puts it back, so the caller gets the response unchanged.
-pub(crate) async fn inspect_403(response: reqwest::Response) -> (reqwest::Response, Inspected) {
-    let mut inspected = Inspected {
-        date: response
-            .headers()
-            .get(http::header::DATE)
-            .and_then(|d| d.to_str().ok())
-            .and_then(|d| httpdate::parse_http_date(d).ok()),
-        ..Inspected::default()
-    };
-    let small = response
+/// The text of the first `<name>…</name>` in `text`, entities decoded. S3's error bodies are
+/// flat, so this is all the XML they need; a truncated body yields only its closed elements.
+fn xml_element(text: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let close = format!("</{name}>");
+    let start = text.find(&open)? + open.len();
+    let len = text[start..].find(&close)?;
+    Some(
+        text[start..start + len]
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
+}
+
+/// S3's `<ServerTime>` (`2015-06-04T22:26:16Z`, ISO 8601 extended, fractions ignored).
+fn parse_iso8601(s: &str) -> Option<SystemTime> {
+    let s = s.trim();
+    let (whole, _fraction) = s
+        .strip_suffix('Z')?
+        .split_once('.')
+        .unwrap_or((s.strip_suffix('Z')?, ""));
+    let basic: String = whole.chars().filter(|c| *c != '-' && *c != ':').collect();
+    canonical::parse_amz_date(&format!("{basic}Z"))
+}
+
+fn is_api_gateway_skew(message: &str) -> bool {
+    message.starts_with("Signature expired") || message.starts_with("Signature not yet current")
+}
+
+/// Reads a 403 body to learn what it says, and gives the caller the response with every
+/// byte the server sent. The read is bounded: it stops at [`MAX_INSPECTED_BODY`] bytes or
+/// after `deadline`, and then the bytes read are handed back followed by the rest of the
+/// stream, unread; a read error is handed back after the bytes that came before it.
+pub(crate) async fn inspect_403(
+    response: reqwest::Response,
+    deadline: Duration,
+) -> (reqwest::Response, Inspected) {
+    let mut inspected = Inspected::from_head(&response);
+    if response
         .content_length()
-        .is_some_and(|len| len <= MAX_INSPECTED_BODY);
-    if !small {
+        .is_some_and(|len| len > MAX_INSPECTED_BODY as u64)
+    {
         return (response, inspected);
     }
     let url = response.url().clone();
     let http_response: http::Response<reqwest::Body> = response.into();
-    let (mut parts, body) = http_response.into_parts();
-    let bytes = match body.collect().await {
-        Ok(collected) => collected.to_bytes(),
-        // The body broke while we read it; the caller would have seen the same.
-        Err(_) => Bytes::new(),
+    let (parts, mut body) = http_response.into_parts();
+    let mut read = BytesMut::new();
+    let until = tokio::time::Instant::now() + deadline;
+    let ending = loop {
+        match tokio::time::timeout_at(until, body.frame()).await {
+            Ok(None) => break Ending::Complete,
+            Ok(Some(Err(e))) => break Ending::Failed(e),
+            Ok(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    read.extend_from_slice(&data);
+                }
+                if read.len() > MAX_INSPECTED_BODY {
+                    break Ending::Unread;
+                }
+            }
+            Err(_elapsed) => break Ending::Unread,
+        }
     };
-    inspected.message = api_gateway_message(&bytes);
-    // Keep the URL reqwest reported: it lives in an extension the conversion dropped.
-    let marker = reqwest::ResponseBuilderExt::url(http::Response::builder(), url)
-        .body(())
-        .map(|r| r.into_parts().0.extensions)
-        .unwrap_or_default();
-    parts.extensions.extend(marker);
-    let rebuilt = http::Response::from_parts(parts, reqwest::Body::from(bytes));
-    (reqwest::Response::from(rebuilt), inspected)
+    let head = read.freeze();
+    let body = match ending {
+        Ending::Complete => {
+            inspected.read_body(&head);
+            reqwest::Body::from(head)
+        }
+        Ending::Unread => reqwest::Body::wrap(Resumed {
+            head: Some(head),
+            error: None,
+            rest: Some(body),
+        }),
+        Ending::Failed(e) => reqwest::Body::wrap(Resumed {
+            head: Some(head),
+            error: Some(e),
+            rest: None,
+        }),
+    };
+    (crate::wire::rebuild(parts, body, url), inspected)
 }
 
-/// The `message` of an API Gateway error body (`Message` for IAM policy denials).
-fn api_gateway_message(body: &[u8]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    value
-        .get("message")
-        .or_else(|| value.get("Message"))
-        .and_then(|m| m.as_str())
-        .map(str::to_owned)
+/// How reading a 403 body stopped.
+enum Ending {
+    /// The whole body was read.
+    Complete,
+    /// The cap or the deadline came first: the rest is still in the stream.
+    Unread,
+    /// The stream failed.
+    Failed(reqwest::Error),
+}
+
+/// A body that was partly read: the bytes read, then the read error or the rest of the
+/// stream.
+struct Resumed {
+    head: Option<Bytes>,
+    error: Option<reqwest::Error>,
+    rest: Option<reqwest::Body>,
+}
+
+impl http_body::Body for Resumed {
+    type Data = Bytes;
+    type Error = reqwest::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, reqwest::Error>>> {
+        let this = self.get_mut();
+        if let Some(head) = this.head.take().filter(|h| !h.is_empty()) {
+            return Poll::Ready(Some(Ok(http_body::Frame::data(head))));
+        }
+        if let Some(e) = this.error.take() {
+            return Poll::Ready(Some(Err(e)));
+        }
+        match &mut this.rest {
+            Some(rest) => Pin::new(rest).poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.head.as_ref().is_none_or(Bytes::is_empty)
+            && self.error.is_none()
+            && self.rest.as_ref().is_none_or(|r| r.is_end_stream())
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        let head = self.head.as_ref().map_or(0, |h| h.len() as u64);
+        let mut hint = self
+            .rest
+            .as_ref()
+            .map(|r| r.size_hint())
+            .unwrap_or_else(|| http_body::SizeHint::with_exact(0));
+        // Upper first: a lower bound above the upper one panics.
+        if let Some(upper) = hint.upper() {
+            hint.set_upper(upper + head);
+        }
+        hint.set_lower(hint.lower() + head);
+        hint
+    }
 }
 
 /// Why a request was refused, and what would fix it.
@@ -189,6 +367,12 @@ pub enum Cause {
         /// Whether an explicit `Deny` matched.
         explicit_deny: bool,
     },
+    /// API Gateway answered a bare `Forbidden`: an HTTP API's IAM authorization (it gives
+    /// no reason: signature or policy), or a REST API that does not serve this host (a
+    /// private API reached without its VPC endpoint or `x-apigw-api-id`).
+    Forbidden,
+    /// The access key id is unknown to the verifier (S3's `InvalidAccessKeyId`).
+    UnknownAccessKey,
     /// A 403 the middleware does not recognize.
     Other,
 }
@@ -251,6 +435,12 @@ const MISSING_TOKEN: &str = "Missing Authentication Token";
 const MISMATCH: &str = "The request signature we calculated does not match";
 const CANONICAL_INTRO: &str = "The Canonical String for this request should have been\n'";
 const STS_INTRO: &str = "'\n\nThe String-to-Sign should have been\n'";
+/// S3's error code for a clock outside its 15 minutes.
+const S3_SKEW: &str = "RequestTimeTooSkewed";
+/// Lambda function URLs' refusal (AWS_IAM auth, or a missing resource-policy permission).
+const LAMBDA_URL_FORBIDDEN: &str = "Forbidden. For troubleshooting Function URL authorization";
+/// AppSync / API Gateway: a header named in `SignedHeaders` did not arrive.
+const SIGNED_HEADER_MISSING: &str = "is named as a SignedHeader, but it does not exist";
 
 fn explain_signed(
     message: &str,
@@ -259,27 +449,38 @@ fn explain_signed(
     sent_to: &url::Url,
     now: SystemTime,
 ) -> Explanation {
-    if message.starts_with("Signature expired") || message.starts_with("Signature not yet current")
-    {
-        let measured = inspected.date.map(|server| millis_between(now, server));
+    let code = inspected.code.as_deref().unwrap_or_default();
+    if code == S3_SKEW || is_api_gateway_skew(message) {
+        let measured = inspected
+            .clock_skew_server_time()
+            .map(|server| millis_between(now, server));
+        let source = if code == S3_SKEW {
+            "its ServerTime"
+        } else {
+            "its Date header"
+        };
         let how = match measured {
             Some(ms) if ms >= 0 => format!(
-                " this machine's clock is {}s behind the verifier's (its Date header)",
+                " this machine's clock is {}s behind the verifier's ({source})",
                 ms / 1000
             ),
             Some(ms) => format!(
-                " this machine's clock is {}s ahead of the verifier's (its Date header)",
+                " this machine's clock is {}s ahead of the verifier's ({source})",
                 -ms / 1000
             ),
             None => String::new(),
         };
         return Explanation::new(
             Cause::ClockSkew { measured_offset_ms: measured },
-            format!("clock skew: the signature dated {} is outside the verifier's 5 minutes;{how}; sync the clock (NTP) or enable clock_skew_correction", signed.amz_date()),
+            format!("clock skew: the signature dated {} is outside the time the verifier allows (API Gateway: 5 minutes, S3: 15);{how}; sync the clock (NTP) or enable clock_skew_correction", signed.amz_date()),
         );
     }
     if message.starts_with(MISMATCH) {
-        return explain_mismatch(message, signed, sent_to);
+        let detail = match (&inspected.canonical_request, &inspected.string_to_sign) {
+            (Some(creq), Some(sts)) => Some((creq.as_str(), sts.as_str())),
+            _ => canonical_detail(message),
+        };
+        return explain_mismatch(detail, signed, sent_to);
     }
     if message.starts_with(MISSING_TOKEN) {
         return Explanation::new(
@@ -291,6 +492,13 @@ fn explain_signed(
         )
         .suggest(Suggestion::ForwardFromCloudFront);
     }
+    if let Some(name) = signed_header_missing(message) {
+        return Explanation::new(
+            Cause::HeaderChanged { name: name.clone() },
+            format!("signed header {name} did not reach the verifier: a proxy dropped it, so do not sign it (Route::signed_headers(SignedHeaders::HostAndAmzOnly))"),
+        )
+        .suggest(Suggestion::DoNotSignHeader { name });
+    }
     if message.contains("Authorization header requires")
         || message.contains("must be a 'SignedHeader'")
     {
@@ -300,10 +508,22 @@ fn explain_signed(
         )
         .suggest(Suggestion::ForwardFromCloudFront);
     }
-    if message.contains("security token included in the request is invalid") {
+    if message.contains("security token included in the request is invalid")
+        || message.contains("security token included in the request is expired")
+    {
         return Explanation::new(
             Cause::InvalidSecurityToken,
             "invalid security token: the session token expired, was revoked, or does not belong to the access key (check the credentials provider and that the token is for this partition/account)".to_owned(),
+        );
+    }
+    if code == "InvalidAccessKeyId" || message.contains("Access Key Id you provided does not exist")
+    {
+        return Explanation::new(
+            Cause::UnknownAccessKey,
+            format!(
+                "unknown access key: the verifier has no access key {} (deleted, from another partition, or temporary credentials sent without their session token)",
+                signed.access_key_id()
+            ),
         );
     }
     if message.starts_with("Credential should be scoped")
@@ -320,11 +540,101 @@ fn explain_signed(
     if message.contains("is not authorized to perform") {
         return explain_denial(message);
     }
+    if message.starts_with("User is not authorized to access this resource") {
+        return Explanation::new(
+            Cause::AccessDenied {
+                principal: None,
+                action: None,
+                resource: None,
+                explicit_deny: message.contains("explicit deny"),
+            },
+            "access denied by the API's Lambda authorizer: its policy for this caller denies the method and path; the signature is not what failed".to_owned(),
+        );
+    }
+    if message.starts_with(LAMBDA_URL_FORBIDDEN) {
+        return lambda_url_forbidden(signed);
+    }
+    if message == "Forbidden" {
+        return bare_forbidden(signed, sent_to);
+    }
+    if code == "AccessDenied" {
+        return Explanation::new(
+            Cause::AccessDenied {
+                principal: None,
+                action: None,
+                resource: None,
+                explicit_deny: false,
+            },
+            format!("access denied with no detail ({message}): the signature is fine; S3 names the policy only to callers of the same account or organization, so check the bucket policy, the caller's IAM policy, an SCP and the VPC endpoint policy"),
+        );
+    }
     Explanation::new(Cause::Other, format!("refused: {message}"))
 }
 
-fn explain_mismatch(message: &str, signed: &SignedRequest, sent_to: &url::Url) -> Explanation {
-    let Some((expected_creq, expected_sts)) = canonical_detail(message) else {
+/// The header an `'accept' is named as a SignedHeader, but it does not exist …` names.
+fn signed_header_missing(message: &str) -> Option<String> {
+    let before = &message[..message.find(SIGNED_HEADER_MISSING)?];
+    let name = before.trim().trim_matches('\'');
+    (!name.is_empty() && !name.contains(char::is_whitespace)).then(|| name.to_ascii_lowercase())
+}
+
+/// Lambda's `Forbidden. For troubleshooting Function URL authorization issues…`.
+fn lambda_url_forbidden(signed: &SignedRequest) -> Explanation {
+    let statement = format!(
+        r#"{{"Effect": "Allow", "Action": ["lambda:InvokeFunctionUrl", "lambda:InvokeFunction"], "Resource": "arn:aws:lambda:{}:ACCOUNT:function:NAME"}}"#,
+        signed.region()
+    );
+    Explanation::new(
+        Cause::AccessDenied {
+            principal: None,
+            action: None,
+            resource: None,
+            explicit_deny: false,
+        },
+        format!("function URL refused the caller: the signature was accepted, but the caller may not invoke it; since October 2025 a function URL needs both lambda:InvokeFunctionUrl and lambda:InvokeFunction (the function's resource policy or the caller's IAM policy): {statement}"),
+    )
+    .suggest(Suggestion::AllowInIam { statement })
+}
+
+/// API Gateway's bare `{"message":"Forbidden"}`.
+fn bare_forbidden(signed: &SignedRequest, sent_to: &url::Url) -> Explanation {
+    let host = signed.host();
+    // `{api-id}.execute-api.{region}.amazonaws.com`, or a private API's
+    // `{api-id}-{vpce-id}.execute-api…`; a VPC endpoint's own name carries no API id.
+    let api_id = host
+        .split_once(".execute-api.")
+        .filter(|(_, rest)| !rest.contains(".vpce."))
+        .map(|(id, _)| id.rsplit('.').next().unwrap_or(id))
+        .and_then(|id| id.split("-vpce-").next())
+        .map(str::to_owned);
+    let mut summary = format!(
+        "API Gateway said only Forbidden (signed for host {host} and path {}, sent to host {}): either an HTTP API's IAM authorization refused the signature or the IAM policy (HTTP APIs give no reason: check execute-api:Invoke on the route's ARN), or a REST API does not serve this host — a private API must be reached through its VPC endpoint, signed for the execute-api host (Route::host_override) or sent with the x-apigw-api-id header",
+        signed.path_and_query(),
+        host_of(sent_to),
+    );
+    let explanation = match api_id {
+        Some(id) => {
+            let statement = format!(
+                r#"{{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "arn:aws:execute-api:{}:*:{id}/*"}}"#,
+                signed.region()
+            );
+            summary.push_str(&format!(
+                "; an IAM statement allowing this API: {statement}"
+            ));
+            Explanation::new(Cause::Forbidden, summary)
+                .suggest(Suggestion::AllowInIam { statement })
+        }
+        None => Explanation::new(Cause::Forbidden, summary),
+    };
+    explanation
+}
+
+fn explain_mismatch(
+    detail: Option<(&str, &str)>,
+    signed: &SignedRequest,
+    sent_to: &url::Url,
+) -> Explanation {
+    let Some((expected_creq, expected_sts)) = detail else {
         return mismatch_without_detail(signed, sent_to);
     };
     let ours = signed.canonical_request();
@@ -541,16 +851,31 @@ fn mismatch_without_detail(signed: &SignedRequest, sent_to: &url::Url) -> Explan
 }
 
 fn explain_denial(message: &str) -> Explanation {
-    let between = |start: &str, end: &str| -> Option<String> {
+    // The text after `start`, up to the first of `ends` (or the end), trimmed.
+    let between = |start: &str, ends: &[&str]| -> Option<String> {
         let from = message.find(start)? + start.len();
         let rest = &message[from..];
-        let to = rest.find(end).unwrap_or(rest.len());
-        Some(rest[..to].trim().trim_end_matches('.').to_owned())
+        let to = ends
+            .iter()
+            .filter_map(|end| rest.find(end))
+            .min()
+            .unwrap_or(rest.len());
+        let text = rest[..to].trim().trim_end_matches('.').trim_matches('"');
+        (!text.is_empty()).then(|| text.to_owned())
     };
-    let principal = between("User: ", " is not authorized");
-    let action = between("to perform: ", " on resource");
-    let resource = between("on resource: ", " with an explicit deny");
+    const EXPLICIT: &str = " with an explicit deny";
+    const IMPLICIT: &str = " because no ";
+    let principal = between("User: ", &[" is not authorized"]);
+    let action = between("to perform: ", &[" on resource", IMPLICIT, EXPLICIT]);
+    let resource = between("on resource: ", &[IMPLICIT, EXPLICIT]);
     let explicit_deny = message.contains("explicit deny");
+    // AWS names the policy type that decided: "…with an explicit deny in a resource-based
+    // policy", "…because no identity-based policy allows the s3:GetObject action".
+    let policy = if explicit_deny {
+        between(" explicit deny in ", &[])
+    } else {
+        between(IMPLICIT, &[" allows"])
+    };
     let action_text = action
         .clone()
         .unwrap_or_else(|| "execute-api:Invoke".to_owned());
@@ -565,15 +890,29 @@ fn explain_denial(message: &str) -> Explanation {
     } else {
         ""
     };
-    let summary = if explicit_deny {
+    let who = principal.as_deref().unwrap_or("the caller");
+    let summary = if principal.as_deref() == Some("anonymous") {
         format!(
-            "access denied by an explicit Deny: {} may not {action_text} on {resource_text}; a Deny overrides every Allow, so find the Deny statement (the API's resource policy or an SCP)",
-            principal.as_deref().unwrap_or("the caller")
+            "access denied to an anonymous caller: the verifier saw no signature it could attribute, so the resource policy's rule for unauthenticated callers applied to {action_text} on {resource_text}; the request was not signed (no route matched it) or a proxy dropped its Authorization header"
+        )
+    } else if explicit_deny {
+        let in_policy = policy
+            .map(|p| {
+                format!(
+                    "in the {}",
+                    p.trim_start_matches("a ").trim_start_matches("an ")
+                )
+            })
+            .unwrap_or_else(|| "(the API's resource policy or an SCP)".to_owned());
+        format!(
+            "access denied by an explicit Deny: {who} may not {action_text} on {resource_text}; a Deny overrides every Allow, so find the Deny statement {in_policy}"
         )
     } else {
+        let why = policy
+            .map(|p| format!("no {p} allows it"))
+            .unwrap_or_else(|| "IAM does not allow it".to_owned());
         format!(
-            "access denied: {} may not {action_text} on {resource_text}; the signature is fine, IAM is not: attach a policy with {statement}{masked}",
-            principal.as_deref().unwrap_or("the caller")
+            "access denied: {who} may not {action_text} on {resource_text}; the signature is fine, {why}: attach a policy with {statement}{masked}"
         )
     };
     Explanation::new(
@@ -631,5 +970,28 @@ mod tests {
             "User: u is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:123456789012:abc/*",
         );
         assert!(!wildcard.summary.contains("masked"), "{}", wildcard.summary);
+    }
+
+    #[test]
+    fn s3_server_time_and_entities() {
+        assert_eq!(
+            parse_iso8601("2015-06-04T22:26:16Z"),
+            canonical::parse_amz_date("20150604T222616Z")
+        );
+        assert_eq!(
+            parse_iso8601("2015-06-04T22:26:16.123Z"),
+            canonical::parse_amz_date("20150604T222616Z")
+        );
+        assert_eq!(parse_iso8601("yesterday"), None);
+        assert_eq!(
+            xml_element(
+                "<Message>a &lt;b&gt; &quot;c&quot; &amp;amp;</Message>",
+                "Message"
+            )
+            .as_deref(),
+            Some("a <b> \"c\" &amp;")
+        );
+        // A body cut off inside an element yields only the closed ones.
+        assert_eq!(xml_element("<Code>X</Code><Message>cut", "Message"), None);
     }
 }

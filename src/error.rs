@@ -124,6 +124,17 @@ pub enum Error {
     /// The provider returned credentials with an empty access key id or secret key.
     #[error("the AWS credentials provider returned an empty access key id or secret access key")]
     EmptyCredentials,
+    /// The provider returned credentials that had already expired: they are not used to
+    /// sign, and nothing is sent.
+    #[error("the AWS credentials provider returned credentials that expired at {} (already past)", httpdate::fmt_http_date(*.expiry))]
+    CredentialsExpired {
+        /// When the credentials expired.
+        expiry: std::time::SystemTime,
+    },
+    /// The credentials provider panicked. Its panic message is not repeated (it is the
+    /// provider's text and could quote anything it held).
+    #[error("the AWS credentials provider panicked")]
+    CredentialsProviderPanicked,
     /// A query parameter's percent-escapes decode to bytes that are not UTF-8: signers and
     /// verifiers disagree on how to sign those.
     #[error("query parameter {parameter:?} has percent-escapes that are not UTF-8 and cannot be signed reliably")]
@@ -184,6 +195,27 @@ pub enum Error {
     /// The URL could not be rewritten for its route.
     #[error("could not rewrite the request URL for its route: {0}")]
     Rewrite(String),
+    /// The reqwest client under the middleware followed a redirect by itself: the request
+    /// went on to another URL with a signature made for the first one, and with its
+    /// `X-Amz-Date` and `X-Amz-Security-Token` (reqwest strips only `Authorization` from a
+    /// cross-host hop). The response is not returned. Build the client with redirects off
+    /// ([`SigV4Middleware::client`](crate::SigV4Middleware::client), or
+    /// `redirect(reqwest::redirect::Policy::none())`) and let the middleware follow them.
+    #[error("the reqwest client followed a redirect from {from} to {to} by itself, carrying a signature (and session token) made for {from}; build it with redirect(reqwest::redirect::Policy::none()) (SigV4Middleware::client does) so that the middleware follows redirects and signs each hop for its own URL")]
+    ClientFollowedRedirect {
+        /// Scheme, host and port the request was signed for and sent to.
+        from: String,
+        /// Scheme, host and port the client's redirects ended at.
+        to: String,
+    },
+    /// A body hash was asked for (`Route::unsigned_payload(false)`) in a presigned request to
+    /// a service that verifies presigned URLs over `UNSIGNED-PAYLOAD` (S3): no URL it would
+    /// accept can carry the hash, so the body would go unprotected.
+    #[error("service {service:?} verifies presigned URLs over UNSIGNED-PAYLOAD: a body hash cannot be signed into the URL (drop unsigned_payload(false) from the route, or sign in headers)")]
+    PayloadHashNotPresignable {
+        /// The service signed for.
+        service: String,
+    },
 }
 
 impl Error {

@@ -69,6 +69,7 @@ pub mod canonical;
 mod clock;
 mod credentials;
 mod diagnostics;
+mod endpoints;
 mod error;
 mod middleware;
 mod presign;
@@ -77,6 +78,7 @@ mod signing;
 #[cfg(feature = "verify")]
 #[cfg_attr(docsrs, doc(cfg(feature = "verify")))]
 pub mod verify;
+mod wire;
 
 pub use body::DEFAULT_BODY_LIMIT;
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -84,7 +86,7 @@ pub use diagnostics::{Cause, Explanation, Suggestion};
 pub use error::{BoxError, ConfigError, Error};
 pub use middleware::{
     CrossRouteRedirect, RedirectPolicy, SigV4Middleware, SigV4MiddlewareBuilder, SigningOverride,
-    SkipSigning, DEFAULT_SERVICE,
+    SkipSigning, DEFAULT_INSPECT_DEADLINE, DEFAULT_SERVICE,
 };
 pub use presign::PresignedUrl;
 pub use route::{Route, RouteKind, SignedHeaders, Topology};

@@ -11,7 +11,7 @@ use reqwest::{Request, Response};
 use reqwest_middleware::{Middleware, Next};
 
 use crate::body::{PreparedBody, DEFAULT_BODY_LIMIT};
-use crate::clock::{Clock, ClockOffset, SharedClock, SystemClock};
+use crate::clock::{Clock, ClockOffsets, SharedClock, SystemClock};
 use crate::credentials::{CredentialsCache, DEFAULT_PROVIDER_TIMEOUT, DEFAULT_REFRESH_AHEAD};
 use crate::diagnostics::{self, Inspected};
 use crate::error::{ConfigError, Error};
@@ -21,9 +21,14 @@ use crate::signing::{
     sign_request, strip_query_signature, Placement, ServiceProfile, SignedRequest, ToSign,
     SIGNATURE_HEADERS,
 };
+use crate::wire::{redact_error, Redacted};
 
 /// The service signed for when neither the route, the host nor the builder names one.
 pub const DEFAULT_SERVICE: &str = "execute-api";
+
+/// How long reading a 403 body may hold up the caller by default; see
+/// [`SigV4MiddlewareBuilder::inspect_403_deadline`].
+pub const DEFAULT_INSPECT_DEADLINE: Duration = Duration::from_millis(500);
 
 /// Per-request extension: do not sign this request, whatever route it matches.
 ///
@@ -158,10 +163,11 @@ struct Shared {
     default_chain: Option<Arc<crate::credentials::DefaultChain>>,
     body_limit: usize,
     clock: SharedClock,
-    offset: ClockOffset,
+    offsets: ClockOffsets,
     max_clock_correction: Option<Duration>,
     redirects: RedirectPolicy,
     explain_403: bool,
+    inspect_deadline: Duration,
 }
 
 /// Builds a [`SigV4Middleware`].
@@ -169,6 +175,8 @@ struct Shared {
 pub struct SigV4MiddlewareBuilder {
     routes: Vec<Route>,
     provider: Option<SharedCredentialsProvider>,
+    /// What the provider is, for the credentials cache's logs.
+    provider_name: &'static str,
     static_keys_empty: bool,
     service: Option<String>,
     region: Option<String>,
@@ -179,6 +187,7 @@ pub struct SigV4MiddlewareBuilder {
     max_clock_correction: Option<Duration>,
     redirects: RedirectPolicy,
     explain_403: bool,
+    inspect_deadline: Duration,
 }
 
 impl fmt::Debug for SigV4MiddlewareBuilder {
@@ -198,6 +207,7 @@ impl Default for SigV4MiddlewareBuilder {
         Self {
             routes: Vec::new(),
             provider: None,
+            provider_name: "aws-config default chain",
             static_keys_empty: false,
             service: None,
             region: None,
@@ -208,6 +218,7 @@ impl Default for SigV4MiddlewareBuilder {
             max_clock_correction: Some(Duration::from_secs(24 * 60 * 60)),
             redirects: RedirectPolicy::default(),
             explain_403: true,
+            inspect_deadline: DEFAULT_INSPECT_DEADLINE,
         }
     }
 }
@@ -227,8 +238,9 @@ impl SigV4MiddlewareBuilder {
 
     /// Take credentials from `provider` (cached by the middleware; see
     /// [`credentials_refresh_ahead`](Self::credentials_refresh_ahead)).
-    pub fn credentials_provider(mut self, provider: impl ProvideCredentials + 'static) -> Self {
+    pub fn credentials_provider<P: ProvideCredentials + 'static>(mut self, provider: P) -> Self {
         self.provider = Some(SharedCredentialsProvider::new(provider));
+        self.provider_name = std::any::type_name::<P>();
         self.static_keys_empty = false;
         self
     }
@@ -238,6 +250,7 @@ impl SigV4MiddlewareBuilder {
         self.static_keys_empty =
             credentials.access_key_id().is_empty() || credentials.secret_access_key().is_empty();
         self.provider = Some(SharedCredentialsProvider::new(credentials));
+        self.provider_name = "static credentials";
         self
     }
 
@@ -248,6 +261,7 @@ impl SigV4MiddlewareBuilder {
     pub fn sdk_config(mut self, config: &aws_config::SdkConfig) -> Self {
         if let Some(provider) = config.credentials_provider() {
             self.provider = Some(provider);
+            self.provider_name = "SdkConfig credentials provider";
             self.static_keys_empty = false;
         }
         if self.region.is_none() {
@@ -282,7 +296,10 @@ impl SigV4MiddlewareBuilder {
         self
     }
 
-    /// Refresh credentials this long before they expire (default 5 minutes).
+    /// Refresh credentials in the background this long before they expire (default 5
+    /// minutes), but never more than half the lifetime they had on arrival, and up to a
+    /// quarter of that window later by jitter. See the README's "Credentials" section for
+    /// when the provider is called.
     pub fn credentials_refresh_ahead(mut self, ahead: Duration) -> Self {
         self.refresh_ahead = ahead;
         self
@@ -315,6 +332,17 @@ impl SigV4MiddlewareBuilder {
         self
     }
 
+    /// How long `send()` may wait for the body of a 403 from a signed route before
+    /// returning (default [`DEFAULT_INSPECT_DEADLINE`], half a second). The body is read to
+    /// explain the refusal and to correct a skewed clock, up to 64 KiB: a larger body, or
+    /// one still arriving at the deadline, is handed back whole and unread beyond what
+    /// arrived, and a body that fails is handed back with its error. A 403 to a request no
+    /// route matches is never read.
+    pub fn inspect_403_deadline(mut self, deadline: Duration) -> Self {
+        self.inspect_deadline = deadline;
+        self
+    }
+
     /// Checks the configuration and builds the middleware.
     pub fn build(self) -> Result<SigV4Middleware, ConfigError> {
         if self.routes.is_empty() {
@@ -344,6 +372,7 @@ impl SigV4MiddlewareBuilder {
         };
         let credentials = CredentialsCache::new(
             provider,
+            self.provider_name,
             self.refresh_ahead,
             self.provider_timeout,
             self.clock.clone(),
@@ -358,10 +387,11 @@ impl SigV4MiddlewareBuilder {
                 default_chain,
                 body_limit: self.body_limit,
                 clock: self.clock,
-                offset: ClockOffset::default(),
+                offsets: ClockOffsets::default(),
                 max_clock_correction: self.max_clock_correction,
                 redirects: self.redirects,
                 explain_403: self.explain_403,
+                inspect_deadline: self.inspect_deadline,
             }),
         })
     }
@@ -378,9 +408,10 @@ impl SigV4Middleware {
     /// `expires_in` (at least one second, at most 7 days; `X-Amz-Expires` counts whole
     /// seconds, so a fraction is dropped), for the route the request's URL matches — a
     /// CloudFront alias URL is presigned for its origin like any request. Only `host` is
-    /// signed, so whoever uses the URL needs no other header; the body (if any) is hashed
-    /// into it. Uses: API Gateway WebSocket `$connect` with IAM auth, handing a URL to
-    /// another process.
+    /// signed, so whoever uses the URL needs no other header. The body (if any) is hashed
+    /// into it, except for S3, whose presigned URLs sign `UNSIGNED-PAYLOAD` (the uploader
+    /// of a presigned PUT chooses the bytes). Uses: API Gateway WebSocket `$connect` with
+    /// IAM auth, S3 downloads and uploads, handing a URL to another process.
     ///
     /// Signed with temporary credentials, the URL carries their session token and stops
     /// working when that token expires, whatever `expires_in` says:
@@ -407,15 +438,21 @@ impl SigV4Middleware {
                 expires: expires_in,
             });
         }
-        let mut plan =
-            self.inner
-                .plan(request.url(), None)
-                .await?
-                .ok_or_else(|| Error::NoRoute {
-                    url: request.url().to_string(),
-                })?;
+        let mut bare = Request::new(request.method().clone(), request.url().clone());
+        let mut plan = self
+            .inner
+            .plan_request(&mut bare, None)
+            .await?
+            .ok_or_else(|| Error::NoRoute {
+                url: Redacted(request.url()).to_string(),
+            })?;
         plan.presign = Some(expires_in);
-        let body = if plan.unsigned_payload {
+        // S3 verifies a presigned URL over UNSIGNED-PAYLOAD. A route that asked for a body
+        // hash keeps it, and signing refuses it if there is a body to protect.
+        let unsigned = plan.unsigned_payload
+            || (plan.resolved.route.unsigned_payload.is_none()
+                && ServiceProfile::of(&plan.service).presigned_unsigned_payload);
+        let body = if unsigned {
             PreparedBody::unsigned()
         } else {
             match request.body() {
@@ -430,7 +467,6 @@ impl SigV4Middleware {
         // credentials, which expire no earlier than these, so the expiry reported is never
         // later than the real one.
         let credentials = self.inner.credentials.get().await?;
-        let mut bare = Request::new(request.method().clone(), request.url().clone());
         let signed = self.inner.apply(Some(plan), &mut bare, &body).await?;
         let signed_at = signed
             .as_ref()
@@ -445,10 +481,64 @@ impl SigV4Middleware {
         ))
     }
 
-    /// The offset learned from the verifier's clock, in milliseconds (0 until a
-    /// `Signature expired` answer taught one).
+    /// A client with this middleware in its stack, over a reqwest client with reqwest's
+    /// defaults and its redirects off: the middleware follows redirects itself, signs each
+    /// hop that stays on a route for its own URL, and sends none of the signing headers to
+    /// a hop that leaves them ([`RedirectPolicy`]).
+    ///
+    /// To stack other middleware (retries go before the signer, so that each attempt is
+    /// signed afresh), build the reqwest client with
+    /// `redirect(reqwest::redirect::Policy::none())` and use
+    /// `reqwest_middleware::ClientBuilder` directly.
+    ///
+    /// Fails as `reqwest::ClientBuilder::build` does (no TLS backend, unreadable resolver
+    /// configuration).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use reqwest_sigv4::{Route, SigV4Middleware};
+    /// let client = SigV4Middleware::builder()
+    ///     .route(Route::direct("https://abc123.execute-api.us-east-1.amazonaws.com"))
+    ///     .build()?
+    ///     .client()?;
+    /// let response = client
+    ///     .get("https://abc123.execute-api.us-east-1.amazonaws.com/prod/items")
+    ///     .send()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn client(self) -> Result<reqwest_middleware::ClientWithMiddleware, reqwest::Error> {
+        self.client_with(reqwest::Client::builder())
+    }
+
+    /// Like [`client`](Self::client), over a reqwest client made by `builder` (timeouts,
+    /// TLS, proxies…) with its redirects turned off, whatever `builder` said.
+    pub fn client_with(
+        self,
+        builder: reqwest::ClientBuilder,
+    ) -> Result<reqwest_middleware::ClientWithMiddleware, reqwest::Error> {
+        let client = builder
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(reqwest_middleware::ClientBuilder::new(client)
+            .with(self)
+            .build())
+    }
+
+    /// The offset most recently learned from a verifier's clock, in milliseconds, whichever
+    /// host taught it (0 until a `Signature expired` answer taught one). Offsets are
+    /// learned and applied per signing host: see
+    /// [`clock_offset_millis_for`](Self::clock_offset_millis_for).
     pub fn clock_offset_millis(&self) -> i64 {
-        self.inner.offset.get()
+        self.inner.offsets.latest()
+    }
+
+    /// The offset learned from the clock of the verifier at `host` (the host signed for, as
+    /// [`SignedRequest::host`] shows it), in milliseconds; `None` until that host's
+    /// `Signature expired` or `Signature not yet current` answer taught one. Requests
+    /// signed for `host` are dated by it; no other host's are.
+    pub fn clock_offset_millis_for(&self, host: &str) -> Option<i64> {
+        self.inner.offsets.get(host)
     }
 }
 
@@ -464,9 +554,9 @@ impl Middleware for SigV4Middleware {
             return next.run(req, extensions).await;
         }
         if !self.inner.routes.matches(req.url()) {
-            tracing::trace!(url = %req.url(), "no route matches: sent unsigned");
-            let response = next.run(req, extensions).await?;
-            return Ok(self.inner.explain_unsigned(response).await);
+            tracing::trace!(url = %Redacted(req.url()), "no route matches: sent unsigned");
+            let response = next.run(req, extensions).await.map_err(redact_error)?;
+            return Ok(self.inner.explain_unsigned(response));
         }
         let overrides = extensions.get::<SigningOverride>().cloned();
         self.inner.send(req, extensions, next, overrides).await
@@ -491,7 +581,7 @@ impl Shared {
         next: Next<'_>,
         overrides: Option<SigningOverride>,
     ) -> reqwest_middleware::Result<Response> {
-        let mut plan = self.plan(req.url(), overrides.as_ref()).await?;
+        let mut plan = self.plan_request(&mut req, overrides.as_ref()).await?;
         let mut body = match &plan {
             Some(p) if p.unsigned_payload => PreparedBody::unsigned(),
             _ => PreparedBody::prepare(&mut req, self.body_limit).await?,
@@ -515,28 +605,42 @@ impl Shared {
                 None
             };
             let signed = self.apply(plan.take(), &mut req, &body).await?;
-            let response = next.clone().run(req, extensions).await?;
+            // Only a signed request can carry a signature somewhere it does not belong.
+            let sent = signed.as_ref().map(|_| req.url().clone());
+            let response = next
+                .clone()
+                .run(req, extensions)
+                .await
+                .map_err(redact_error)?;
+            if let Some(sent) = &sent {
+                check_not_redirected(sent, response.url())?;
+            }
 
             if response.status() == StatusCode::FORBIDDEN {
                 let Some(signed) = signed else {
                     return Ok(response);
                 };
-                let (mut response, inspected) = Box::pin(diagnostics::inspect_403(response)).await;
-                if let (Some(copy), Some(offset)) =
-                    (copy, self.clock_correction(&inspected, can_retry))
-                {
-                    tracing::warn!(offset_ms = offset, "the verifier's clock differs from ours: re-signing with its time and retrying once");
-                    self.offset.set(offset);
+                // Read only for a use: an explanation or a clock correction.
+                let (mut response, inspected) = if self.explain_403 || can_retry {
+                    Box::pin(diagnostics::inspect_403(response, self.inspect_deadline)).await
+                } else {
+                    (response, Inspected::default())
+                };
+                if let (Some(copy), Some(offset)) = (
+                    copy,
+                    self.clock_correction(&inspected, signed.host(), can_retry),
+                ) {
+                    tracing::warn!(offset_ms = offset, host = signed.host(), "the verifier's clock differs from ours: re-signing with its time and retrying once");
+                    self.offsets.set(signed.host(), offset);
                     clock_retried = true;
                     req = copy;
-                    plan = self.plan(req.url(), overrides.as_ref()).await?;
+                    plan = self.plan_request(&mut req, overrides.as_ref()).await?;
                     continue;
                 }
                 if self.explain_403 {
                     self.attach_explanation(&mut response, &inspected, Some(&signed));
                 }
-                response.extensions_mut().insert(signed);
-                return Ok(response);
+                return Ok(attach(response, Some(signed)));
             }
 
             let Some(copy) = copy else {
@@ -549,7 +653,7 @@ impl Shared {
                     if let Some(b) = next_body {
                         body = b;
                     }
-                    plan = self.plan(req.url(), overrides.as_ref()).await?;
+                    plan = self.plan_request(&mut req, overrides.as_ref()).await?;
                 }
                 None => return Ok(attach(response, signed)),
             }
@@ -558,16 +662,13 @@ impl Shared {
 
     /// Explains a 403 to a request no route matched, when it is API Gateway's
     /// `Missing Authentication Token` (the usual sign of a forgotten route).
-    async fn explain_unsigned(&self, response: Response) -> Response {
-        // Only API Gateway's answers (it names its error type): the middleware leaves other
-        // hosts' traffic alone.
-        if response.status() != StatusCode::FORBIDDEN
-            || !self.explain_403
-            || !response.headers().contains_key("x-amzn-errortype")
-        {
+    fn explain_unsigned(&self, mut response: Response) -> Response {
+        // Told by the head alone: the middleware never reads the body of traffic it did not
+        // sign, so a slow or broken answer costs the caller nothing it would not pay anyway.
+        if response.status() != StatusCode::FORBIDDEN || !self.explain_403 {
             return response;
         }
-        let (mut response, inspected) = Box::pin(diagnostics::inspect_403(response)).await;
+        let inspected = Inspected::from_head(&response);
         self.attach_explanation(&mut response, &inspected, None);
         response
     }
@@ -587,8 +688,9 @@ impl Shared {
         }
     }
 
-    /// The offset to retry with, when a 403 says our clock is off and the fix is sane.
-    fn clock_correction(&self, inspected: &Inspected, can_retry: bool) -> Option<i64> {
+    /// The offset to retry with, when a 403 from the verifier of `host` says our clock is off
+    /// and the fix is sane.
+    fn clock_correction(&self, inspected: &Inspected, host: &str, can_retry: bool) -> Option<i64> {
         if !can_retry {
             return None;
         }
@@ -597,8 +699,20 @@ impl Shared {
         let offset = crate::clock::millis_between(self.clock.now(), server_now);
         // Already dated by this offset (to the `Date` header's second): the skew is not
         // what failed, and the same signature would fail again.
-        let already_applied = offset.abs_diff(self.offset.get()) < 1_000;
+        let already_applied = offset.abs_diff(self.offsets.get(host).unwrap_or(0)) < 1_000;
         (u128::from(offset.unsigned_abs()) <= max.as_millis() && !already_applied).then_some(offset)
+    }
+
+    /// [`plan`](Self::plan) for `req`, once the signing parameters its URL came with are
+    /// removed: the route resolves the path and query to sign from this URL, so it must be
+    /// the one that is sent.
+    async fn plan_request(
+        &self,
+        req: &mut Request,
+        overrides: Option<&SigningOverride>,
+    ) -> Result<Option<Plan<'_>>, Error> {
+        strip_query_signature(req.url_mut());
+        self.plan(req.url(), overrides).await
     }
 
     /// The route and scope for `url`; `None` when no route matches (the request is then
@@ -652,9 +766,13 @@ impl Shared {
                     host: resolved.sign_host.to_string(),
                 })?,
         };
-        let unsigned_payload = route
-            .unsigned_payload
-            .unwrap_or_else(|| ServiceProfile::of(&service).unsigned_payload);
+        let profile = ServiceProfile::of(&service);
+        // A route signed in the query to S3 signs UNSIGNED-PAYLOAD: hashing (and buffering)
+        // its bodies would be wasted work.
+        let unsigned_payload = route.unsigned_payload.unwrap_or(
+            profile.unsigned_payload
+                || (route.presign.is_some() && profile.presigned_unsigned_payload),
+        );
         Ok(Some(Plan {
             resolved,
             service,
@@ -714,29 +832,39 @@ impl Shared {
             Some(expires) => Placement::Query(expires),
             None => Placement::Headers,
         };
-        let time = self.offset.apply(self.clock.now());
-        let (signature, summary) = sign_request(
-            ToSign {
-                method: req.method(),
-                host: sign_host,
-                path_and_query: sign_path_and_query,
-                headers: req.headers(),
-                signed_headers: &route.signed_headers,
-                payload_sha256: body.sha256_hex.clone(),
-                service,
-                region,
-                sigv4a: route.region_set.is_some(),
-                time,
-                route: route.kind,
-                placement,
-            },
-            &credentials.identity,
-        )?;
+        let time = self.offsets.apply(&sign_host, self.clock.now());
+        let sign = || {
+            sign_request(
+                ToSign {
+                    method: req.method(),
+                    host: sign_host,
+                    path_and_query: sign_path_and_query,
+                    headers: req.headers(),
+                    signed_headers: &route.signed_headers,
+                    payload_sha256: body.sha256_hex.clone(),
+                    service,
+                    region,
+                    sigv4a: route.region_set.is_some(),
+                    time,
+                    route: route.kind,
+                    placement,
+                },
+                &credentials.identity,
+            )
+        };
+        let (signature, summary) = match placement {
+            Placement::Headers => sign()?,
+            // aws-sigv4 traces the canonical request, whose query then holds the session
+            // token; the crate's own line below shows it redacted.
+            Placement::Query(_) => {
+                tracing::dispatcher::with_default(&tracing::Dispatch::none(), sign)?
+            }
+        };
         signature.apply(req);
         if tracing::enabled!(tracing::Level::DEBUG) {
             tracing::debug!(
                 route = ?route.kind,
-                sent_to = %req.url(),
+                sent_to = %Redacted(req.url()),
                 signed_host = %summary.host(),
                 signed_path = %summary.path_and_query(),
                 canonical_request = %summary.canonical_request(),
@@ -815,9 +943,28 @@ impl Shared {
     }
 }
 
-/// Records what was signed on the response, for callers that want to see it.
+/// Fails when the response came from another URL than the request was sent to: the reqwest
+/// client below followed a redirect with the signed request.
+fn check_not_redirected(sent: &url::Url, answered: &url::Url) -> Result<(), Error> {
+    use url::Position::{AfterPort, AfterQuery, BeforeHost};
+    // reqwest's stand-in URL for a response built without one (a middleware's canned answer).
+    if answered.host_str() == Some("no.url.provided.local")
+        || sent[..AfterQuery] == answered[..AfterQuery]
+    {
+        return Ok(());
+    }
+    let origin = |u: &url::Url| format!("{}://{}", u.scheme(), &u[BeforeHost..AfterPort]);
+    Err(Error::ClientFollowedRedirect {
+        from: origin(sent),
+        to: origin(answered),
+    })
+}
+
+/// Records what was signed on the response, for callers that want to see it, and redacts
+/// the signature a query-signed request carried from the response's URL.
 fn attach(mut response: Response, signed: Option<SignedRequest>) -> Response {
     if let Some(signed) = signed {
+        response = crate::wire::redact_response(response);
         response.extensions_mut().insert(signed);
     }
     response

@@ -192,7 +192,13 @@ impl Route {
 
     /// Sign with `x-amz-content-sha256: UNSIGNED-PAYLOAD` instead of hashing the body, so
     /// streaming bodies are not buffered (default: only for `vpc-lattice-svcs`, which
-    /// requires it; API Gateway refuses unsigned payloads).
+    /// requires it, and S3 routes signed in the query; API Gateway refuses unsigned
+    /// payloads). The trade-off: the signature no longer covers the body, which TLS alone
+    /// then protects. S3 accepts it, and a multi-GiB upload streams in constant memory.
+    ///
+    /// `false` on an S3 route makes a presigned URL for a request with a body an error
+    /// ([`Error::PayloadHashNotPresignable`](crate::Error::PayloadHashNotPresignable)):
+    /// S3 verifies presigned URLs over `UNSIGNED-PAYLOAD` only.
     pub fn unsigned_payload(mut self, yes: bool) -> Self {
         self.unsigned_payload = Some(yes);
         self
@@ -789,50 +795,11 @@ pub(crate) fn validate_scope(what: &'static str, value: &str) -> Result<(), Conf
     }
 }
 
-/// Service and region named by a well-known AWS host, e.g.
-/// `abc.execute-api.eu-west-1.amazonaws.com` → (`execute-api`, `eu-west-1`).
+/// Service and region named by an AWS host, e.g.
+/// `abc.execute-api.eu-west-1.amazonaws.com` → (`execute-api`, `eu-west-1`), from AWS's
+/// endpoint metadata (see [`crate::endpoints`]).
 pub(crate) fn infer_scope(host: &str) -> Option<(&'static str, &str)> {
-    let host = host.split(':').next().unwrap_or(host);
-    let is_region = |s: &str| {
-        s.len() >= 6
-            && s.contains('-')
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    };
-    let amazonaws = |rest: &str| {
-        matches!(
-            rest,
-            "amazonaws.com" | "amazonaws.com.cn" | "vpce.amazonaws.com"
-        )
-    };
-    // Each label with the rest of the host after it; no allocation, this runs per request.
-    let mut rest = host;
-    while let Some((label, after)) = rest.split_once('.') {
-        let (next, tail) = after.split_once('.').unwrap_or((after, ""));
-        // `{id}.{service}.{region}.amazonaws.com` / `.on.aws`
-        let service_first = match label {
-            "execute-api" => Some("execute-api"),
-            "lambda-url" => Some("lambda"),
-            "vpc-lattice-svcs" => Some("vpc-lattice-svcs"),
-            "s3" => Some("s3"),
-            _ => None,
-        };
-        if let Some(service) = service_first {
-            if is_region(next) && (amazonaws(tail) || tail == "on.aws") {
-                return Some((service, next));
-            }
-        }
-        // `{domain}.{region}.{service}.amazonaws.com` (OpenSearch, OpenSearch Serverless)
-        if is_region(label) && amazonaws(tail) {
-            match next {
-                "es" => return Some(("es", label)),
-                "aoss" => return Some(("aoss", label)),
-                _ => {}
-            }
-        }
-        rest = after;
-    }
-    None
+    crate::endpoints::infer_scope(host)
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ const VOLATILE_HEADERS: [&str; 16] = [
 pub(crate) use canonical::UNSIGNED_PAYLOAD;
 
 /// Query parameters a presigned request carries; removed before it is signed again.
-pub(crate) const PRESIGN_PARAMS: [&str; 7] = [
+pub(crate) const PRESIGN_PARAMS: [&str; 8] = [
     "X-Amz-Algorithm",
     "X-Amz-Credential",
     "X-Amz-Date",
@@ -63,17 +63,22 @@ pub(crate) const PRESIGN_PARAMS: [&str; 7] = [
     "X-Amz-SignedHeaders",
     "X-Amz-Signature",
     "X-Amz-Security-Token",
+    // SigV4a's query form.
+    "X-Amz-Region-Set",
 ];
 
 /// How a service wants requests signed, by its signing name.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct ServiceProfile {
-    /// S3: the path is encoded once and not normalized.
+    /// S3: the path is encoded once and not normalized, and requests are sent spelled as
+    /// the AWS SDKs spell them ([`s3_spelling`]).
     pub(crate) s3_path: bool,
     /// The payload hash also travels in `x-amz-content-sha256`.
     pub(crate) content_sha256_header: bool,
     /// The service does not take a payload hash (`UNSIGNED-PAYLOAD`).
     pub(crate) unsigned_payload: bool,
+    /// A presigned URL signs `UNSIGNED-PAYLOAD`, never a body hash (S3).
+    pub(crate) presigned_unsigned_payload: bool,
 }
 
 impl ServiceProfile {
@@ -85,6 +90,7 @@ impl ServiceProfile {
                 s3_path: true,
                 content_sha256_header: true,
                 unsigned_payload: false,
+                presigned_unsigned_payload: true,
             },
             // OpenSearch Serverless requires the hash header on every request.
             "aoss" => Self {
@@ -100,6 +106,90 @@ impl ServiceProfile {
             _ => Self::default(),
         }
     }
+
+    /// The canonicalization that aws-sigv4 applies under this profile's settings. The
+    /// summary renders with these, and only these, so that it cannot differ from what was
+    /// signed by a choice made elsewhere.
+    pub(crate) fn rules(self) -> canonical::Rules {
+        let base = if self.s3_path { "s3" } else { "execute-api" };
+        // aws-sigv4 reads every query as form data (`+` is a space), S3's included.
+        canonical::Rules::for_service(base)
+            .with_query_plus(canonical::QueryPlus::Space)
+            .with_presigned_unsigned_payload(self.presigned_unsigned_payload)
+    }
+}
+
+/// `path_and_query` spelled as the AWS SDKs send S3 requests: each path segment decoded
+/// and written again with every byte but the unreserved characters percent-encoded (so a
+/// raw `$` becomes `%24` and `%7e` becomes `~`), and every query name and value decoded (a
+/// raw `+` as a space, as reqwest's `.query()` writes one) and encoded the same way.
+///
+/// Segments stay segments: an encoded slash (`%2F`) stays encoded, because decoding it
+/// could make a `.` or `..` segment that every URL parser on the way would remove.
+///
+/// aws-sigv4's single encoding signs the path as written while S3 and botocore re-encode
+/// the key, and they read a raw `+` in the query differently: in this spelling there is
+/// nothing left to read two ways, so what is sent, what is signed and what any verifier
+/// recomputes are the same string.
+pub(crate) fn s3_spelling(path_and_query: &str) -> Cow<'_, str> {
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (path_and_query, None),
+    };
+    let mut out = String::with_capacity(path_and_query.len() + 8);
+    if !path.starts_with('/') {
+        out.push('/');
+    }
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        let bytes: Vec<u8> = percent_encoding::percent_decode_str(segment).collect();
+        out.push_str(&canonical::uri_encode(bytes));
+    }
+    let pieces = query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter(|piece| !piece.is_empty());
+    for (i, piece) in pieces.enumerate() {
+        out.push(if i == 0 { '?' } else { '&' });
+        let (name, value) = match piece.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (piece, None),
+        };
+        push_form_component(name, &mut out);
+        if let Some(value) = value {
+            out.push('=');
+            push_form_component(value, &mut out);
+        }
+    }
+    if out == path_and_query {
+        Cow::Borrowed(path_and_query)
+    } else {
+        Cow::Owned(out)
+    }
+}
+
+/// One query component read as form data and written with every byte but the unreserved
+/// ones percent-encoded.
+fn push_form_component(raw: &str, out: &mut String) {
+    let spaced = raw.replace('+', " ");
+    let bytes: Vec<u8> = percent_encoding::percent_decode_str(&spaced).collect();
+    out.push_str(&canonical::uri_encode(bytes));
+}
+
+/// Rewrites `url`'s path and query into [`s3_spelling`].
+fn respell_for_s3(url: &mut url::Url) {
+    let sent = &url[url::Position::BeforePath..url::Position::AfterQuery];
+    let Cow::Owned(spelled) = s3_spelling(sent) else {
+        return;
+    };
+    let (path, query) = match spelled.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (spelled.as_str(), None),
+    };
+    url.set_path(path);
+    url.set_query(query);
 }
 
 /// Where the signature goes.
@@ -136,6 +226,8 @@ pub(crate) struct SignatureHeaders {
     /// Signed headers whose values were folded for signing ([`fold_whitespace`]): sent in
     /// the folded form, every value of each name, so that the wire carries what was signed.
     replaced: Vec<(HeaderName, HeaderValue)>,
+    /// The URL must be sent in [`s3_spelling`], the form it was signed in.
+    s3_spelling: bool,
 }
 
 impl fmt::Debug for SignatureHeaders {
@@ -150,6 +242,9 @@ impl fmt::Debug for SignatureHeaders {
 impl SignatureHeaders {
     /// Puts the signature on the request: its headers, or its URL's query.
     pub(crate) fn apply(self, req: &mut reqwest::Request) {
+        if self.s3_spelling {
+            respell_for_s3(req.url_mut());
+        }
         for (name, _) in &self.replaced {
             req.headers_mut().remove(name);
         }
@@ -169,20 +264,28 @@ impl SignatureHeaders {
     }
 }
 
-/// Removes a signature an earlier attempt put in `url`'s query.
+/// Removes every signing parameter from `url`'s query: one an earlier attempt put there, or
+/// one the URL came with (a presigned URL sent again, a redirect's `Location`). Whatever
+/// signs the request next then signs exactly the query that is sent.
 pub(crate) fn strip_query_signature(url: &mut url::Url) {
     let Some(query) = url.query() else {
         return;
     };
-    if !query.contains("X-Amz-Signature=") {
+    // Every name starts `X-Amz-`; `%` may hide one (`X%2DAmz-…` decodes to it).
+    if !query.contains("X-Amz-") && !query.contains('%') {
+        return;
+    }
+    let is_signing_param = |piece: &&str| {
+        let name = piece.split('=').next().unwrap_or_default();
+        let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+        PRESIGN_PARAMS.contains(&name.as_ref())
+    };
+    if !query.split('&').any(|piece| is_signing_param(&piece)) {
         return;
     }
     let kept: Vec<&str> = query
         .split('&')
-        .filter(|piece| {
-            let name = piece.split('=').next().unwrap_or_default();
-            !PRESIGN_PARAMS.contains(&name)
-        })
+        .filter(|piece| !is_signing_param(piece))
         .collect();
     let kept = kept.join("&");
     url.set_query((!kept.is_empty()).then_some(kept.as_str()));
@@ -199,9 +302,14 @@ fn form_encode(value: &str) -> String {
 /// answer is compared with.
 ///
 /// Built from what signing already had (moved strings, reference-counted header values),
-/// so it costs next to nothing per request. It holds the credentials to recompute the
-/// string-to-sign, and never shows them: `Debug` and the canonical request redact the
-/// session token.
+/// so it costs next to nothing per request. It keeps only what recomputing the
+/// string-to-sign needs: the access key id and, when the credentials have one, the session
+/// token, which `Debug` and the canonical request redact. Neither the secret key nor the
+/// signing key derived from it is kept: a response can be stored or logged without them.
+///
+/// The canonical request is rendered with the same rules the signer was configured with
+/// (the service's profile decides both), from the path, query, headers and payload hash
+/// handed to the signer.
 #[derive(Clone)]
 pub struct SignedRequest {
     method: http::Method,
@@ -218,7 +326,11 @@ pub struct SignedRequest {
     amz_date: String,
     service: Cow<'static, str>,
     region: Arc<str>,
-    credentials: Credentials,
+    access_key_id: Arc<str>,
+    /// Signed (in a header or the query) whenever present.
+    session_token: Option<Arc<str>>,
+    /// How the signer canonicalized the request.
+    rules: canonical::Rules,
     route: RouteKind,
     sigv4a: bool,
 }
@@ -252,9 +364,7 @@ impl SignedRequest {
             ("x-amz-date", Some(self.amz_date.as_str())),
             (
                 "x-amz-security-token",
-                self.credentials
-                    .session_token()
-                    .map(|_| canonical::REDACTED),
+                self.session_token.as_ref().map(|_| canonical::REDACTED),
             ),
             (
                 "x-amz-content-sha256",
@@ -291,7 +401,7 @@ impl SignedRequest {
 
     /// The access key id that signed (not a secret).
     pub fn access_key_id(&self) -> &str {
-        self.credentials.access_key_id()
+        &self.access_key_id
     }
 
     /// The kind of route the request matched.
@@ -331,8 +441,8 @@ impl SignedRequest {
     }
 
     fn render_canonical_request(&self, with_token: bool) -> String {
-        let rules = canonical::Rules::for_service(&self.service);
-        let token = self.credentials.session_token().filter(|_| with_token);
+        let rules = self.rules;
+        let token = self.session_token.as_deref().filter(|_| with_token);
         let redacted_param = format!("X-Amz-Security-Token={}", canonical::REDACTED);
         let path_and_query = match token {
             Some(token) if self.path_and_query.contains(&redacted_param) => {
@@ -506,11 +616,21 @@ fn check_host_header(headers: &HeaderMap, sign_host: &str, route: RouteKind) -> 
 
 /// Signs `req` for `identity`; returns the headers to inject and a summary of what was signed.
 pub(crate) fn sign_request(
-    req: ToSign<'_>,
+    mut req: ToSign<'_>,
     identity: &Identity,
 ) -> Result<(SignatureHeaders, SignedRequest), Error> {
     check_query(&req.path_and_query)?;
     check_host_header(req.headers, &req.host, req.route)?;
+    let credentials = identity
+        .data::<Credentials>()
+        .ok_or_else(|| Error::Signing("the identity holds no AWS credentials".into()))?;
+    let profile = ServiceProfile::of(&req.service);
+    if profile.s3_path {
+        if let Cow::Owned(spelled) = s3_spelling(&req.path_and_query) {
+            req.path_and_query = spelled;
+        }
+    }
+    let payload_sha256 = payload_for(&req, profile)?;
     let mut signed: Vec<(HeaderName, HeaderValue)> = Vec::with_capacity(req.headers.len());
     let mut folded_names: Vec<HeaderName> = Vec::new();
     for (name, value) in req.headers {
@@ -553,8 +673,7 @@ pub(crate) fn sign_request(
             (name.as_str(), text.trim_matches([' ', '\t']))
         }));
 
-    let profile = ServiceProfile::of(&req.service);
-    let unsigned = &*req.payload_sha256 == UNSIGNED_PAYLOAD;
+    let unsigned = &*payload_sha256 == UNSIGNED_PAYLOAD;
     let hash_header = profile.content_sha256_header || unsigned;
     let mut settings = base_settings().clone();
     if profile.s3_path {
@@ -584,7 +703,7 @@ pub(crate) fn sign_request(
         if unsigned {
             SignableBody::UnsignedPayload
         } else {
-            SignableBody::Precomputed(req.payload_sha256.to_string())
+            SignableBody::Precomputed(payload_sha256.to_string())
         },
     )
     .map_err(|e| Error::Signing(e.to_string()))?;
@@ -641,14 +760,13 @@ pub(crate) fn sign_request(
         headers: signed,
         in_headers: req.placement == Placement::Headers,
         hash_header,
-        payload_sha256: req.payload_sha256,
+        payload_sha256,
         amz_date,
         service: req.service,
         region: req.region,
-        credentials: identity
-            .data::<Credentials>()
-            .cloned()
-            .ok_or_else(|| Error::Signing("the identity holds no AWS credentials".into()))?,
+        access_key_id: Arc::from(credentials.access_key_id()),
+        session_token: credentials.session_token().map(Arc::from),
+        rules: profile.rules(),
         route: req.route,
         sigv4a: req.sigv4a,
     };
@@ -657,9 +775,28 @@ pub(crate) fn sign_request(
             headers: out,
             query,
             replaced,
+            s3_spelling: profile.s3_path,
         },
         summary,
     ))
+}
+
+/// The payload hash to sign. A presigned request to a service that verifies presigned URLs
+/// over `UNSIGNED-PAYLOAD` signs that; if a body hash was asked for there, the body it
+/// should protect cannot be protected, which is refused rather than silently dropped.
+fn payload_for(req: &ToSign<'_>, profile: ServiceProfile) -> Result<Arc<str>, Error> {
+    let presigned = matches!(req.placement, Placement::Query(_));
+    if !presigned || !profile.presigned_unsigned_payload {
+        return Ok(req.payload_sha256.clone());
+    }
+    match &*req.payload_sha256 {
+        UNSIGNED_PAYLOAD => Ok(req.payload_sha256.clone()),
+        // No body: nothing is lost by signing the form the service verifies.
+        canonical::EMPTY_PAYLOAD_SHA256 => Ok(Arc::from(UNSIGNED_PAYLOAD)),
+        _ => Err(Error::PayloadHashNotPresignable {
+            service: req.service.to_string(),
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -790,6 +927,72 @@ mod tests {
         let mut req = to_sign(&headers, &all);
         req.path_and_query = "/prod/x?ok=%C3%A9&pct=100%25".into();
         assert!(sign_request(req, &identity(None)).is_ok());
+    }
+
+    #[test]
+    fn s3_spelling_encodes_the_key_as_the_sdks_do() {
+        let cases = [
+            // Already in the spelling: borrowed as it is.
+            (
+                "/a/b%20c.txt?list-type=2&prefix=a%2F",
+                "/a/b%20c.txt?list-type=2&prefix=a%2F",
+            ),
+            // Sub-delims and gen-delims in a key; a raw `+` is a literal plus there.
+            (
+                "/k/a+b=c!$'()*,;:@",
+                "/k/a%2Bb%3Dc%21%24%27%28%29%2A%2C%3B%3A%40",
+            ),
+            // Each segment decoded and encoded again: an encoded unreserved character is
+            // that character, an encoded slash stays inside its segment, a `%` that starts
+            // no escape is a percent sign.
+            ("/k/%2f%c3%a9%zz%7e%41", "/k/%2F%C3%A9%25zz~A"),
+            ("/%2F.", "/%2F."),
+            // Dot segments and double slashes are part of an S3 key.
+            ("/a/./b/../c//d", "/a/./b/../c//d"),
+            // Query: `+` is a space, a bare key stays bare, empty pieces go.
+            (
+                "/?prefix=x+y&delimiter=/&&lifecycle&e=",
+                "/?prefix=x%20y&delimiter=%2F&lifecycle&e=",
+            ),
+            ("/?k=%2B&%7e=~", "/?k=%2B&~=~"),
+            ("/?", "/"),
+        ];
+        for (written, spelled) in cases {
+            assert_eq!(s3_spelling(written), spelled, "{written}");
+            // Idempotent: spelling the spelling changes nothing.
+            assert!(
+                matches!(s3_spelling(spelled), Cow::Borrowed(_)),
+                "{spelled}"
+            );
+        }
+    }
+
+    #[test]
+    fn s3_presigned_payload_is_unsigned_or_refused() {
+        let headers = HeaderMap::new();
+        let all = SignedHeaders::All;
+        let s3 = |payload: &str| {
+            let mut req = to_sign(&headers, &all);
+            req.service = "s3".into();
+            req.placement = Placement::Query(Duration::from_secs(60));
+            req.payload_sha256 = payload.into();
+            sign_request(req, &identity(None))
+        };
+        for payload in [canonical::EMPTY_PAYLOAD_SHA256, UNSIGNED_PAYLOAD] {
+            let (_, summary) = s3(payload).unwrap();
+            assert_eq!(summary.payload_sha256(), UNSIGNED_PAYLOAD);
+        }
+        let body_hash = canonical::hex_sha256(b"body");
+        assert!(matches!(
+            s3(&body_hash),
+            Err(Error::PayloadHashNotPresignable { ref service }) if service == "s3"
+        ));
+        // API Gateway presigns over the body's hash.
+        let mut req = to_sign(&headers, &all);
+        req.placement = Placement::Query(Duration::from_secs(60));
+        req.payload_sha256 = body_hash.as_str().into();
+        let (_, summary) = sign_request(req, &identity(None)).unwrap();
+        assert_eq!(summary.payload_sha256(), body_hash);
     }
 
     #[test]

@@ -4,20 +4,22 @@
 
 mod support;
 
+use support::credentials::{
+    access_key_of, burst, canned_client, eventually, rotating_signer, Canned, Rotating, TestClock,
+    LOAD_BASE, MODE_BAD_TOKEN, MODE_EMPTY, MODE_FAIL, MODE_HANG, PROVIDER_MESSAGE,
+};
 use support::signing::ok_server;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
-use aws_credential_types::provider::{self, error::CredentialsError, ProvideCredentials};
 use aws_credential_types::Credentials;
 use bytes::Bytes;
-use http::{Extensions, HeaderValue};
-use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, Middleware, Next};
+use http::HeaderValue;
+use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
 use reqwest_sigv4::canonical::parse_amz_date;
-use reqwest_sigv4::verify::{ReceivedRequest, Verifier};
 use reqwest_sigv4::{
     Cause, Clock, ConfigError, CrossRouteRedirect, Error, Explanation, RedirectPolicy, Route,
     SigV4Middleware, SignedHeaders,
@@ -26,45 +28,15 @@ use sha2::{Digest, Sha256};
 use support::signing::{assert_every_request_signed, assert_tamper_rejected, verifier};
 use support::{
     client_builder_for, client_for, example_credentials, example_session_credentials, ApiGateway,
-    Echo, Verdict, API_ID, EXAMPLE_SECRET_KEY, EXECUTE_API_HOST, REGION, SERVICE, STAGE,
+    Echo, Verdict, API_ID, EXAMPLE_SECRET_KEY, EXECUTE_API_HOST, REGION, STAGE,
 };
 use wiremock::matchers::{any, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 // ---------------------------------------------------------------------------------------
-// Shared pieces: a controllable clock, a scriptable credentials provider, an in-stack
-// responder.
+// Shared pieces: a clock that steps by itself (the clock the test moves by hand, the
+// scriptable credentials provider and the in-stack responder are in support::credentials).
 // ---------------------------------------------------------------------------------------
-
-/// A clock the test moves by hand (whole milliseconds since the epoch).
-#[derive(Clone, Debug)]
-struct TestClock(Arc<AtomicI64>);
-
-impl TestClock {
-    /// Now, truncated to the second so that `X-Amz-Date` comparisons are exact.
-    fn starting_now() -> Self {
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("clock after 1970")
-            .as_secs();
-        Self(Arc::new(AtomicI64::new(secs as i64 * 1000)))
-    }
-
-    fn set(&self, t: SystemTime) {
-        let ms = t
-            .duration_since(UNIX_EPOCH)
-            .expect("after 1970")
-            .as_millis();
-        self.0.store(ms as i64, Ordering::SeqCst);
-    }
-}
-
-impl Clock for TestClock {
-    fn now(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_millis(self.0.load(Ordering::SeqCst) as u64)
-    }
-}
-
 /// A clock that moves one second forward every time it is read.
 #[derive(Clone, Debug)]
 struct SteppingClock {
@@ -85,237 +57,6 @@ impl Clock for SteppingClock {
     fn now(&self) -> SystemTime {
         self.start + Duration::from_secs(self.reads.fetch_add(1, Ordering::SeqCst))
     }
-}
-
-const MODE_OK: u8 = 0;
-const MODE_FAIL: u8 = 1;
-const MODE_HANG: u8 = 2;
-const MODE_EMPTY: u8 = 3;
-const MODE_BAD_TOKEN: u8 = 4;
-
-const PROVIDER_MESSAGE: &str = "IMDS unreachable: connection refused (169.254.169.254:80)";
-const BAD_TOKEN: &str = "token-with\nnewline-SECRETPART";
-
-/// A credentials provider that counts its calls and hands out temporary credentials
-/// (`ASIAROTATING0000`, `…0001`, …) that expire `lifetime` after the clock's now; it can be
-/// switched to fail, hang, answer empty keys or a token that is not a header value.
-#[derive(Clone, Debug)]
-struct Rotating(Arc<RotatingState>);
-
-#[derive(Debug)]
-struct RotatingState {
-    clock: TestClock,
-    lifetime: Duration,
-    calls: AtomicUsize,
-    mode: AtomicU8,
-    issued: Mutex<Vec<Credentials>>,
-}
-
-impl Rotating {
-    fn new(clock: TestClock, lifetime: Duration) -> Self {
-        Self(Arc::new(RotatingState {
-            clock,
-            lifetime,
-            calls: AtomicUsize::new(0),
-            mode: AtomicU8::new(MODE_OK),
-            issued: Mutex::new(Vec::new()),
-        }))
-    }
-
-    fn calls(&self) -> usize {
-        self.0.calls.load(Ordering::SeqCst)
-    }
-
-    fn set_mode(&self, mode: u8) {
-        self.0.mode.store(mode, Ordering::SeqCst);
-    }
-
-    fn issued(&self) -> Vec<Credentials> {
-        self.0.issued.lock().unwrap().clone()
-    }
-
-    /// A verifier that knows every credential handed out so far (no time check: the test
-    /// clock is not the system clock).
-    fn verifier(&self) -> Verifier {
-        let issued = self.issued();
-        let mut v = Verifier::new(issued[0].clone());
-        for c in &issued[1..] {
-            v = v.with_credentials(c.clone());
-        }
-        v.service(SERVICE).region(REGION).skip_time_check()
-    }
-}
-
-impl ProvideCredentials for Rotating {
-    fn provide_credentials<'a>(&'a self) -> provider::future::ProvideCredentials<'a>
-    where
-        Self: 'a,
-    {
-        let state = &self.0;
-        let n = state.calls.fetch_add(1, Ordering::SeqCst);
-        let mode = state.mode.load(Ordering::SeqCst);
-        let result = match mode {
-            MODE_HANG => {
-                return provider::future::ProvideCredentials::new(std::future::pending());
-            }
-            MODE_FAIL => Err(CredentialsError::provider_error(PROVIDER_MESSAGE)),
-            MODE_EMPTY => Ok(Credentials::new("", "", None, None, "rotating")),
-            MODE_BAD_TOKEN => Ok(Credentials::new(
-                "ASIABADTOKEN",
-                EXAMPLE_SECRET_KEY,
-                Some(BAD_TOKEN.to_owned()),
-                None,
-                "rotating",
-            )),
-            _ => {
-                let creds = Credentials::new(
-                    format!("ASIAROTATING{n:04}"),
-                    EXAMPLE_SECRET_KEY,
-                    Some(format!("session-token-{n}")),
-                    Some(state.clock.now() + state.lifetime),
-                    "rotating",
-                );
-                state.issued.lock().unwrap().push(creds.clone());
-                Ok(creds)
-            }
-        };
-        provider::future::ProvideCredentials::new(async move {
-            // A real provider awaits IMDS or STS: give other requests a chance to pile up
-            // (a failing one as slowly as a connect timeout would, scaled down).
-            tokio::task::yield_now().await;
-            if mode == MODE_FAIL {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            result
-        })
-    }
-}
-
-/// Answers every request with `200 ok` inside the middleware stack (placed after the
-/// signer), recording each one as a server would receive it: 1,000 requests without 1,000
-/// sockets.
-#[derive(Clone, Default)]
-struct Canned {
-    received: Arc<Mutex<Vec<ReceivedRequest>>>,
-}
-
-impl Canned {
-    fn received(&self) -> Vec<ReceivedRequest> {
-        self.received.lock().unwrap().clone()
-    }
-
-    fn count(&self) -> usize {
-        self.received.lock().unwrap().len()
-    }
-}
-
-#[async_trait::async_trait]
-impl Middleware for Canned {
-    async fn handle(
-        &self,
-        req: reqwest::Request,
-        _extensions: &mut Extensions,
-        _next: Next<'_>,
-    ) -> reqwest_middleware::Result<reqwest::Response> {
-        let url = req.url();
-        let mut headers = Vec::new();
-        if !req.headers().contains_key(http::header::HOST) {
-            let host = url.host_str().unwrap_or_default();
-            let value = match url.port() {
-                Some(p) => format!("{host}:{p}"),
-                None => host.to_owned(),
-            };
-            headers.push(("host".to_owned(), value));
-        }
-        for (name, value) in req.headers() {
-            headers.push((
-                name.as_str().to_owned(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            ));
-        }
-        let mut target = url.path().to_owned();
-        if let Some(q) = url.query() {
-            target.push('?');
-            target.push_str(q);
-        }
-        let body = req
-            .body()
-            .and_then(|b| b.as_bytes())
-            .map(Bytes::copy_from_slice)
-            .unwrap_or_default();
-        self.received.lock().unwrap().push(ReceivedRequest::new(
-            req.method().as_str(),
-            target,
-            headers,
-            body,
-        ));
-        Ok(http::Response::builder()
-            .status(200)
-            .body("ok")
-            .expect("canned response")
-            .into())
-    }
-}
-
-/// Where the load tests send: never connected to (the canned responder answers).
-const LOAD_BASE: &str = "https://abc123.execute-api.us-east-1.amazonaws.com";
-
-fn canned_client(signer: SigV4Middleware, canned: &Canned) -> ClientWithMiddleware {
-    ClientBuilder::new(reqwest::Client::new())
-        .with(signer)
-        .with(canned.clone())
-        .build()
-}
-
-fn rotating_signer(provider: &Rotating, clock: &TestClock) -> SigV4Middleware {
-    SigV4Middleware::builder()
-        .route(Route::direct(LOAD_BASE))
-        .credentials_provider(provider.clone())
-        .clock(clock.clone())
-        .build()
-        .expect("valid config")
-}
-
-/// Sends `n` requests at once from spawned tasks; returns what went wrong.
-async fn burst(client: &ClientWithMiddleware, n: usize) -> Vec<String> {
-    let tasks: Vec<_> = (0..n)
-        .map(|i| {
-            let client = client.clone();
-            tokio::spawn(async move {
-                client
-                    .get(format!("{LOAD_BASE}/prod/items/{i}"))
-                    .send()
-                    .await
-            })
-        })
-        .collect();
-    let mut failures = Vec::new();
-    for task in tasks {
-        match task.await.expect("request task") {
-            Ok(r) if r.status() == 200 => {}
-            Ok(r) => failures.push(format!("status {}", r.status())),
-            Err(e) => failures.push(e.to_string()),
-        }
-    }
-    failures
-}
-
-/// Waits (up to 2 s) until `cond` holds.
-async fn eventually(mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while Instant::now() < deadline {
-        if cond() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    cond()
-}
-
-fn access_key_of(r: &ReceivedRequest) -> String {
-    let auth = r.header("authorization").expect("signed");
-    let cred = auth.split("Credential=").nth(1).expect("credential");
-    cred.split('/').next().unwrap_or_default().to_owned()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -581,8 +322,8 @@ async fn session_token_that_is_not_a_header_value_is_a_typed_error() {
     assert_eq!(canned.count(), 0);
 }
 
-/// `credentials_refresh_ahead` accepts any `Duration`; a huge one means "always refresh in
-/// the background", never a panic on the request path.
+/// `credentials_refresh_ahead` accepts any `Duration`; a huge one is capped at half the
+/// credentials' lifetime, never a panic on the request path.
 #[tokio::test]
 async fn huge_refresh_ahead_does_not_panic() {
     let clock = TestClock::starting_now();

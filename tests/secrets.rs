@@ -108,9 +108,11 @@ impl Shown {
 /// Answers like API Gateway to a request signed with another secret key: 403 with the
 /// canonical string and string-to-sign it expected, session token included verbatim (as
 /// API Gateway does). With `other_path`, its canonical string names another path and
-/// another session token, so the middleware's diagnosis finds differences to report.
+/// another session token, so the middleware's diagnosis finds differences to report. With
+/// `in_query`, the request was query-signed: the canonical query quotes the token encoded.
 struct MismatchResponder {
     other_path: bool,
+    in_query: bool,
 }
 
 impl Respond for MismatchResponder {
@@ -132,7 +134,12 @@ impl Respond for MismatchResponder {
             .canonical_request
             .clone()
             .expect("canonical request");
-        assert!(creq.contains(SESSION_TOKEN), "API Gateway quotes the token");
+        let quoted = if self.in_query {
+            encoded(SESSION_TOKEN)
+        } else {
+            SESSION_TOKEN.to_owned()
+        };
+        assert!(creq.contains(&quoted), "API Gateway quotes the token");
         if self.other_path {
             let (_, rest) = creq.split_once('\n').expect("method line");
             let (_, rest) = rest.split_once('\n').expect("path line");
@@ -146,6 +153,20 @@ impl Respond for MismatchResponder {
             .insert_header("x-amzn-errortype", "InvalidSignatureException")
             .set_body_json(serde_json::json!({ "message": message }))
     }
+}
+
+/// `server` redirects `/prod/away` off the route to `elsewhere`, which answers 200.
+async fn mount_redirect_away(server: &MockServer, elsewhere: &MockServer) {
+    Mock::given(path("/prod/away"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("location", format!("{}/x", elsewhere.uri())),
+        )
+        .mount(server)
+        .await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200))
+        .mount(elsewhere)
+        .await;
 }
 
 /// A provider that fails with a message (providers do not put secrets in errors).
@@ -190,8 +211,8 @@ fn signature_of(authorization: &str) -> String {
         .to_owned()
 }
 
-#[tokio::test]
-async fn no_secret_in_traces_or_debug_output() {
+/// Captures every tracing event and span at TRACE on this thread while the guard lives.
+fn capture_traces() -> (Capture, tracing::subscriber::DefaultGuard) {
     let capture = Capture::default();
     let writer = capture.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -200,7 +221,32 @@ async fn no_secret_in_traces_or_debug_output() {
         .with_span_events(FmtSpan::FULL)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    (capture, tracing::subscriber::set_default(subscriber))
+}
+
+/// Asserts that no secret appears in the captured log or in anything shown.
+fn assert_no_leaks(log: &str, shown: &Shown, secrets: &[(&str, String)]) {
+    let mut leaks = Vec::new();
+    for (what, secret) in secrets {
+        if log.contains(secret.as_str()) {
+            let line = log
+                .lines()
+                .find(|l| l.contains(secret.as_str()))
+                .unwrap_or_default();
+            leaks.push(format!("{what} in the tracing output: {line}"));
+        }
+        for (source, text) in &shown.0 {
+            if text.contains(secret.as_str()) {
+                leaks.push(format!("{what} in {source}: {text}"));
+            }
+        }
+    }
+    assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n\n"));
+}
+
+#[tokio::test]
+async fn no_secret_in_traces_or_debug_output() {
+    let (capture, _guard) = capture_traces();
 
     let tap = DebugTap::default();
     let mut shown = Shown::default();
@@ -300,23 +346,20 @@ async fn no_secret_in_traces_or_debug_output() {
     let server = MockServer::start().await;
     let elsewhere = MockServer::start().await;
     Mock::given(path("/prod/same"))
-        .respond_with(MismatchResponder { other_path: false })
+        .respond_with(MismatchResponder {
+            other_path: false,
+            in_query: false,
+        })
         .mount(&server)
         .await;
     Mock::given(path("/prod/differs"))
-        .respond_with(MismatchResponder { other_path: true })
+        .respond_with(MismatchResponder {
+            other_path: true,
+            in_query: false,
+        })
         .mount(&server)
         .await;
-    Mock::given(path("/prod/away"))
-        .respond_with(
-            ResponseTemplate::new(302).insert_header("location", format!("{}/x", elsewhere.uri())),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&elsewhere)
-        .await;
+    mount_redirect_away(&server, &elsewhere).await;
     let signer = signer_builder(&server.uri()).build().unwrap();
     let client = client(signer, &tap, &[]);
     for p in ["/prod/same", "/prod/differs"] {
@@ -485,20 +528,206 @@ async fn no_secret_in_traces_or_debug_output() {
     for s in &signatures {
         secrets.push(("signature", s.clone()));
     }
-    let mut leaks = Vec::new();
-    for (what, secret) in &secrets {
-        if log.contains(secret.as_str()) {
-            let line = log
-                .lines()
-                .find(|l| l.contains(secret.as_str()))
-                .unwrap_or_default();
-            leaks.push(format!("{what} in the tracing output: {line}"));
+    assert_no_leaks(&log, &shown, &secrets);
+}
+
+/// The session token as it travels in a query string (and in a canonical query line).
+fn encoded(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// Every `X-Amz-Signature` value in `text`.
+fn query_signatures(text: &str) -> Vec<String> {
+    text.split("X-Amz-Signature=")
+        .skip(1)
+        .map(|rest| rest.chars().take_while(char::is_ascii_hexdigit).collect())
+        .filter(|s: &String| s.len() == 64)
+        .collect()
+}
+
+/// A loopback port nothing listens on: connecting to it is refused.
+fn refused_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// Query signing puts the signature and the session token in the URL: every log line,
+/// error, response and summary the crate produces for a query-signed route, a presigned
+/// URL, a redirect hop, a 403 and a failed connection must still show neither. (The
+/// request handed to the next middleware carries them, as it must: that is the request.)
+#[tokio::test]
+async fn no_secret_from_query_signing_presigning_redirects_403s_or_failures() {
+    let (capture, _guard) = capture_traces();
+    let mut shown = Shown::default();
+    let mut signatures: Vec<String> = Vec::new();
+    let execute_api = format!("http://{EXECUTE_API_HOST}");
+    let query_route = |base: &str| Route::direct(base).sign_in_query(Duration::from_secs(300));
+    let query_signer = |base: &str| {
+        SigV4Middleware::builder()
+            .route(query_route(base))
+            .region(REGION)
+            .static_credentials(credentials())
+            .build()
+            .unwrap()
+    };
+    let show_response = |shown: &mut Shown, what: &str, resp: &reqwest::Response| {
+        shown.debug(what, resp);
+        shown.display(&format!("{what} url"), resp.url());
+        if let Some(summary) = resp.extensions().get::<SignedRequest>() {
+            shown.debug(&format!("{what} SignedRequest"), summary);
+            shown.display("canonical_request", &summary.canonical_request());
+            shown.display("string_to_sign", &summary.string_to_sign());
         }
-        for (source, text) in &shown.0 {
-            if text.contains(secret.as_str()) {
-                leaks.push(format!("{what} in {source}: {text}"));
-            }
+        if let Some(explanation) = resp.extensions().get::<Explanation>() {
+            shown.debug(&format!("{what} Explanation"), explanation);
+            shown.display(&format!("{what} Explanation"), explanation);
+        }
+    };
+
+    // 1. Query-signed requests through the stand-in; then a clock-skew retry (a server
+    //    behind: one ahead would call the URL expired, which teaches no clock).
+    for offset in [0, -600] {
+        let gateway = ApiGateway::builder()
+            .credentials([credentials()])
+            .rest_api(API_ID, &[STAGE])
+            .clock_offset_secs(offset)
+            .start()
+            .await;
+        let signer = query_signer(&execute_api);
+        let client = ClientBuilder::new(client_for(&[(EXECUTE_API_HOST, gateway.addr())]))
+            .with(signer.clone())
+            .build();
+        let resp = client
+            .get(format!("{execute_api}/{STAGE}/items?limit=10"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "offset {offset}");
+        show_response(&mut shown, "Response (query-signed)", &resp);
+        for recorded in gateway.received() {
+            signatures.extend(query_signatures(&recorded.target));
+        }
+        // 2. A presigned URL: the product itself, never logged.
+        let request = reqwest::Request::new(
+            reqwest::Method::GET,
+            format!("{execute_api}/{STAGE}/items").parse().unwrap(),
+        );
+        let presigned = signer
+            .presign(&request, Duration::from_secs(60))
+            .await
+            .unwrap();
+        signatures.extend(query_signatures(presigned.as_str()));
+        signatures.push(presigned.to_string());
+        // A presigned URL presigned again for a host no route names: the error names the
+        // URL, not its signature.
+        let stray = reqwest::Request::new(
+            reqwest::Method::GET,
+            presigned
+                .as_str()
+                .replace(EXECUTE_API_HOST, "unrouted.example")
+                .parse()
+                .unwrap(),
+        );
+        let err = signer
+            .presign(&stray, Duration::from_secs(60))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::NoRoute { .. }), "{err:?}");
+        shown.debug("Error::NoRoute", &err);
+        shown.display("Error::NoRoute", &err);
+    }
+
+    // 3. Redirects (one re-signed on the route, one followed off it) and 403s.
+    let server = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(path("/prod/refused"))
+        .respond_with(MismatchResponder {
+            other_path: false,
+            in_query: true,
+        })
+        .mount(&server)
+        .await;
+    Mock::given(path("/prod/moved"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", "/prod/here?b=2"))
+        .mount(&server)
+        .await;
+    mount_redirect_away(&server, &elsewhere).await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let client = ClientBuilder::new(client_for(&[]))
+        .with(query_signer(&server.uri()))
+        .build();
+    for (p, status) in [
+        ("/prod/refused", 403),
+        ("/prod/moved", 200),
+        ("/prod/away", 200),
+    ] {
+        let resp = client
+            .get(format!("{}{p}?a=1", server.uri()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), status, "{p}");
+        show_response(&mut shown, &format!("Response {p}"), &resp);
+    }
+    for r in server.received_requests().await.unwrap() {
+        signatures.extend(query_signatures(r.url.as_str()));
+    }
+    for r in elsewhere.received_requests().await.unwrap() {
+        assert!(!r.url.as_str().contains("X-Amz-"), "{}", r.url);
+    }
+
+    // 4. Failed connections, query-signed and header-signed: the errors' Display and Debug.
+    let dead = format!("http://127.0.0.1:{}", refused_port());
+    let header_signed = signer_builder(&dead).build().unwrap();
+    for signer in [query_signer(&dead), header_signed] {
+        let err = ClientBuilder::new(client_for(&[]))
+            .with(signer)
+            .build()
+            .get(format!("{dead}/prod/x?a=1"))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(err.is_connect(), "{err:?}");
+        shown.debug("connection error", &err);
+        shown.display("connection error", &err);
+        if let Some(source) = std::error::Error::source(&err) {
+            shown.display("connection error source", &source);
         }
     }
-    assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n\n"));
+
+    // The capture must have seen what it is meant to check.
+    let log = capture.text();
+    for expected in [
+        "signed request",           // the crate, DEBUG, with the URL sent
+        "sent_to=",                 // ... and the URL itself
+        "X-Amz-Signature=REDACTED", // ... redacted
+        "re-signing with its time", // the clock-skew retry, WARN
+        "request was refused",      // the 403 explanation, WARN
+    ] {
+        assert!(
+            log.contains(expected),
+            "no {expected:?} in the captured log:\n{log}"
+        );
+    }
+    // Two stand-in requests, a retry, two presigned URLs, the 403 and both redirect hops.
+    assert!(signatures.len() >= 8, "{signatures:?}");
+
+    let mut secrets: Vec<(&str, String)> = vec![
+        ("secret key", SECRET_KEY.to_owned()),
+        ("session token", SESSION_TOKEN.to_owned()),
+        ("encoded session token", encoded(SESSION_TOKEN)),
+        ("part of the session token", SESSION_TOKEN[4..30].to_owned()),
+        (
+            "part of the encoded session token",
+            encoded(&SESSION_TOKEN[4..30]),
+        ),
+        ("part of the secret key", SECRET_KEY[..20].to_owned()),
+    ];
+    for s in &signatures {
+        secrets.push(("signature or presigned URL", s.clone()));
+    }
+    assert_no_leaks(&log, &shown, &secrets);
 }

@@ -428,7 +428,8 @@ impl Verifier {
     }
 
     /// Whether `x-amz-content-sha256: UNSIGNED-PAYLOAD` is accepted. Default: no (API Gateway
-    /// hashes the body itself).
+    /// hashes the body itself). An S3 presigned URL without that header is checked over
+    /// `UNSIGNED-PAYLOAD` whatever this says, as S3 does.
     pub fn allow_unsigned_payload(mut self, yes: bool) -> Self {
         self.allow_unsigned_payload = yes;
         self
@@ -664,10 +665,18 @@ impl Verifier {
         }
 
         // Payload hash.
+        let rules = self.rules_for(self.service.as_deref().unwrap_or(service));
         let body_hash = hex_sha256(req.body());
         let declared = req.header("x-amz-content-sha256").map(str::trim);
         let mut payload_problem = None;
         let payload_hash: &str = match declared {
+            // S3 presigned URLs sign the literal UNSIGNED-PAYLOAD: the URL is made before the
+            // body it will carry is known.
+            None if presented.location == SignatureLocation::Query
+                && rules.presigned_unsigned_payload =>
+            {
+                UNSIGNED_PAYLOAD
+            }
             Some(UNSIGNED_PAYLOAD) if self.allow_unsigned_payload => UNSIGNED_PAYLOAD,
             Some(UNSIGNED_PAYLOAD) => {
                 payload_problem = Some(RejectionKind::UnsignedPayloadNotAllowed);
@@ -684,7 +693,6 @@ impl Verifier {
             None => &body_hash,
         };
 
-        let rules = self.rules_for(self.service.as_deref().unwrap_or(service));
         let check = match presented.algorithm {
             Algorithm::SigV4 => Check::V4 {
                 key: canonical::signing_key(credentials.secret_access_key(), &scope),

@@ -1,8 +1,9 @@
 //! A loopback stand-in for API Gateway REST APIs with `AWS_IAM` authorization.
 //!
-//! It routes like API Gateway (execute-api host + stage, or custom domain + base path
-//! mapping), verifies SigV4 with `reqwest_sigv4::verify` against exactly what it received
-//! (Host as received, full path with stage or base path), and answers like API Gateway: 403
+//! It routes like API Gateway (execute-api host + stage, custom domain + base path mapping, or
+//! a VPC endpoint's DNS name + `x-apigw-api-id` for private APIs), verifies SigV4 with
+//! `reqwest_sigv4::verify` against exactly what it received (Host as received, full path
+//! with stage or base path), and answers like API Gateway: 403
 //! JSON bodies with `x-amzn-ErrorType`, a `Date` header carrying its (possibly skewed) clock.
 //! On success it echoes what it received as JSON (see [`Echo`]).
 
@@ -294,9 +295,18 @@ impl State {
         }
     }
 
-    fn route(&self, host: &str, path: &str) -> Routing {
-        let name = strip_port(host).to_ascii_lowercase();
+    fn route(&self, host: &str, path: &str, api_id_header: Option<&str>) -> Routing {
+        let mut name = strip_port(host).to_ascii_lowercase();
         let cfg = &self.config;
+        // A private API called through an interface VPC endpoint's own DNS name
+        // (`vpce-….execute-api.{region}.vpce.amazonaws.com`) is picked by `x-apigw-api-id`;
+        // the signature stays the one for the Host received.
+        let vpce_suffix = format!(".execute-api.{}.vpce.amazonaws.com", cfg.region);
+        if let Some(api_id) =
+            api_id_header.filter(|_| name.starts_with("vpce-") && name.ends_with(&vpce_suffix))
+        {
+            name = format!("{api_id}.execute-api.{}.amazonaws.com", cfg.region);
+        }
         for (api_id, stages) in &cfg.rest_apis {
             let api_host = format!("{api_id}.execute-api.{}.amazonaws.com", cfg.region);
             if name == api_host {
@@ -370,7 +380,8 @@ impl State {
             .unwrap_or_default();
         let body = req.into_body();
 
-        let (response, verdict) = match self.route(&host, &path) {
+        let api_id_header = find_header(&headers, "x-apigw-api-id");
+        let (response, verdict) = match self.route(&host, &path, api_id_header) {
             Routing::UnknownHost => {
                 error(now, 403, "ForbiddenException", "message", "Forbidden", None)
             }

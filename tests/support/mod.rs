@@ -8,6 +8,8 @@
 
 pub mod api_gateway;
 pub mod cloudfront;
+pub mod credentials;
+pub mod raw;
 pub mod signing;
 pub mod suite;
 

@@ -1,0 +1,711 @@
+//! Which service and region a host signs for, from AWS's own endpoint metadata.
+//!
+//! The tables below are taken from botocore (github.com/boto/botocore, commit
+//! `0e6e2404b85dc336dd2889814e089bde7d1a4c55`), not written from memory:
+//! - `botocore/data/<service>/<version>/service-2.json`: each service's
+//!   `metadata.endpointPrefix` (the host prefix) and `metadata.signingName` (the credential
+//!   scope's service, when it differs);
+//! - `botocore/data/endpoints.json`: `defaults.credentialScope.service` overrides
+//!   (`data.iot` → `iotdata`); the prefixes of explicit hostnames (`ecr-fips`,
+//!   `verification.signer`, `data.ats.iot`, `mturk-requester-sandbox`, `cn.transcribe`,
+//!   `greengrass-ats.iot`, `entitlement-marketplace`) and of dual-stack variants (`aos` for
+//!   `es`, `api.iot-tunneling`, `detective`, `ecr-public`, `metering-marketplace`); every
+//!   partition-global endpoint with the region its `credentialScope` names
+//!   (`iam.amazonaws.com`, `iam.global.api.aws` → `us-east-1`); each partition's DNS
+//!   suffixes. Every hostname endpoints.json lists infers its service and region (checked
+//!   against the file when the table was taken; two malformed `ramus-gov-*` entries aside);
+//! - `botocore/data/s3/2006-03-01/endpoint-rule-set-1.json`: S3's host shapes (access points,
+//!   Object Lambda, Express, Outposts, dual-stack) and their signing names.
+//!
+//! Data planes that botocore does not describe come from the services' guides: Lambda
+//! function URLs (`{id}.lambda-url.{region}.on.aws`, `lambda`), AppSync GraphQL and
+//! real-time endpoints (`{id}.appsync-api.{region}.amazonaws.com`, `appsync`), VPC Lattice
+//! services (`….vpc-lattice-svcs.{region}.on.aws`), Aurora DSQL clusters
+//! (`{id}.dsql.{region}.on.aws`, `dsql`), OpenSearch domains and Serverless collections
+//! (`{domain}.{region}.es.amazonaws.com`, `{id}.{region}.aoss.amazonaws.com`), S3's legacy
+//! `s3-{region}` hosts (S3 user guide, "Legacy endpoints").
+
+/// DNS suffixes of the AWS partitions (`endpoints.json` `dnsSuffix` and dual-stack variants),
+/// plus `on.aws` (function URLs, Lattice, DSQL) and interface VPC endpoints' names. Longer
+/// suffixes first, so `vpce.amazonaws.com` wins over `amazonaws.com`.
+const DNS_SUFFIXES: &[&str] = &[
+    "api.amazonwebservices.com.cn",
+    "api.amazonwebservices.eu",
+    "api.cloud-aws.adc-e.uk",
+    "api.aws.hci.ic.gov",
+    "vpce.amazonaws.com",
+    "amazonaws.com.cn",
+    "cloud.adc-e.uk",
+    "csp.hci.ic.gov",
+    "amazonaws.com",
+    "sc2s.sgov.gov",
+    "amazonaws.eu",
+    "c2s.ic.gov",
+    "api.aws",
+    "on.aws",
+];
+
+/// Services whose hosts put the caller's own labels in front of the service's prefix (an API
+/// id, a bucket, an access point, a cluster). Other services' hosts are only recognized
+/// when the whole prefix is theirs: `x.sqs.us-east-1.amazonaws.com` is no SQS endpoint.
+const CUSTOMER_PREFIXED: &[&str] = &[
+    "appsync-api",
+    "appsync-realtime-api",
+    "dsql",
+    "execute-api",
+    "lambda-url",
+    "s3",
+    "s3-accesspoint",
+    "s3-control",
+    "s3-object-lambda",
+    "s3-outposts",
+    "vpc-lattice-svcs",
+];
+
+/// Service (signing name) and region that `host` (optionally with `:port`) signs for, or
+/// `None` when it is not an AWS host this table knows. Runs per request for wildcard
+/// routes: no allocation on the common path.
+pub(crate) fn infer_scope(host: &str) -> Option<(&'static str, &str)> {
+    let host = host.split(':').next().unwrap_or(host);
+    let host = host.strip_suffix('.').unwrap_or(host);
+    if let Ok(i) = GLOBAL_HOSTS.binary_search_by(|(h, ..)| (*h).cmp(host)) {
+        let (_, service, region) = GLOBAL_HOSTS[i];
+        return Some((service, region));
+    }
+    let (rest, suffix) = DNS_SUFFIXES.iter().find_map(|suffix| {
+        let rest = host.strip_suffix(suffix)?.strip_suffix('.')?;
+        Some((rest, *suffix))
+    })?;
+    let Some((prefix, region)) = rest.rsplit_once('.').filter(|(_, r)| is_region(r)) else {
+        return region_before_service(rest, suffix);
+    };
+    // Dual-stack S3 hosts carry a `dualstack` label between the prefix and the region.
+    let prefix = prefix.strip_suffix(".dualstack").unwrap_or(prefix);
+    // `vpce-0123-abcd.execute-api.us-east-1.vpce.amazonaws.com`: the endpoint's own labels
+    // come first, the service's prefix after them.
+    let prefix = if suffix == "vpce.amazonaws.com" {
+        let start = prefix.rfind("vpce-")?;
+        let on_label = start == 0 || prefix.as_bytes()[start - 1] == b'.';
+        on_label.then_some(())?;
+        prefix[start..].split_once('.')?.1
+    } else {
+        prefix
+    };
+    service_of(prefix).map(|service| (service, region))
+}
+
+/// Hosts with no region label right before the suffix: OpenSearch's region-first shape and
+/// S3's legacy and global hosts.
+fn region_before_service<'h>(rest: &'h str, suffix: &str) -> Option<(&'static str, &'h str)> {
+    let (front, last) = rest.rsplit_once('.').unwrap_or(("", rest));
+    // `{domain}.{region}.es.amazonaws.com`, `{id}.{region}.aoss.amazonaws.com`
+    if matches!(last, "es" | "aoss") && suffix.starts_with("amazonaws.") {
+        let region = front.rsplit('.').next().filter(|r| is_region(r))?;
+        return Some((if last == "es" { "es" } else { "aoss" }, region));
+    }
+    if suffix != "amazonaws.com" {
+        return None;
+    }
+    // `{bucket}.s3.amazonaws.com`, `{bucket}.s3-external-1.amazonaws.com` (us-east-1), and
+    // the legacy dash form `{bucket}.s3-us-west-2.amazonaws.com`.
+    match last {
+        "s3" | "s3-external-1" => Some(("s3", "us-east-1")),
+        _ => {
+            let region = last.strip_prefix("s3-")?;
+            let region = region.strip_prefix("fips-").unwrap_or(region);
+            is_region(region).then_some(("s3", region))
+        }
+    }
+}
+
+/// The signing name for the labels in front of the region.
+fn service_of(prefix: &str) -> Option<&'static str> {
+    if let Some(service) = lookup(prefix) {
+        return Some(service);
+    }
+    // The caller's labels in front: try each shorter tail, for services that have them.
+    let mut tail = prefix;
+    while let Some((_, shorter)) = tail.split_once('.') {
+        tail = shorter;
+        if let Some(service) = lookup(tail).filter(|_| customer_prefixed(tail)) {
+            return Some(service);
+        }
+    }
+    // S3 Express One Zone: `{bucket}.s3express-{az-id}.{region}` (also `-fips-`).
+    tail.starts_with("s3express-").then_some("s3express")
+}
+
+fn customer_prefixed(prefix: &str) -> bool {
+    let unfipsed = prefix.strip_suffix("-fips").unwrap_or(prefix);
+    CUSTOMER_PREFIXED.contains(&unfipsed)
+}
+
+/// The table's signing name for `prefix`, also for its FIPS forms: `sqs-fips`,
+/// `runtime-fips.sagemaker`, `fips.batch`, `data.iot-fips` (endpoints.json's FIPS variants
+/// and hostnames).
+fn lookup(prefix: &str) -> Option<&'static str> {
+    let find = |p: &str| {
+        SIGNING_NAMES
+            .binary_search_by(|(k, _)| (*k).cmp(p))
+            .ok()
+            .map(|i| SIGNING_NAMES[i].1)
+    };
+    if let Some(service) = find(prefix) {
+        return Some(service);
+    }
+    if !prefix.contains("fips") {
+        return None;
+    }
+    let without = prefix.strip_prefix("fips.").unwrap_or(prefix);
+    let normalized: Vec<&str> = without
+        .split('.')
+        .map(|label| label.strip_suffix("-fips").unwrap_or(label))
+        .collect();
+    find(&normalized.join("."))
+}
+
+/// A region code: `us-east-1`, `us-gov-west-1`, `cn-north-1`, `eusc-de-east-1`: lower-case
+/// letter groups and a trailing number, at least three parts (endpoints.json `regionRegex`).
+fn is_region(label: &str) -> bool {
+    let Some((words, number)) = label.rsplit_once('-') else {
+        return false;
+    };
+    !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && words.contains('-')
+        && words
+            .split('-')
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+}
+
+/// Hosts whose scope region is not in the host name: partition-global endpoints and the
+/// like, with the service and region their `credentialScope` names. Sorted by host.
+pub(crate) static GLOBAL_HOSTS: &[(&str, &str, &str)] = &[
+    ("budgets.amazonaws.com", "budgets", "us-east-1"),
+    ("budgets.amazonaws.com.cn", "budgets", "cn-northwest-1"),
+    ("budgets.c2s.ic.gov", "budgets", "us-iso-east-1"),
+    ("budgets.global.cloud.adc-e.uk", "budgets", "eu-isoe-west-1"),
+    (
+        "budgets.global.csp.hci.ic.gov",
+        "budgets",
+        "us-isof-south-1",
+    ),
+    ("budgets.global.sc2s.sgov.gov", "budgets", "us-isob-east-1"),
+    ("cloudfront.amazonaws.com", "cloudfront", "us-east-1"),
+    ("global.health.amazonaws.com", "health", "us-east-1"),
+    ("global.health.amazonaws.com.cn", "health", "cn-northwest-1"),
+    (
+        "global.health.us-gov.amazonaws.com",
+        "health",
+        "us-gov-west-1",
+    ),
+    ("iam-fips.amazonaws.com", "iam", "us-east-1"),
+    ("iam.amazonaws.com", "iam", "us-east-1"),
+    ("iam.global.api.aws", "iam", "us-east-1"),
+    ("iam.us-gov.amazonaws.com", "iam", "us-gov-west-1"),
+    ("route53-fips.amazonaws.com", "route53", "us-east-1"),
+    ("route53.amazonaws.com", "route53", "us-east-1"),
+    ("route53.amazonaws.com.cn", "route53", "cn-northwest-1"),
+    ("route53.c2s.ic.gov", "route53", "us-iso-east-1"),
+    ("route53.cloud.adc-e.uk", "route53", "eu-isoe-west-1"),
+    ("route53.csp.hci.ic.gov", "route53", "us-isof-south-1"),
+    ("route53.sc2s.sgov.gov", "route53", "us-isob-east-1"),
+    ("route53.us-gov.amazonaws.com", "route53", "us-gov-west-1"),
+    ("s3-external-1.amazonaws.com", "s3", "us-east-1"),
+    ("s3.amazonaws.com", "s3", "us-east-1"),
+    ("savingsplans.amazonaws.com", "savingsplans", "us-east-1"),
+    (
+        "savingsplans.cloud.adc-e.uk",
+        "savingsplans",
+        "eu-isoe-west-1",
+    ),
+    (
+        "savingsplans.csp.hci.ic.gov",
+        "savingsplans",
+        "us-isof-south-1",
+    ),
+    ("sts.amazonaws.com", "sts", "us-east-1"),
+    ("waf-fips.amazonaws.com", "waf", "us-east-1"),
+    ("waf.amazonaws.com", "waf", "us-east-1"),
+];
+
+/// Host prefix (botocore `endpointPrefix`) → signing name, sorted by prefix for a binary
+/// search. Rows whose prefix and signing name are equal say only "this is a service".
+pub(crate) static SIGNING_NAMES: &[(&str, &str)] = &[
+    ("a2i-runtime.sagemaker", "sagemaker"),
+    ("access-analyzer", "access-analyzer"),
+    ("account", "account"),
+    ("acm", "acm"),
+    ("acm-pca", "acm-pca"),
+    ("aco-automation", "aco-automation"),
+    ("admin.wickr", "wickr"),
+    ("agent-registry", "agent-registry"),
+    ("agent-registry-control", "agent-registry"),
+    ("agreement-marketplace", "aws-marketplace"),
+    ("aidevops", "aidevops"),
+    ("aiops", "aiops"),
+    ("airflow", "airflow"),
+    ("airflow-serverless", "airflow-serverless"),
+    ("amplify", "amplify"),
+    ("amplifybackend", "amplifybackend"),
+    ("amplifyuibuilder", "amplifyuibuilder"),
+    ("aos", "es"),
+    ("aoss", "aoss"),
+    ("api.detective", "detective"),
+    ("api.ecr", "ecr"),
+    ("api.ecr-public", "ecr-public"),
+    ("api.iot-tunneling", "IoTSecuredTunneling"),
+    ("api.iotdeviceadvisor", "iotdeviceadvisor"),
+    ("api.iotmanagedintegrations", "iotmanagedintegrations"),
+    ("api.iottwinmaker", "iottwinmaker"),
+    ("api.iotwireless", "iotwireless"),
+    ("api.mediatailor", "mediatailor"),
+    ("api.pricing", "pricing"),
+    ("api.sagemaker", "sagemaker"),
+    ("api.tunneling.iot", "IoTSecuredTunneling"),
+    ("apigateway", "apigateway"),
+    ("app-integrations", "app-integrations"),
+    ("appconfig", "appconfig"),
+    ("appconfigdata", "appconfig"),
+    ("appfabric", "appfabric"),
+    ("appflow", "appflow"),
+    ("application-autoscaling", "application-autoscaling"),
+    ("application-cost-profiler", "application-cost-profiler"),
+    ("application-signals", "application-signals"),
+    ("applicationinsights", "applicationinsights"),
+    ("appmesh", "appmesh"),
+    ("apprunner", "apprunner"),
+    ("appstream2", "appstream"),
+    ("appsync", "appsync"),
+    ("appsync-api", "appsync"),
+    ("appsync-realtime-api", "appsync"),
+    ("aps", "aps"),
+    ("arc-region-switch", "arc-region-switch"),
+    ("arc-zonal-shift", "arc-zonal-shift"),
+    ("artifact", "artifact"),
+    ("athena", "athena"),
+    ("auditmanager", "auditmanager"),
+    ("autoscaling", "autoscaling"),
+    ("autoscaling-plans", "autoscaling-plans"),
+    ("b2bi", "b2bi"),
+    ("backup", "backup"),
+    ("backup-gateway", "backup-gateway"),
+    ("backup-search", "backup-search"),
+    ("batch", "batch"),
+    ("bcm-dashboards", "bcm-dashboards"),
+    ("bcm-data-exports", "bcm-data-exports"),
+    ("bcm-pricing-calculator", "bcm-pricing-calculator"),
+    ("bcm-recommended-actions", "bcm-recommended-actions"),
+    ("bedrock", "bedrock"),
+    ("bedrock-agent", "bedrock"),
+    ("bedrock-agent-runtime", "bedrock"),
+    ("bedrock-agentcore", "bedrock-agentcore"),
+    ("bedrock-agentcore-control", "bedrock-agentcore"),
+    ("bedrock-data-automation", "bedrock"),
+    ("bedrock-data-automation-runtime", "bedrock"),
+    ("bedrock-runtime", "bedrock"),
+    ("billing", "billing"),
+    ("billingconductor", "billingconductor"),
+    ("braket", "braket"),
+    ("budgets", "budgets"),
+    ("cases", "cases"),
+    ("cassandra", "cassandra"),
+    ("cassandra-streams", "cassandra"),
+    ("catalog.marketplace", "aws-marketplace"),
+    ("ce", "ce"),
+    ("chatbot", "chatbot"),
+    ("chime", "chime"),
+    ("cleanrooms", "cleanrooms"),
+    ("cleanrooms-ml", "cleanrooms-ml"),
+    ("cloud9", "cloud9"),
+    ("cloudcontrolapi", "cloudcontrolapi"),
+    ("clouddirectory", "clouddirectory"),
+    ("cloudformation", "cloudformation"),
+    ("cloudfront", "cloudfront"),
+    ("cloudfront-keyvaluestore", "cloudfront-keyvaluestore"),
+    ("cloudhsm", "cloudhsm"),
+    ("cloudhsmv2", "cloudhsm"),
+    ("cloudsearch", "cloudsearch"),
+    ("cloudsearchdomain", "cloudsearch"),
+    ("cloudtrail", "cloudtrail"),
+    ("cloudtrail-data", "cloudtrail-data"),
+    ("cn.transcribe", "transcribe"),
+    ("codeartifact", "codeartifact"),
+    ("codebuild", "codebuild"),
+    ("codecommit", "codecommit"),
+    ("codeconnections", "codeconnections"),
+    ("codedeploy", "codedeploy"),
+    ("codeguru-profiler", "codeguru-profiler"),
+    ("codeguru-reviewer", "codeguru-reviewer"),
+    ("codeguru-security", "codeguru-security"),
+    ("codepipeline", "codepipeline"),
+    ("codestar-connections", "codestar-connections"),
+    ("codestar-notifications", "codestar-notifications"),
+    ("cognito-identity", "cognito-identity"),
+    ("cognito-idp", "cognito-idp"),
+    ("cognito-sync", "cognito-sync"),
+    ("comprehend", "comprehend"),
+    ("comprehendmedical", "comprehendmedical"),
+    ("compute-optimizer", "compute-optimizer"),
+    ("config", "config"),
+    ("connect", "connect"),
+    ("connect-campaigns", "connect-campaigns"),
+    ("contact-lens", "connect"),
+    ("controlcatalog", "controlcatalog"),
+    ("controlplane.payment-cryptography", "payment-cryptography"),
+    ("controltower", "controltower"),
+    ("cost-optimization-hub", "cost-optimization-hub"),
+    ("cur", "cur"),
+    ("data-ats.iot", "iotdata"),
+    ("data-signer", "signer"),
+    ("data.ats.iot", "iotdata"),
+    ("data.iot", "iotdata"),
+    ("data.iottwinmaker", "iottwinmaker"),
+    ("data.jobs.iot", "iot-jobs-data"),
+    ("data.mediastore", "mediastore"),
+    ("data.qapps", "qapps"),
+    ("databrew", "databrew"),
+    ("dataexchange", "dataexchange"),
+    ("datapipeline", "datapipeline"),
+    ("dataplane.payment-cryptography", "payment-cryptography"),
+    ("datasync", "datasync"),
+    ("datazone", "datazone"),
+    ("dax", "dax"),
+    ("deadline", "deadline"),
+    ("deployment-marketplace", "aws-marketplace"),
+    ("detective", "detective"),
+    ("devicefarm", "devicefarm"),
+    ("devops-guru", "devops-guru"),
+    ("directconnect", "directconnect"),
+    ("discovery", "discovery"),
+    ("discovery-marketplace", "aws-marketplace"),
+    ("dlm", "dlm"),
+    ("dms", "dms"),
+    ("docdb-elastic", "docdb-elastic"),
+    ("drs", "drs"),
+    ("ds", "ds"),
+    ("ds-data", "ds-data"),
+    ("dsql", "dsql"),
+    ("dynamodb", "dynamodb"),
+    ("ebs", "ebs"),
+    ("ec2", "ec2"),
+    ("ec2-instance-connect", "ec2-instance-connect"),
+    ("ecr", "ecr"),
+    ("ecr-public", "ecr-public"),
+    ("ecs", "ecs"),
+    ("edge.sagemaker", "sagemaker"),
+    ("eks", "eks"),
+    ("eks-auth", "eks-auth"),
+    ("elasticache", "elasticache"),
+    ("elasticbeanstalk", "elasticbeanstalk"),
+    ("elasticfilesystem", "elasticfilesystem"),
+    ("elasticloadbalancing", "elasticloadbalancing"),
+    ("elasticmapreduce", "elasticmapreduce"),
+    ("elemental-inference", "elemental-inference"),
+    ("email", "ses"),
+    ("emr-containers", "emr-containers"),
+    ("emr-serverless", "emr-serverless"),
+    ("entitlement-marketplace", "aws-marketplace"),
+    ("entitlement.marketplace", "aws-marketplace"),
+    ("entityresolution", "entityresolution"),
+    ("es", "es"),
+    ("events", "events"),
+    ("evs", "evs"),
+    ("execute-api", "execute-api"),
+    ("featurestore-runtime.sagemaker", "sagemaker"),
+    ("finspace", "finspace"),
+    ("finspace-api", "finspace-api"),
+    ("firehose", "firehose"),
+    ("fis", "fis"),
+    ("fms", "fms"),
+    ("forecast", "forecast"),
+    ("forecastquery", "forecast"),
+    ("frauddetector", "frauddetector"),
+    ("freetier", "freetier"),
+    ("fsx", "fsx"),
+    ("gamelift", "gamelift"),
+    ("gameliftstreams", "gameliftstreams"),
+    ("geo", "geo"),
+    ("geo-maps", "geo-maps"),
+    ("geo-places", "geo-places"),
+    ("geo-routes", "geo-routes"),
+    ("glacier", "glacier"),
+    ("globalaccelerator", "globalaccelerator"),
+    ("glue", "glue"),
+    ("grafana", "grafana"),
+    ("greengrass", "greengrass"),
+    ("greengrass-ats.iot", "greengrass"),
+    ("groundstation", "groundstation"),
+    ("guardduty", "guardduty"),
+    ("health", "health"),
+    ("health-agent", "health-agent"),
+    ("healthlake", "healthlake"),
+    ("iam", "iam"),
+    ("identity-chime", "chime"),
+    ("identitystore", "identitystore"),
+    ("imagebuilder", "imagebuilder"),
+    ("ingest.timestream", "timestream"),
+    ("inspector", "inspector"),
+    ("inspector-scan", "inspector-scan"),
+    ("inspector2", "inspector2"),
+    ("interconnect", "interconnect"),
+    ("internetmonitor", "internetmonitor"),
+    ("invoicing", "invoicing"),
+    ("iot", "iot"),
+    ("iotfleetwise", "iotfleetwise"),
+    ("iotsitewise", "iotsitewise"),
+    ("iotthingsgraph", "iotthingsgraph"),
+    ("iottwinmaker", "iottwinmaker"),
+    ("ivs", "ivs"),
+    ("ivschat", "ivschat"),
+    ("ivsrealtime", "ivs"),
+    ("job-runtime.sagemaker", "sagemaker"),
+    ("kafka", "kafka"),
+    ("kafkaconnect", "kafkaconnect"),
+    ("kendra", "kendra"),
+    ("kendra-ranking", "kendra-ranking"),
+    ("kinesis", "kinesis"),
+    ("kinesisanalytics", "kinesisanalytics"),
+    ("kinesisvideo", "kinesisvideo"),
+    ("kms", "kms"),
+    ("lakeformation", "lakeformation"),
+    ("lambda", "lambda"),
+    ("lambda-url", "lambda"),
+    ("launchwizard", "launchwizard"),
+    ("license-manager", "license-manager"),
+    (
+        "license-manager-linux-subscriptions",
+        "license-manager-linux-subscriptions",
+    ),
+    (
+        "license-manager-user-subscriptions",
+        "license-manager-user-subscriptions",
+    ),
+    ("lightsail", "lightsail"),
+    ("logs", "logs"),
+    ("lookoutequipment", "lookoutequipment"),
+    ("m2", "m2"),
+    ("machinelearning", "machinelearning"),
+    ("macie2", "macie2"),
+    ("mail-manager", "ses"),
+    ("managedblockchain", "managedblockchain"),
+    ("managedblockchain-query", "managedblockchain-query"),
+    (
+        "marketplacecommerceanalytics",
+        "marketplacecommerceanalytics",
+    ),
+    ("media-pipelines-chime", "chime"),
+    ("mediaconnect", "mediaconnect"),
+    ("mediaconvert", "mediaconvert"),
+    ("medialive", "medialive"),
+    ("mediapackage", "mediapackage"),
+    ("mediapackage-vod", "mediapackage-vod"),
+    ("mediapackagev2", "mediapackagev2"),
+    ("mediastore", "mediastore"),
+    ("medical-imaging", "medical-imaging"),
+    ("meetings-chime", "chime"),
+    ("memory-db", "memorydb"),
+    ("messaging-chime", "chime"),
+    ("metering-marketplace", "aws-marketplace"),
+    ("metering.marketplace", "aws-marketplace"),
+    ("metrics.sagemaker", "sagemaker"),
+    ("mgh", "mgh"),
+    ("mgn", "mgn"),
+    ("migrationhub-config", "mgh"),
+    ("migrationhub-orchestrator", "migrationhub-orchestrator"),
+    ("migrationhub-strategy", "migrationhub-strategy"),
+    ("models-v2-lex", "lex"),
+    ("models.lex", "lex"),
+    ("monitoring", "monitoring"),
+    ("mpa", "mpa"),
+    ("mq", "mq"),
+    ("mturk-requester", "mturk-requester"),
+    ("mturk-requester-sandbox", "mturk-requester"),
+    ("neptune-db", "neptune-db"),
+    ("neptune-graph", "neptune-graph"),
+    ("network-firewall", "network-firewall"),
+    ("networkflowmonitor", "networkflowmonitor"),
+    ("networkmanager", "networkmanager"),
+    ("networkmonitor", "networkmonitor"),
+    ("notifications", "notifications"),
+    ("notifications-contacts", "notifications-contacts"),
+    ("nova-act", "nova-act"),
+    ("oam", "oam"),
+    ("observabilityadmin", "observabilityadmin"),
+    ("odb", "odb"),
+    ("oidc", "sso-oauth"),
+    ("omics", "omics"),
+    ("organizations", "organizations"),
+    ("osis", "osis"),
+    ("outposts", "outposts"),
+    ("participant.connect", "execute-api"),
+    ("partnercentral-account", "partnercentral-account"),
+    ("partnercentral-benefits", "partnercentral-benefits"),
+    ("partnercentral-channel", "partnercentral-channel"),
+    ("partnercentral-prm", "partnercentral"),
+    ("partnercentral-selling", "partnercentral-selling"),
+    ("pca-connector-ad", "pca-connector-ad"),
+    ("pca-connector-scep", "pca-connector-scep"),
+    ("pcs", "pcs"),
+    ("personalize", "personalize"),
+    ("personalize-events", "personalize"),
+    ("personalize-runtime", "personalize"),
+    ("pi", "pi"),
+    ("pinpoint", "mobiletargeting"),
+    ("pipes", "pipes"),
+    ("polly", "polly"),
+    ("portal.sso", "awsssoportal"),
+    ("pricingplanmanager", "pricingplanmanager"),
+    ("profile", "profile"),
+    ("proton", "proton"),
+    ("qbusiness", "qbusiness"),
+    ("query.timestream", "timestream"),
+    ("quicksight", "quicksight"),
+    ("ram", "ram"),
+    ("rbin", "rbin"),
+    ("rds", "rds"),
+    ("rds-data", "rds-data"),
+    ("redshift", "redshift"),
+    ("redshift-data", "redshift-data"),
+    ("redshift-serverless", "redshift-serverless"),
+    ("refactor-spaces", "refactor-spaces"),
+    ("rekognition", "rekognition"),
+    ("reporting-marketplace", "aws-marketplace"),
+    ("repostspace", "repostspace"),
+    ("resiliencehub", "resiliencehub"),
+    ("resource-explorer-2", "resource-explorer-2"),
+    ("resource-groups", "resource-groups"),
+    ("rolesanywhere", "rolesanywhere"),
+    ("route53", "route53"),
+    ("route53-recovery-cluster", "route53-recovery-cluster"),
+    (
+        "route53-recovery-control-config",
+        "route53-recovery-control-config",
+    ),
+    ("route53-recovery-readiness", "route53-recovery-readiness"),
+    ("route53domains", "route53domains"),
+    ("route53globalresolver", "route53globalresolver"),
+    ("route53profiles", "route53profiles"),
+    ("route53resolver", "route53resolver"),
+    ("rtbfabric", "rtbfabric"),
+    ("rum", "rum"),
+    ("runtime-v2-lex", "lex"),
+    ("runtime.lex", "lex"),
+    ("runtime.sagemaker", "sagemaker"),
+    ("s3", "s3"),
+    ("s3-accesspoint", "s3"),
+    ("s3-control", "s3"),
+    ("s3-object-lambda", "s3-object-lambda"),
+    ("s3-outposts", "s3-outposts"),
+    ("s3express-control", "s3express"),
+    ("s3files", "s3files"),
+    ("s3tables", "s3tables"),
+    ("s3vectors", "s3vectors"),
+    ("sagemaker-geospatial", "sagemaker-geospatial"),
+    ("savingsplans", "savingsplans"),
+    ("scheduler", "scheduler"),
+    ("schemas", "schemas"),
+    ("scn", "scn"),
+    ("sdb", "sdb"),
+    ("secretsmanager", "secretsmanager"),
+    ("security-ir", "security-ir"),
+    ("securityagent", "securityagent"),
+    ("securityhub", "securityhub"),
+    ("securitylake", "securitylake"),
+    ("serverlessrepo", "serverlessrepo"),
+    ("servicecatalog", "servicecatalog"),
+    ("servicecatalog-appregistry", "servicecatalog"),
+    ("servicediscovery", "servicediscovery"),
+    ("servicequotas", "servicequotas"),
+    ("shield", "shield"),
+    ("signer", "signer"),
+    ("signin", "signin"),
+    ("sms-voice", "sms-voice"),
+    ("sms-voice.pinpoint", "sms-voice"),
+    ("snow-device-management", "snow-device-management"),
+    ("snowball", "snowball"),
+    ("sns", "sns"),
+    ("social-messaging", "social-messaging"),
+    ("sqs", "sqs"),
+    ("ssm", "ssm"),
+    ("ssm-contacts", "ssm-contacts"),
+    ("ssm-guiconnect", "ssm-guiconnect"),
+    ("ssm-incidents", "ssm-incidents"),
+    ("ssm-quicksetup", "ssm-quicksetup"),
+    ("ssm-sap", "ssm-sap"),
+    ("sso", "sso"),
+    ("states", "states"),
+    ("storagegateway", "storagegateway"),
+    ("streams.dynamodb", "dynamodb"),
+    ("sts", "sts"),
+    ("support", "support"),
+    ("supportapp", "supportapp"),
+    ("supportauthz", "supportauthz"),
+    ("sustainability", "sustainability"),
+    ("swf", "swf"),
+    ("synthetics", "synthetics"),
+    ("tagging", "tagging"),
+    ("tax", "tax"),
+    ("textract", "textract"),
+    ("thinclient", "thinclient"),
+    ("timestream-influxdb", "timestream-influxdb"),
+    ("tnb", "tnb"),
+    ("transcribe", "transcribe"),
+    ("transfer", "transfer"),
+    ("translate", "translate"),
+    ("trustedadvisor", "trustedadvisor"),
+    ("uxc", "uxc"),
+    ("verification.signer", "signer"),
+    ("verifiedpermissions", "verifiedpermissions"),
+    ("voice-chime", "chime"),
+    ("voiceid", "voiceid"),
+    ("vpc-lattice", "vpc-lattice"),
+    ("vpc-lattice-svcs", "vpc-lattice-svcs"),
+    ("waf", "waf"),
+    ("waf-regional", "waf-regional"),
+    ("wafv2", "wafv2"),
+    ("wellarchitected", "wellarchitected"),
+    ("wisdom", "wisdom"),
+    ("workdocs", "workdocs"),
+    ("workmail", "workmail"),
+    ("workmailmessageflow", "workmailmessageflow"),
+    ("workspaces", "workspaces"),
+    ("workspaces-instances", "workspaces-instances"),
+    ("workspaces-web", "workspaces-web"),
+    ("xray", "xray"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_are_sorted_for_binary_search() {
+        assert!(SIGNING_NAMES.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(GLOBAL_HOSTS.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn region_codes() {
+        for region in [
+            "us-east-1",
+            "us-gov-west-1",
+            "cn-north-1",
+            "eusc-de-east-1",
+            "us-isob-east-1",
+        ] {
+            assert!(is_region(region), "{region}");
+        }
+        for label in [
+            "us-gov",
+            "external-1",
+            "dualstack",
+            "us-east-",
+            "-east-1",
+            "US-EAST-1",
+            "us--1",
+        ] {
+            assert!(!is_region(label), "{label}");
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! What leaves the middleware besides the request: URLs in log lines, errors and responses,
+//! with the query parameters that could sign or replay a request redacted.
+//!
+//! A query-signed request carries its signature and session token in the URL, and reqwest
+//! puts that URL in its errors and responses, so every URL the crate shows is passed
+//! through here first.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// What a redacted value reads as (no characters a URL would escape).
+const REDACTED: &str = "REDACTED";
+
+/// Query parameters whose value signs or replays a request (the credential's access key id
+/// is not a secret: [`SignedRequest`](crate::SignedRequest) shows it).
+const SECRET_PARAMS: [&str; 2] = ["X-Amz-Signature", "X-Amz-Security-Token"];
+
+/// `url` with the value of every secret query parameter replaced by a marker; borrowed
+/// when there is none.
+pub(crate) fn redact_url(url: &url::Url) -> Cow<'_, url::Url> {
+    let Some(query) = url.query() else {
+        return Cow::Borrowed(url);
+    };
+    // Every name starts `X-Amz-`; `%` may hide one (`X%2DAmz-…` decodes to it).
+    if !query.contains("X-Amz-") && !query.contains('%') {
+        return Cow::Borrowed(url);
+    }
+    let is_secret = |piece: &str| {
+        let name = piece.split('=').next().unwrap_or_default();
+        let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+        SECRET_PARAMS.contains(&name.as_ref())
+    };
+    if !query.split('&').any(is_secret) {
+        return Cow::Borrowed(url);
+    }
+    let redacted: Vec<Cow<'_, str>> = query
+        .split('&')
+        .map(|piece| match piece.split_once('=') {
+            Some((name, _)) if is_secret(piece) => Cow::Owned(format!("{name}={REDACTED}")),
+            _ => Cow::Borrowed(piece),
+        })
+        .collect();
+    let mut out = url.clone();
+    out.set_query(Some(&redacted.join("&")));
+    Cow::Owned(out)
+}
+
+/// Shows a URL with its secret query parameters redacted, for log lines.
+pub(crate) struct Redacted<'a>(pub(crate) &'a url::Url);
+
+impl fmt::Display for Redacted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&redact_url(self.0), f)
+    }
+}
+
+/// `err` with the URL reqwest put in it redacted: a failed query-signed request would
+/// otherwise show its signature and session token in the error's `Display` and `Debug`.
+pub(crate) fn redact_error(err: reqwest_middleware::Error) -> reqwest_middleware::Error {
+    match err {
+        reqwest_middleware::Error::Reqwest(mut e) => {
+            if let Some(url) = e.url_mut() {
+                if let Cow::Owned(redacted) = redact_url(url) {
+                    *url = redacted;
+                }
+            }
+            reqwest_middleware::Error::Reqwest(e)
+        }
+        other => other,
+    }
+}
+
+/// `response` with its secret query parameters redacted from [`url`](reqwest::Response::url)
+/// (which, for a query-signed request, is the presigned URL itself).
+pub(crate) fn redact_response(response: reqwest::Response) -> reqwest::Response {
+    match redact_url(response.url()) {
+        Cow::Borrowed(_) => response,
+        Cow::Owned(url) => {
+            let http_response: http::Response<reqwest::Body> = response.into();
+            let (parts, body) = http_response.into_parts();
+            rebuild(parts, body, url)
+        }
+    }
+}
+
+/// A reqwest response from parts, reporting `url`: reqwest keeps the URL in a private
+/// extension that the conversion to `http::Response` drops.
+pub(crate) fn rebuild(
+    mut parts: http::response::Parts,
+    body: reqwest::Body,
+    url: url::Url,
+) -> reqwest::Response {
+    let marker = reqwest::ResponseBuilderExt::url(http::Response::builder(), url)
+        .body(())
+        .map(|r| r.into_parts().0.extensions)
+        .unwrap_or_default();
+    parts.extensions.extend(marker);
+    reqwest::Response::from(http::Response::from_parts(parts, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_parameters_are_redacted_and_nothing_else() {
+        let url: url::Url =
+            "https://h/p?a=1&X-Amz-Credential=AKID%2F1&X-Amz-Signature=abc&X%2DAmz-Security-Token=tok%2B&b"
+                .parse()
+                .unwrap();
+        let shown = Redacted(&url).to_string();
+        assert_eq!(
+            shown,
+            format!("https://h/p?a=1&X-Amz-Credential=AKID%2F1&X-Amz-Signature={REDACTED}&X%2DAmz-Security-Token={REDACTED}&b")
+        );
+        let plain: url::Url = "https://h/p?a=%2F&X-Amz-Date=1".parse().unwrap();
+        assert!(matches!(redact_url(&plain), Cow::Borrowed(_)));
+    }
+}

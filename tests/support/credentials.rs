@@ -1,0 +1,352 @@
+//! Credentials under load and failure: a clock the test moves by hand, a scriptable
+//! credentials provider, and an in-stack responder that answers without a socket.
+//! Shared by `hardening` (issue 4) and `credentials_cache` (issues 11 and 17).
+
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_credential_types::provider::{self, error::CredentialsError, ProvideCredentials};
+use aws_credential_types::Credentials;
+use bytes::Bytes;
+use http::Extensions;
+use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, Middleware, Next};
+use reqwest_sigv4::verify::{ReceivedRequest, Verifier};
+use reqwest_sigv4::{Clock, Route, SigV4Middleware};
+
+use super::{EXAMPLE_SECRET_KEY, REGION, SERVICE};
+
+/// A clock the test moves by hand (whole milliseconds since the epoch).
+#[derive(Clone, Debug)]
+pub struct TestClock(pub Arc<AtomicI64>);
+
+impl TestClock {
+    /// Now, truncated to the second so that `X-Amz-Date` comparisons are exact.
+    pub fn starting_now() -> Self {
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_secs();
+        Self(Arc::new(AtomicI64::new(secs as i64 * 1000)))
+    }
+
+    pub fn set(&self, t: SystemTime) {
+        let ms = t
+            .duration_since(UNIX_EPOCH)
+            .expect("after 1970")
+            .as_millis();
+        self.0.store(ms as i64, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(self.0.load(Ordering::SeqCst) as u64)
+    }
+}
+
+pub const MODE_OK: u8 = 0;
+pub const MODE_FAIL: u8 = 1;
+pub const MODE_HANG: u8 = 2;
+pub const MODE_EMPTY: u8 = 3;
+pub const MODE_BAD_TOKEN: u8 = 4;
+
+pub const PROVIDER_MESSAGE: &str = "IMDS unreachable: connection refused (169.254.169.254:80)";
+pub const BAD_TOKEN: &str = "token-with\nnewline-SECRETPART";
+
+/// The provider panics (in its future, as an `async` provider would).
+pub const MODE_PANIC: u8 = 5;
+
+/// A credentials provider that counts its calls and hands out temporary credentials
+/// (`ASIAROTATING0000`, `…0001`, …) that expire `lifetime` after the clock's now (or, after
+/// [`Rotating::set_expired_by`], that expired already); it can be switched to fail, hang,
+/// panic, answer empty keys or a token that is not a header value, and made slow.
+#[derive(Clone, Debug)]
+pub struct Rotating(pub Arc<RotatingState>);
+
+#[derive(Debug)]
+pub struct RotatingState {
+    clock: Arc<dyn Clock>,
+    /// Signed: negative hands out credentials that expired that long ago.
+    lifetime_ms: AtomicI64,
+    /// How long each call takes (as IMDS or STS would), in milliseconds.
+    delay_ms: AtomicU64,
+    calls: AtomicUsize,
+    mode: AtomicU8,
+    issued: Mutex<Vec<Credentials>>,
+}
+
+impl Rotating {
+    pub fn new(clock: impl Clock, lifetime: Duration) -> Self {
+        Self(Arc::new(RotatingState {
+            clock: Arc::new(clock),
+            lifetime_ms: AtomicI64::new(lifetime.as_millis() as i64),
+            delay_ms: AtomicU64::new(0),
+            calls: AtomicUsize::new(0),
+            mode: AtomicU8::new(MODE_OK),
+            issued: Mutex::new(Vec::new()),
+        }))
+    }
+
+    pub fn calls(&self) -> usize {
+        self.0.calls.load(Ordering::SeqCst)
+    }
+
+    pub fn set_mode(&self, mode: u8) {
+        self.0.mode.store(mode, Ordering::SeqCst);
+    }
+
+    /// Credentials handed out from now on live this long.
+    pub fn set_lifetime(&self, lifetime: Duration) {
+        self.0
+            .lifetime_ms
+            .store(lifetime.as_millis() as i64, Ordering::SeqCst);
+    }
+
+    /// Credentials handed out from now on expired `ago` before the clock's now.
+    pub fn set_expired_by(&self, ago: Duration) {
+        self.0
+            .lifetime_ms
+            .store(-(ago.as_millis() as i64), Ordering::SeqCst);
+    }
+
+    /// Each call takes this long (a real-time sleep).
+    pub fn set_delay(&self, delay: Duration) {
+        self.0
+            .delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    pub fn issued(&self) -> Vec<Credentials> {
+        self.0.issued.lock().unwrap().clone()
+    }
+
+    /// The last `n` credentials handed out, oldest first.
+    pub fn recent(&self, n: usize) -> Vec<Credentials> {
+        let issued = self.0.issued.lock().unwrap();
+        issued[issued.len().saturating_sub(n)..].to_vec()
+    }
+
+    /// A verifier that knows every credential handed out so far (no time check: the test
+    /// clock is not the system clock).
+    pub fn verifier(&self) -> Verifier {
+        let issued = self.issued();
+        let mut v = Verifier::new(issued[0].clone());
+        for c in &issued[1..] {
+            v = v.with_credentials(c.clone());
+        }
+        v.service(SERVICE).region(REGION).skip_time_check()
+    }
+}
+
+impl ProvideCredentials for Rotating {
+    fn provide_credentials<'a>(&'a self) -> provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        let state = &self.0;
+        let n = state.calls.fetch_add(1, Ordering::SeqCst);
+        let mode = state.mode.load(Ordering::SeqCst);
+        let delay = Duration::from_millis(state.delay_ms.load(Ordering::SeqCst));
+        let result = match mode {
+            MODE_HANG => {
+                return provider::future::ProvideCredentials::new(std::future::pending());
+            }
+            MODE_FAIL => Err(CredentialsError::provider_error(PROVIDER_MESSAGE)),
+            MODE_EMPTY => Ok(Credentials::new("", "", None, None, "rotating")),
+            MODE_BAD_TOKEN => Ok(Credentials::new(
+                "ASIABADTOKEN",
+                EXAMPLE_SECRET_KEY,
+                Some(BAD_TOKEN.to_owned()),
+                None,
+                "rotating",
+            )),
+            _ => {
+                let lifetime = state.lifetime_ms.load(Ordering::SeqCst);
+                let now = state.clock.now();
+                let offset = Duration::from_millis(lifetime.unsigned_abs());
+                let expiry = if lifetime >= 0 {
+                    now + offset
+                } else {
+                    now - offset
+                };
+                let creds = Credentials::new(
+                    format!("ASIAROTATING{n:04}"),
+                    EXAMPLE_SECRET_KEY,
+                    Some(format!("session-token-{n}")),
+                    Some(expiry),
+                    "rotating",
+                );
+                state.issued.lock().unwrap().push(creds.clone());
+                Ok(creds)
+            }
+        };
+        provider::future::ProvideCredentials::new(async move {
+            // A real provider awaits IMDS or STS: give other requests a chance to pile up
+            // (a failing one as slowly as a connect timeout would, scaled down).
+            tokio::task::yield_now().await;
+            if mode == MODE_FAIL {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            if mode == MODE_PANIC {
+                panic!("credentials provider bug (test)");
+            }
+            result
+        })
+    }
+}
+
+/// Answers every request with `200 ok` inside the middleware stack (placed after the
+/// signer), recording each one as a server would receive it: 1,000 requests without 1,000
+/// sockets.
+#[derive(Clone, Default)]
+pub struct Canned {
+    received: Arc<Mutex<Vec<ReceivedRequest>>>,
+}
+
+impl Canned {
+    pub fn received(&self) -> Vec<ReceivedRequest> {
+        self.received.lock().unwrap().clone()
+    }
+
+    pub fn count(&self) -> usize {
+        self.received.lock().unwrap().len()
+    }
+}
+
+#[async_trait::async_trait]
+impl Middleware for Canned {
+    async fn handle(
+        &self,
+        req: reqwest::Request,
+        _extensions: &mut Extensions,
+        _next: Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        let url = req.url();
+        let mut headers = Vec::new();
+        if !req.headers().contains_key(http::header::HOST) {
+            let host = url.host_str().unwrap_or_default();
+            let value = match url.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host.to_owned(),
+            };
+            headers.push(("host".to_owned(), value));
+        }
+        for (name, value) in req.headers() {
+            headers.push((
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            ));
+        }
+        let mut target = url.path().to_owned();
+        if let Some(q) = url.query() {
+            target.push('?');
+            target.push_str(q);
+        }
+        let body = req
+            .body()
+            .and_then(|b| b.as_bytes())
+            .map(Bytes::copy_from_slice)
+            .unwrap_or_default();
+        self.received.lock().unwrap().push(ReceivedRequest::new(
+            req.method().as_str(),
+            target,
+            headers,
+            body,
+        ));
+        Ok(http::Response::builder()
+            .status(200)
+            .body("ok")
+            .expect("canned response")
+            .into())
+    }
+}
+
+/// Where the load tests send: never connected to (the canned responder answers).
+pub const LOAD_BASE: &str = "https://abc123.execute-api.us-east-1.amazonaws.com";
+
+pub fn canned_client(signer: SigV4Middleware, canned: &Canned) -> ClientWithMiddleware {
+    ClientBuilder::new(reqwest::Client::new())
+        .with(signer)
+        .with(canned.clone())
+        .build()
+}
+
+pub fn rotating_signer(provider: &Rotating, clock: &TestClock) -> SigV4Middleware {
+    SigV4Middleware::builder()
+        .route(Route::direct(LOAD_BASE))
+        .credentials_provider(provider.clone())
+        .clock(clock.clone())
+        .build()
+        .expect("valid config")
+}
+
+/// A signing client whose responder is in-stack, with a scriptable provider on a clock the
+/// test moves: what most credentials tests start from.
+pub struct Rig {
+    pub clock: TestClock,
+    pub provider: Rotating,
+    pub canned: Canned,
+    pub client: ClientWithMiddleware,
+}
+
+impl Rig {
+    /// Credentials living `lifetime`, the clock at now (whole seconds).
+    pub fn new(lifetime: Duration) -> Self {
+        let clock = TestClock::starting_now();
+        let provider = Rotating::new(clock.clone(), lifetime);
+        let canned = Canned::default();
+        let client = canned_client(rotating_signer(&provider, &clock), &canned);
+        Self {
+            clock,
+            provider,
+            canned,
+            client,
+        }
+    }
+}
+
+/// Sends `n` requests at once from spawned tasks; returns what went wrong.
+pub async fn burst(client: &ClientWithMiddleware, n: usize) -> Vec<String> {
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                client
+                    .get(format!("{LOAD_BASE}/prod/items/{i}"))
+                    .send()
+                    .await
+            })
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for task in tasks {
+        match task.await.expect("request task") {
+            Ok(r) if r.status() == 200 => {}
+            Ok(r) => failures.push(format!("status {}", r.status())),
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    failures
+}
+
+/// Waits (up to 2 s) until `cond` holds.
+pub async fn eventually(mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    cond()
+}
+
+pub fn access_key_of(r: &ReceivedRequest) -> String {
+    let auth = r.header("authorization").expect("signed");
+    let cred = auth.split("Credential=").nth(1).expect("credential");
+    cred.split('/').next().unwrap_or_default().to_owned()
+}
