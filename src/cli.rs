@@ -208,7 +208,7 @@ async fn run(args: Args, out: &mut impl Write, err: &mut impl Write) -> Result<u
         if args.json {
             w!(out, "{}", json!({ "presigned_url": url.as_str() }));
         } else {
-            w!(out, "{url}");
+            w!(out, "{}", url.as_str());
         }
         return Ok(0);
     }
