@@ -478,25 +478,91 @@ fn replay(err: &Error) -> Error {
     }
 }
 
-/// `aws-config`'s default chain, loaded on first use so that building the middleware is
-/// not async; also answers the default region.
+/// `aws-config`'s default credentials chain, built on first use so that building the
+/// middleware is not async; also answers the default region, looked up only when a request
+/// needs it.
+///
+/// Only the credentials chain is built, not a whole `SdkConfig`: when a middleware names a
+/// region (the builder's, or a route's), the chain is told it (after `AWS_REGION` and the
+/// profile's), so nothing probes IMDS for a region, which off EC2 logs a warning and can
+/// stall the first request. One chain is shared by the middlewares built on one tokio
+/// runtime (its connections belong to that runtime).
 #[cfg(feature = "aws-config")]
 #[derive(Debug, Default)]
 pub(crate) struct DefaultChain {
-    config: tokio::sync::OnceCell<aws_config::SdkConfig>,
+    credentials:
+        tokio::sync::OnceCell<aws_config::default_provider::credentials::DefaultCredentialsChain>,
+    region: tokio::sync::OnceCell<Option<String>>,
+    /// The first region a middleware sharing this chain named.
+    known_region: std::sync::OnceLock<String>,
 }
 
 #[cfg(feature = "aws-config")]
 impl DefaultChain {
-    async fn config(&self) -> &aws_config::SdkConfig {
-        self.config
-            .get_or_init(|| aws_config::load_defaults(aws_config::BehaviorVersion::latest()))
+    /// The chain of the current runtime (or of middlewares built outside any), built on
+    /// first use; `known_region` is a region the middleware signs for, if it names one.
+    pub(crate) fn shared(known_region: Option<&str>) -> Arc<Self> {
+        type Chains = Vec<(Option<tokio::runtime::Id>, std::sync::Weak<DefaultChain>)>;
+        static CHAINS: std::sync::Mutex<Chains> = std::sync::Mutex::new(Vec::new());
+        let runtime = tokio::runtime::Handle::try_current().ok().map(|h| h.id());
+        let mut chains = CHAINS.lock().unwrap_or_else(|p| p.into_inner());
+        chains.retain(|(_, chain)| chain.strong_count() > 0);
+        let chain = chains
+            .iter()
+            .find(|(id, _)| *id == runtime)
+            .and_then(|(_, chain)| chain.upgrade())
+            .unwrap_or_else(|| {
+                let chain = Arc::new(DefaultChain::default());
+                chains.push((runtime, Arc::downgrade(&chain)));
+                chain
+            });
+        if let Some(region) = known_region {
+            let _ = chain.known_region.set(region.to_owned());
+        }
+        chain
+    }
+
+    async fn credentials(
+        &self,
+    ) -> &aws_config::default_provider::credentials::DefaultCredentialsChain {
+        use aws_config::default_provider::credentials::DefaultCredentialsChain;
+        self.credentials
+            .get_or_init(|| async {
+                let builder = DefaultCredentialsChain::builder();
+                match self.known_region.get() {
+                    // The chain needs a region only for STS (web identity, SSO): the
+                    // environment's or the profile's, else the one the middleware signs for.
+                    Some(region) => {
+                        builder
+                            .region(
+                                aws_config::meta::region::RegionProviderChain::first_try(
+                                    aws_config::environment::EnvironmentVariableRegionProvider::new(
+                                    ),
+                                )
+                                .or_else(aws_config::profile::ProfileFileRegionProvider::new())
+                                .or_else(aws_config::Region::new(region.clone())),
+                            )
+                            .build()
+                            .await
+                    }
+                    None => builder.build().await,
+                }
+            })
             .await
     }
 
     /// The region of the default chain (environment, profile, IMDS).
     pub(crate) async fn region(&self) -> Option<String> {
-        self.config().await.region().map(|r| r.to_string())
+        self.region
+            .get_or_init(|| async {
+                aws_config::default_provider::region::DefaultRegionChain::builder()
+                    .build()
+                    .region()
+                    .await
+                    .map(|r| r.to_string())
+            })
+            .await
+            .clone()
     }
 }
 
@@ -514,14 +580,7 @@ impl ProvideCredentials for DefaultChainProvider {
         Self: 'a,
     {
         aws_credential_types::provider::future::ProvideCredentials::new(async move {
-            match self.0.config().await.credentials_provider() {
-                Some(provider) => provider.provide_credentials().await,
-                None => Err(
-                    aws_credential_types::provider::error::CredentialsError::not_loaded(
-                        "the default AWS credentials chain found no credentials",
-                    ),
-                ),
-            }
+            self.0.credentials().await.provide_credentials().await
         })
     }
 }
@@ -1094,6 +1153,26 @@ mod tests {
             matches!(err, Error::CredentialsUnavailable { .. }),
             "{err:?}"
         );
+    }
+
+    /// Middlewares built on one runtime share one default chain (built once, on first
+    /// use); another runtime gets its own, whose connections it owns.
+    #[cfg(feature = "aws-config")]
+    #[test]
+    fn one_default_chain_per_runtime() {
+        let runtime = || {
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+        };
+        let (first, second) = (runtime(), runtime());
+        let a = first.block_on(async { DefaultChain::shared(Some("eu-west-1")) });
+        let b = first.block_on(async { DefaultChain::shared(None) });
+        let c = second.block_on(async { DefaultChain::shared(Some("us-east-1")) });
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert_eq!(b.known_region.get().map(String::as_str), Some("eu-west-1"));
+        assert_eq!(c.known_region.get().map(String::as_str), Some("us-east-1"));
     }
 
     #[test]

@@ -383,7 +383,11 @@ impl SigV4MiddlewareBuilder {
             Some(p) => p,
             #[cfg(feature = "aws-config")]
             None => {
-                let chain = Arc::new(crate::credentials::DefaultChain::default());
+                let known_region = self
+                    .region
+                    .clone()
+                    .or_else(|| self.routes.iter().find_map(Route::named_region));
+                let chain = crate::credentials::DefaultChain::shared(known_region.as_deref());
                 default_chain = Some(chain.clone());
                 SharedCredentialsProvider::new(crate::credentials::DefaultChainProvider(chain))
             }

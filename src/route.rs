@@ -249,6 +249,23 @@ impl Route {
         self
     }
 
+    /// The region this route names, or its signing host tells (`….us-east-1.amazonaws.com`).
+    pub(crate) fn named_region(&self) -> Option<String> {
+        if let Some(region) = &self.region {
+            return Some(region.clone());
+        }
+        let host = match &self.topology {
+            Topology::Direct { base_url } | Topology::CustomDomain { base_url } => {
+                Url::parse(base_url).ok()?.host_str()?.to_owned()
+            }
+            Topology::CloudFront { origin_url, .. } => {
+                Url::parse(origin_url).ok()?.host_str()?.to_owned()
+            }
+            Topology::HostOverride { sign_host, .. } => sign_host.clone(),
+        };
+        infer_scope(&host).map(|(_, region)| region.to_owned())
+    }
+
     /// Where this route's own credentials come from, and the region it names.
     pub(crate) fn credentials_source(&self) -> Option<(&Source, Option<&str>)> {
         self.credentials
