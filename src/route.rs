@@ -250,6 +250,7 @@ impl Route {
     }
 
     /// The region this route names, or its signing host tells (`….us-east-1.amazonaws.com`).
+    #[cfg(feature = "aws-config")]
     pub(crate) fn named_region(&self) -> Option<String> {
         if let Some(region) = &self.region {
             return Some(region.clone());
