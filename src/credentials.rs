@@ -659,6 +659,25 @@ impl fmt::Debug for Source {
     }
 }
 
+/// `From<&str>` and `From<String>` by `new`, so that a role ARN or a profile name is
+/// enough where nothing else needs saying.
+#[cfg(feature = "aws-config")]
+macro_rules! from_name {
+    ($ty:ident) => {
+        impl From<&str> for $ty {
+            fn from(name: &str) -> Self {
+                Self::new(name)
+            }
+        }
+
+        impl From<String> for $ty {
+            fn from(name: String) -> Self {
+                Self::new(name)
+            }
+        }
+    };
+}
+
 /// A role to assume with STS `AssumeRole`, for a route in another account
 /// ([`Route::assume_role`](crate::Route::assume_role)) or for every route
 /// ([`SigV4MiddlewareBuilder::assume_role`](crate::SigV4MiddlewareBuilder::assume_role)).
@@ -749,18 +768,7 @@ impl AssumeRole {
 }
 
 #[cfg(feature = "aws-config")]
-impl From<&str> for AssumeRole {
-    fn from(role_arn: &str) -> Self {
-        Self::new(role_arn)
-    }
-}
-
-#[cfg(feature = "aws-config")]
-impl From<String> for AssumeRole {
-    fn from(role_arn: String) -> Self {
-        Self::new(role_arn)
-    }
-}
+from_name!(AssumeRole);
 
 /// aws-config's STS provider, built on first use: building it is async (it loads an
 /// `SdkConfig`) and the middleware's builder is not.
@@ -885,18 +893,7 @@ impl Profile {
 }
 
 #[cfg(feature = "aws-config")]
-impl From<&str> for Profile {
-    fn from(name: &str) -> Self {
-        Self::new(name)
-    }
-}
-
-#[cfg(feature = "aws-config")]
-impl From<String> for Profile {
-    fn from(name: String) -> Self {
-        Self::new(name)
-    }
-}
+from_name!(Profile);
 
 #[cfg(test)]
 mod tests {

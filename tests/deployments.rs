@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use aws_credential_types::provider::{future, ProvideCredentials};
 use aws_credential_types::Credentials;
+use reqwest_middleware::ClientWithMiddleware;
 use reqwest_sigv4::{AssumeRole, Cause, Explanation, Profile, Route, SigV4Middleware};
 use support::signing::middleware_client;
 use support::sts::{Refusal, Sts, TokenApi};
@@ -61,7 +62,8 @@ fn key(c: &Credentials) -> String {
 // ---------------------------------------------------------------------------------------
 // Item 3: a refused session token is reloaded once.
 
-async fn rotation_is_reloaded_and_retried(refusal: Refusal) {
+/// An API that accepts generation 0, and a client signing for it with [`Generations`].
+fn rotating(refusal: Refusal) -> (Generations, TokenApi, ClientWithMiddleware) {
     let provider = Generations::default();
     let api = TokenApi::start(vec![Generations::generation(0)], refusal);
     let client = middleware_client(
@@ -71,6 +73,11 @@ async fn rotation_is_reloaded_and_retried(refusal: Refusal) {
             .build()
             .unwrap(),
     );
+    (provider, api, client)
+}
+
+async fn rotation_is_reloaded_and_retried(refusal: Refusal) {
+    let (provider, api, client) = rotating(refusal);
     let post = |body: &'static str| client.post(format!("{}/prod/orders", api.url())).body(body);
     assert_eq!(post("first").send().await.unwrap().status(), 200);
     // The source rotates: generation 0 is revoked, generation 1 is what it hands out now.
@@ -106,15 +113,7 @@ async fn s3s_expired_token_code_is_reloaded_and_the_request_retried_once() {
 #[tokio::test]
 async fn a_second_refusal_comes_back_explained_after_one_retry() {
     for refusal in [Refusal::ApiGatewayExpired, Refusal::S3ExpiredToken] {
-        let provider = Generations::default();
-        let api = TokenApi::start(vec![Generations::generation(0)], refusal);
-        let client = middleware_client(
-            SigV4Middleware::builder()
-                .route(route(&api))
-                .credentials_provider(provider.clone())
-                .build()
-                .unwrap(),
-        );
+        let (provider, api, client) = rotating(refusal);
         let url = format!("{}/prod/orders", api.url());
         assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
         // Everything revoked: the reloaded credentials are refused too.
@@ -237,21 +236,20 @@ async fn a_route_assumes_a_role_with_sts_signed_by_the_base_credentials() {
         .external_id("partner-7")
         .duration(Duration::from_secs(900))
         .endpoint_url(sts.url());
-    let client = middleware_client(
-        SigV4Middleware::builder()
-            .static_credentials(account(1))
-            .route(route(&api_a))
-            .route(route(&api_b).assume_role(role.clone()))
-            // The same role on another route: the same assumed credentials.
-            .route(
-                Route::direct(api_b.url().replace("127.0.0.1", "localhost"))
-                    .service(SERVICE)
-                    .region(REGION)
-                    .assume_role(role),
-            )
-            .build()
-            .unwrap(),
-    );
+    let signer = SigV4Middleware::builder()
+        .static_credentials(account(1))
+        .route(route(&api_a))
+        .route(route(&api_b).assume_role(role.clone()))
+        // The same role on another route: the same assumed credentials.
+        .route(
+            Route::direct(api_b.url().replace("127.0.0.1", "localhost"))
+                .service(SERVICE)
+                .region(REGION)
+                .assume_role(role),
+        )
+        .build()
+        .unwrap();
+    let client = middleware_client(signer.clone());
     for url in [
         api_a.url(),
         api_b.url(),
@@ -272,6 +270,16 @@ async fn a_route_assumes_a_role_with_sts_signed_by_the_base_credentials() {
     let assumed = key(&sts.issued()[0]);
     assert_eq!(api_a.received(), vec![(key(&account(1)), true)]);
     assert_eq!(api_b.received(), vec![(assumed, true); 3]);
+    // The middleware's Debug, assumed-role provider built, names no secret.
+    let debug = format!("{signer:?}");
+    let issued = &sts.issued()[0];
+    for secret in [
+        account(1).secret_access_key(),
+        issued.secret_access_key(),
+        issued.session_token().unwrap(),
+    ] {
+        assert!(!debug.contains(secret), "{debug}");
+    }
 }
 
 #[tokio::test]
