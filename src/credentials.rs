@@ -545,7 +545,11 @@ impl DefaultChain {
                             .build()
                             .await
                     }
-                    None => builder.build().await,
+                    // The default region chain, looked up once for both.
+                    None => {
+                        let region = self.region().await.map(aws_config::Region::new);
+                        builder.region(region).build().await
+                    }
                 }
             })
             .await
@@ -616,7 +620,8 @@ impl Source {
         base: &SharedCredentialsProvider,
         region: Option<&str>,
     ) -> (SharedCredentialsProvider, &'static str) {
-        let _ = (base, region);
+        #[cfg(not(feature = "aws-config"))]
+        let _ = (base, region); // only roles and profiles need them
         match self {
             Source::Provider { provider, name } => {
                 (SharedCredentialsProvider::clone(provider), name)
