@@ -155,7 +155,7 @@ async fn run(args: Args, out: &mut impl Write, err: &mut impl Write) -> Result<u
             .presign(&request, std::time::Duration::from_secs(secs))
             .await
             .map_err(|e| e.to_string())?;
-        w!(out, "{url}");
+        w!(out, "{}", url.as_str());
         return Ok(0);
     }
     let response = request.send().await.map_err(|e| one_line(&e))?;

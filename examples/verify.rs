@@ -3,19 +3,21 @@
 //!
 //! ```text
 //! AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… [AWS_SESSION_TOKEN=…] \
-//!     cargo run --example verify -- [--service S] [--region R] [--max-skew SECS] FILE
+//!     cargo run --example verify -- [--service S] [--region R] [--max-skew SECS] \
+//!         [--now YYYYMMDDTHHMMSSZ | --no-time-check] FILE
 //! ```
 //!
 //! Prints `valid` and exits 0, or prints why the request is refused (expected canonical request
 //! and string-to-sign, what differs when it can tell) and exits 1. Usage, I/O, parse and
-//! environment errors print one line and exit 2. Without `--max-skew` the request's own time
-//! is not checked. The logic lives in `reqwest_sigv4::verify::cli`; this file only parses
+//! environment errors print one line and exit 2. The request's time must be within
+//! `--max-skew` (default 300 s, API Gateway's) of the system clock, or of `--now` for a
+//! recorded request; `--no-time-check` skips that check. The logic lives in `reqwest_sigv4::verify::cli`; this file only parses
 //! arguments.
 
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use clap::error::ErrorKind;
 use clap::Parser;
@@ -33,9 +35,16 @@ struct Args {
     /// (built with the `sigv4a` feature) must list it in its X-Amz-Region-Set.
     #[arg(long)]
     region: Option<String>,
-    /// Allowed clock skew in seconds (default: the request's time is not checked).
+    /// Allowed clock skew in seconds (default: 300, as API Gateway).
     #[arg(long, value_name = "SECS")]
     max_skew: Option<u64>,
+    /// Check the request's time against this instant instead of the system clock (for a
+    /// recorded request), e.g. 20150830T123600Z.
+    #[arg(long, value_name = "YYYYMMDDTHHMMSSZ", value_parser = parse_now, conflicts_with = "no_time_check")]
+    now: Option<SystemTime>,
+    /// Do not check the request's time at all (a signature made for any time verifies).
+    #[arg(long)]
+    no_time_check: bool,
     /// Encode the path once, as S3 does (default: twice, unless the service is s3).
     #[arg(long)]
     single_encode: bool,
@@ -44,6 +53,11 @@ struct Args {
     no_normalize: bool,
     /// The raw HTTP/1.1 request.
     file: PathBuf,
+}
+
+fn parse_now(value: &str) -> Result<SystemTime, String> {
+    reqwest_sigv4::canonical::parse_amz_date(value)
+        .ok_or_else(|| format!("{value:?} is not YYYYMMDDTHHMMSSZ"))
 }
 
 /// Parses `args` (the first is the program name) and runs the check; returns the exit code.
@@ -74,6 +88,8 @@ where
         .service(args.service)
         .region(args.region)
         .max_skew(args.max_skew.map(Duration::from_secs))
+        .now(args.now)
+        .check_time(!args.no_time_check)
         .double_encode_path(args.single_encode.then_some(false))
         .normalize_path(args.no_normalize.then_some(false));
     cli::run(&options, env, out, err)

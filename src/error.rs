@@ -67,8 +67,9 @@ pub enum ConfigError {
         /// The pattern both routes match.
         pattern: String,
     },
-    /// A presigned validity of zero or beyond SigV4's 7 days.
-    #[error("presigned validity {expires:?} must be more than zero and at most 7 days")]
+    /// A presigned validity under one second (`X-Amz-Expires` counts whole seconds, so it
+    /// would be 0) or beyond SigV4's 7 days.
+    #[error("presigned validity {expires:?} must be at least one second and at most 7 days")]
     InvalidExpiry {
         /// The validity asked for.
         expires: Duration,
@@ -79,6 +80,17 @@ pub enum ConfigError {
     /// No credentials provider was configured and the `aws-config` feature is off.
     #[error("no credentials provider configured (enable the `aws-config` feature for the default chain)")]
     NoCredentials,
+    /// A wildcard route whose `*.` would stand for a public suffix or a domain AWS shares
+    /// among its customers (`*.com`, `*.amazonaws.com`, `*.execute-api.us-east-1.amazonaws.com`):
+    /// every host under it would receive the access key id, the session token and signed
+    /// requests.
+    #[error("route URL {url:?}: the wildcard is too broad ({reason})")]
+    WildcardTooBroad {
+        /// The URL as given.
+        url: String,
+        /// Which rule it breaks.
+        reason: &'static str,
+    },
     /// No route was configured, so the middleware would never sign anything.
     #[error("no route configured: add at least one Route, or nothing is ever signed")]
     NoRoutes,
@@ -136,6 +148,17 @@ pub enum Error {
         /// The header's name.
         name: String,
     },
+    /// The request carries a `Host` header other than the host its route signs for. It
+    /// would be sent as it is while the signature covers another host: a certain 403.
+    /// Use [`Route::host_override`](crate::Route::host_override) to send and sign another
+    /// `Host`.
+    #[error("the request's Host header {sent:?} differs from the host its route signs for ({signed:?}): use Route::host_override to send and sign another Host")]
+    HostHeaderMismatch {
+        /// The `Host` header on the request.
+        sent: String,
+        /// The host the route signs for.
+        signed: String,
+    },
     /// No region could be determined for the request.
     #[error("no signing region for host {host:?}: set one on the route or the builder")]
     MissingRegion {
@@ -159,8 +182,9 @@ pub enum Error {
         /// The request's URL.
         url: String,
     },
-    /// A presigned validity of zero or beyond SigV4's 7 days.
-    #[error("presigned validity {expires:?} must be more than zero and at most 7 days")]
+    /// A presigned validity under one second (`X-Amz-Expires` counts whole seconds, so it
+    /// would be 0) or beyond SigV4's 7 days.
+    #[error("presigned validity {expires:?} must be at least one second and at most 7 days")]
     InvalidExpiry {
         /// The validity asked for.
         expires: Duration,

@@ -42,7 +42,8 @@
 //!
 //! What every request goes through:
 //! 1. **Routing** ([`Route`]): a request whose URL matches no route is sent as it is,
-//!    unsigned, so credentials never reach a host nobody configured.
+//!    unsigned, so credentials never reach a host nobody configured; one that a route
+//!    matches but cannot place (an origin URL no alias URL reaches) is refused.
 //! 2. **Body buffering**: in-memory bodies are hashed where they lie; streaming bodies are
 //!    read up to a limit ([`SigV4MiddlewareBuilder::body_limit`]) and hashed.
 //! 3. **Credentials**: taken from a cache that refreshes ahead of expiry with one provider
@@ -71,6 +72,7 @@ mod diagnostics;
 mod endpoints;
 mod error;
 mod middleware;
+mod presign;
 mod route;
 mod signing;
 #[cfg(feature = "verify")]
@@ -88,6 +90,7 @@ pub use middleware::{
     CrossRouteRedirect, RedirectPolicy, SigV4Middleware, SigV4MiddlewareBuilder, SigningOverride,
     SkipSigning, DEFAULT_INSPECT_DEADLINE, DEFAULT_SERVICE,
 };
+pub use presign::PresignedUrl;
 pub use route::{Route, RouteKind, SignedHeaders, Topology};
 pub use signing::SignedRequest;
 

@@ -17,6 +17,7 @@ use crate::credentials::{
 };
 use crate::diagnostics::{self, Inspected};
 use crate::error::{ConfigError, Error};
+use crate::presign::PresignedUrl;
 use crate::route::{validate_scope, CompiledRoute, Resolved, Route, RouteTable};
 use crate::signing::{
     sign_request, strip_query_signature, Placement, ServiceProfile, SignedRequest, ToSign,
@@ -450,28 +451,35 @@ impl SigV4Middleware {
     }
 
     /// A presigned URL for `request`: the signature in the query string, valid for
-    /// `expires_in` (at most 7 days), for the route the request's URL matches — a
+    /// `expires_in` (at least one second, at most 7 days; `X-Amz-Expires` counts whole
+    /// seconds, so a fraction is dropped), for the route the request's URL matches — a
     /// CloudFront alias URL is presigned for its origin like any request. Only `host` is
     /// signed, so whoever uses the URL needs no other header. The body (if any) is hashed
     /// into it, except for S3, whose presigned URLs sign `UNSIGNED-PAYLOAD` (the uploader
     /// of a presigned PUT chooses the bytes). Uses: API Gateway WebSocket `$connect` with
     /// IAM auth, S3 downloads and uploads, handing a URL to another process.
     ///
+    /// Signed with temporary credentials, the URL carries their session token and stops
+    /// working when that token expires, whatever `expires_in` says:
+    /// [`PresignedUrl::expires_at`](crate::PresignedUrl::expires_at) is the earlier of the
+    /// two. The URL is a secret (anyone holding it can make the request): `PresignedUrl`'s
+    /// `Debug` leaves its query out.
+    ///
     /// ```no_run
     /// # async fn demo(signer: reqwest_sigv4::SigV4Middleware) -> Result<(), reqwest_sigv4::Error> {
     /// // A WebSocket API's $connect: presign the https form, connect with wss://.
     /// let url = "https://abc123.execute-api.us-east-1.amazonaws.com/prod".parse().unwrap();
     /// let request = reqwest::Request::new(reqwest::Method::GET, url);
-    /// let url = signer.presign(&request, std::time::Duration::from_secs(300)).await?;
-    /// println!("{url}");
+    /// let presigned = signer.presign(&request, std::time::Duration::from_secs(300)).await?;
+    /// println!("valid until {:?}: {}", presigned.expires_at(), presigned.as_str());
     /// # Ok(()) }
     /// ```
     pub async fn presign(
         &self,
         request: &Request,
         expires_in: Duration,
-    ) -> Result<url::Url, Error> {
-        if expires_in.is_zero() || expires_in > crate::route::MAX_PRESIGN {
+    ) -> Result<PresignedUrl, Error> {
+        if !crate::route::presign_validity_ok(expires_in) {
             return Err(Error::InvalidExpiry {
                 expires: expires_in,
             });
@@ -501,8 +509,22 @@ impl SigV4Middleware {
                 },
             }
         };
-        self.inner.apply(Some(plan), &mut bare, &body).await?;
-        Ok(bare.url().clone())
+        // Read before signing: if a refresh lands in between, the URL is signed with newer
+        // credentials, which expire no earlier than these, so the expiry reported is never
+        // later than the real one.
+        let credentials = self.inner.cache_for(plan.resolved.route).get().await?;
+        let signed = self.inner.apply(Some(plan), &mut bare, &body).await?;
+        let signed_at = signed
+            .as_ref()
+            .and_then(|s| crate::canonical::parse_amz_date(s.amz_date()))
+            .ok_or_else(|| Error::Signing("the presigned URL carries no signing time".into()))?;
+        Ok(PresignedUrl::new(
+            bare.url().clone(),
+            signed_at,
+            expires_in,
+            credentials.expiry,
+            credentials.has_session_token,
+        ))
     }
 
     /// A client with this middleware in its stack, over a reqwest client with reqwest's
@@ -788,7 +810,7 @@ impl Shared {
         url: &url::Url,
         overrides: Option<&SigningOverride>,
     ) -> Result<Option<Plan<'_>>, Error> {
-        let Some(resolved) = self.routes.resolve(url) else {
+        let Some(resolved) = self.routes.resolve(url)? else {
             return Ok(None);
         };
         if let Some(o) = overrides {

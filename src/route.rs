@@ -11,7 +11,7 @@ use aws_credential_types::provider::ProvideCredentials;
 use url::Url;
 
 use crate::credentials::Source;
-use crate::error::ConfigError;
+use crate::error::{ConfigError, Error};
 
 /// Which request headers go into the signature besides `host` and `x-amz-*`.
 ///
@@ -104,14 +104,23 @@ pub struct Route {
 
 impl Route {
     /// A route for a service's own endpoint. A leading `*.` label in the host matches any
-    /// one or more labels (`https://*.execute-api.us-east-1.amazonaws.com`).
+    /// one or more labels (`https://*.api.example.com`).
+    ///
+    /// A wildcard hands the access key id, the session token and signed requests to every
+    /// host under it, so [`build`](crate::SigV4MiddlewareBuilder::build) refuses one that
+    /// leaves fewer than three labels (`*.example.com`, `*.co.uk`) or stands for hosts under
+    /// a domain AWS shares among its customers (`*.amazonaws.com`, `*.on.aws`,
+    /// `*.execute-api.us-east-1.amazonaws.com`: every account's APIs), with
+    /// [`ConfigError::WildcardTooBroad`](crate::ConfigError::WildcardTooBroad). Name AWS
+    /// hosts exactly, one route each.
     pub fn direct(base_url: impl Into<String>) -> Self {
         Self::new(Topology::Direct {
             base_url: base_url.into(),
         })
     }
 
-    /// A route for an API Gateway custom domain name (optionally with a base path).
+    /// A route for an API Gateway custom domain name (optionally with a base path). A
+    /// leading `*.` wildcard follows the rules of [`Route::direct`]'s.
     pub fn custom_domain(base_url: impl Into<String>) -> Self {
         Self::new(Topology::CustomDomain {
             base_url: base_url.into(),
@@ -201,7 +210,8 @@ impl Route {
 
     /// Put the signature in the query string (a presigned URL valid for `expires_in`)
     /// instead of headers: for CDNs and proxies that strip `Authorization` but forward the
-    /// query string. SigV4 allows at most 7 days.
+    /// query string. At least one second (`X-Amz-Expires` counts whole seconds; a fraction is
+    /// dropped) and at most 7 days, as SigV4 allows.
     pub fn sign_in_query(mut self, expires_in: Duration) -> Self {
         self.presign = Some(expires_in);
         self
@@ -327,6 +337,12 @@ impl Base {
             .to_ascii_lowercase();
         let host = match host.strip_prefix('*') {
             Some(rest) if wildcard_allowed && rest.starts_with('.') && rest.len() > 1 => {
+                check_wildcard_suffix(&rest[1..]).map_err(|reason| {
+                    ConfigError::WildcardTooBroad {
+                        url: raw.to_owned(),
+                        reason,
+                    }
+                })?;
                 HostPattern::Suffix(rest.to_owned())
             }
             _ if host.contains('*') => {
@@ -397,6 +413,58 @@ impl Base {
             None => format!("{scheme}://{host}{}", self.path),
         }
     }
+}
+
+/// Domains AWS shares among its customers: under each of them, the labels left of the
+/// service's own name are some customer's resource (an API id, a bucket, a function URL id,
+/// a distribution), so a wildcard anywhere under them stands for other customers' hosts.
+/// Not a public suffix list (the crate takes no dependency for one): the AWS domains a
+/// route is likely to name, where a too-broad wildcard would hurt most.
+const AWS_SHARED_DOMAINS: [&str; 12] = [
+    "amazonaws.com",
+    "amazonaws.com.cn",
+    "amazonaws.eu",
+    "on.aws",
+    "api.aws",
+    "cloudfront.net",
+    "amplifyapp.com",
+    "awsapprunner.com",
+    "elasticbeanstalk.com",
+    "awsglobalaccelerator.com",
+    "c2s.ic.gov",
+    "sc2s.sgov.gov",
+];
+
+/// Fewest labels a wildcard's suffix must keep: `*.api.example.com` leaves a name its owner
+/// controls, `*.example.com` or `*.co.uk` may leave a registrable domain or a public suffix
+/// (without a public suffix list the two cannot be told apart, so both are refused).
+const MIN_WILDCARD_LABELS: usize = 3;
+
+/// Whether `suffix` (the host after `*.`) is narrow enough to hand credentials to every host
+/// under it. The rule: at least [`MIN_WILDCARD_LABELS`] non-empty labels, none of them a
+/// wildcard, and not a domain of [`AWS_SHARED_DOMAINS`] nor any name under one (that covers
+/// the `{service}.{region}.amazonaws.com`, `{service}.amazonaws.com`,
+/// `{region}.{service}.amazonaws.com` and `{service}.{region}.on.aws` shapes: a wildcard
+/// there stands for every API, bucket or function URL of every account).
+fn check_wildcard_suffix(suffix: &str) -> Result<(), &'static str> {
+    let suffix = suffix.trim_end_matches('.');
+    let labels: Vec<&str> = suffix.split('.').collect();
+    if labels.iter().any(|l| l.is_empty() || l.contains('*')) {
+        return Err("empty label or a second wildcard");
+    }
+    if labels.len() < MIN_WILDCARD_LABELS {
+        return Err("a wildcard must leave at least three labels, e.g. *.api.example.com");
+    }
+    let under_aws = AWS_SHARED_DOMAINS.iter().any(|domain| {
+        suffix == *domain
+            || suffix
+                .strip_suffix(domain)
+                .is_some_and(|rest| rest.ends_with('.'))
+    });
+    if under_aws {
+        return Err("it is under a domain AWS shares among its customers (amazonaws.com, on.aws, cloudfront.net, ...): name the host exactly");
+    }
+    Ok(())
 }
 
 /// `prefix` (no trailing slash) matches `path` on a segment boundary: `/prod` matches
@@ -516,7 +584,7 @@ impl RouteTable {
                 }
             }
             if let Some(expires) = route.presign {
-                if expires.is_zero() || expires > MAX_PRESIGN {
+                if !presign_validity_ok(expires) {
                     return Err(ConfigError::InvalidExpiry { expires });
                 }
             }
@@ -610,13 +678,35 @@ impl RouteTable {
         self.entries.iter().any(|e| e.pattern.matches(url))
     }
 
-    /// The most specific route for `url`, or `None`: the request is then not signed.
-    pub(crate) fn resolve(&self, url: &Url) -> Option<Resolved<'_>> {
-        self.entries
-            .iter()
-            .filter(|e| e.pattern.matches(url))
-            .find_map(|e| e.resolve(url))
+    /// The most specific route that can place `url`, or `None` when no route matches: the
+    /// request is then not signed.
+    ///
+    /// A URL that routes match but none can place (an origin URL outside the alias's path
+    /// prefix) is an error, not `None`: sent as it is it would go unsigned to the origin,
+    /// which is neither what the caller asked for nor what the route promised.
+    pub(crate) fn resolve(&self, url: &Url) -> Result<Option<Resolved<'_>>, Error> {
+        let mut matched = false;
+        for entry in self.entries.iter().filter(|e| e.pattern.matches(url)) {
+            matched = true;
+            if let Some(resolved) = entry.resolve(url) {
+                return Ok(Some(resolved));
+            }
+        }
+        if matched {
+            return Err(Error::Rewrite(format!(
+                "{} matches a route, but the route cannot place it (outside the alias's path \
+                 prefix?): not sent",
+                redacted_url(url)
+            )));
+        }
+        Ok(None)
     }
+}
+
+/// `url` without its query and fragment, for errors: a query may carry a presigned
+/// signature or token.
+fn redacted_url(url: &Url) -> &str {
+    &url[..url::Position::AfterPath]
 }
 
 impl Entry {
@@ -700,6 +790,12 @@ impl Entry {
 /// The longest validity SigV4 allows a presigned request: 7 days.
 pub(crate) const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
+/// Whether a presigned request can be valid this long: `X-Amz-Expires` counts whole
+/// seconds, so anything under one second would be signed as `0` (dead on arrival).
+pub(crate) fn presign_validity_ok(expires: Duration) -> bool {
+    expires >= Duration::from_secs(1) && expires <= MAX_PRESIGN
+}
+
 /// The `Host` header reqwest sends for `url`: host, plus `:port` when not the default.
 pub(crate) fn url_host_header(url: &Url) -> Option<String> {
     let host = url.host_str().filter(|h| !h.is_empty())?;
@@ -774,6 +870,13 @@ mod tests {
         RouteTable::compile(routes).expect("valid routes")
     }
 
+    impl RouteTable {
+        /// `resolve` for URLs every route can place.
+        fn resolve_ok(&self, url: &Url) -> Option<Resolved<'_>> {
+            self.resolve(url).expect("placeable URL")
+        }
+    }
+
     fn url(s: &str) -> Url {
         Url::parse(s).expect("test URL")
     }
@@ -783,35 +886,43 @@ mod tests {
     #[test]
     fn direct_signs_what_is_sent_including_port() {
         let t = table(&[Route::direct("http://api.local:8080")]);
-        let r = t.resolve(&url("http://api.local:8080/a%20b?x=1")).unwrap();
+        let r = t
+            .resolve_ok(&url("http://api.local:8080/a%20b?x=1"))
+            .unwrap();
         assert_eq!(&*r.sign_host, "api.local:8080");
         assert_eq!(r.sign_path_and_query, "/a%20b?x=1");
         assert!(r.send_url.is_none() && r.send_host.is_none());
-        assert!(t.resolve(&url("http://api.local:9090/")).is_none());
-        assert!(t.resolve(&url("https://api.local:8080/")).is_none());
-        assert!(t.resolve(&url("http://other.local:8080/")).is_none());
+        assert!(t.resolve_ok(&url("http://api.local:9090/")).is_none());
+        assert!(t.resolve_ok(&url("https://api.local:8080/")).is_none());
+        assert!(t.resolve_ok(&url("http://other.local:8080/")).is_none());
     }
 
     #[test]
     fn cloudfront_alias_signs_for_origin_host_and_path() {
         let t = table(&[Route::cloudfront("https://www.example.com", ORIGIN)]);
         let r = t
-            .resolve(&url("https://www.example.com/items?x=1"))
+            .resolve_ok(&url("https://www.example.com/items?x=1"))
             .unwrap();
         assert_eq!(&*r.sign_host, "abc123.execute-api.us-east-1.amazonaws.com");
         assert_eq!(r.sign_path_and_query, "/prod/items?x=1");
         assert_eq!(r.route.signed_headers, SignedHeaders::HostAndAmzOnly);
         // Without rewriting, a URL written for the origin is not this route's.
-        assert!(t.resolve(&url(&format!("{ORIGIN}/items"))).is_none());
+        assert!(t.resolve_ok(&url(&format!("{ORIGIN}/items"))).is_none());
     }
 
     #[test]
     fn cloudfront_behavior_prefix_is_kept_in_the_signed_path() {
         let t = table(&[Route::cloudfront("https://d1.cloudfront.net/api", ORIGIN)]);
-        let r = t.resolve(&url("https://d1.cloudfront.net/api/x")).unwrap();
+        let r = t
+            .resolve_ok(&url("https://d1.cloudfront.net/api/x"))
+            .unwrap();
         assert_eq!(r.sign_path_and_query, "/prod/api/x");
-        assert!(t.resolve(&url("https://d1.cloudfront.net/other")).is_none());
-        assert!(t.resolve(&url("https://d1.cloudfront.net/apix")).is_none());
+        assert!(t
+            .resolve_ok(&url("https://d1.cloudfront.net/other"))
+            .is_none());
+        assert!(t
+            .resolve_ok(&url("https://d1.cloudfront.net/apix"))
+            .is_none());
     }
 
     #[test]
@@ -819,7 +930,9 @@ mod tests {
         let t = table(&[
             Route::cloudfront("http://www.example.com:8443", ORIGIN).rewrite_origin_urls(true)
         ]);
-        let r = t.resolve(&url(&format!("{ORIGIN}/items/1?q=a+b"))).unwrap();
+        let r = t
+            .resolve_ok(&url(&format!("{ORIGIN}/items/1?q=a+b")))
+            .unwrap();
         assert_eq!(
             r.send_url.as_ref().map(Url::as_str),
             Some("http://www.example.com:8443/items/1?q=a+b")
@@ -828,7 +941,7 @@ mod tests {
         assert_eq!(r.sign_path_and_query, "/prod/items/1?q=a+b");
         // Outside the origin path (another stage) it is not this route's.
         assert!(t
-            .resolve(&url(
+            .resolve_ok(&url(
                 "https://abc123.execute-api.us-east-1.amazonaws.com/dev/items"
             ))
             .is_none());
@@ -841,7 +954,7 @@ mod tests {
             "abc123.execute-api.us-east-1.amazonaws.com",
         )]);
         let r = t
-            .resolve(&url(
+            .resolve_ok(&url(
                 "https://vpce-1.execute-api.us-east-1.vpce.amazonaws.com/prod/x",
             ))
             .unwrap();
@@ -852,26 +965,27 @@ mod tests {
 
     #[test]
     fn most_specific_route_wins() {
+        // A wildcard under an AWS domain is refused (tests/edges_routes.rs),
+        // so the precedence is shown on a custom domain.
         let t = table(&[
-            Route::direct("https://*.execute-api.us-east-1.amazonaws.com").region("wild"),
-            Route::direct("https://abc123.execute-api.us-east-1.amazonaws.com").region("host"),
-            Route::direct("https://abc123.execute-api.us-east-1.amazonaws.com/prod/admin")
-                .region("prefix"),
+            Route::direct("https://*.api.example.com").region("wild"),
+            Route::direct("https://abc123.api.example.com").region("host"),
+            Route::direct("https://abc123.api.example.com/prod/admin").region("prefix"),
         ]);
-        let region = |u: &str| t.resolve(&url(u)).and_then(|r| r.route.region.clone());
+        let region = |u: &str| t.resolve_ok(&url(u)).and_then(|r| r.route.region.clone());
         assert_eq!(
-            region("https://abc123.execute-api.us-east-1.amazonaws.com/prod/admin/x").as_deref(),
+            region("https://abc123.api.example.com/prod/admin/x").as_deref(),
             Some("prefix")
         );
         assert_eq!(
-            region("https://abc123.execute-api.us-east-1.amazonaws.com/prod/users").as_deref(),
+            region("https://abc123.api.example.com/prod/users").as_deref(),
             Some("host")
         );
         assert_eq!(
-            region("https://zzz.execute-api.us-east-1.amazonaws.com/").as_deref(),
+            region("https://zzz.api.example.com/").as_deref(),
             Some("wild")
         );
-        assert_eq!(region("https://execute-api.us-east-1.amazonaws.com/"), None);
+        assert_eq!(region("https://api.example.com/"), None);
     }
 
     #[test]

@@ -223,6 +223,9 @@ pub(crate) struct ToSign<'a> {
 pub(crate) struct SignatureHeaders {
     headers: Vec<(HeaderName, HeaderValue)>,
     query: Vec<(&'static str, String)>,
+    /// Signed headers whose values were folded for signing ([`fold_whitespace`]): sent in
+    /// the folded form, every value of each name, so that the wire carries what was signed.
+    replaced: Vec<(HeaderName, HeaderValue)>,
     /// The URL must be sent in [`s3_spelling`], the form it was signed in.
     s3_spelling: bool,
 }
@@ -241,6 +244,12 @@ impl SignatureHeaders {
     pub(crate) fn apply(self, req: &mut reqwest::Request) {
         if self.s3_spelling {
             respell_for_s3(req.url_mut());
+        }
+        for (name, _) in &self.replaced {
+            req.headers_mut().remove(name);
+        }
+        for (name, value) in self.replaced {
+            req.headers_mut().append(name, value);
         }
         req.headers_mut().reserve(self.headers.len());
         for (name, value) in self.headers {
@@ -567,12 +576,51 @@ fn signing_params<'a>(
         .map_err(|e| Error::Signing(e.to_string()))
 }
 
+/// A header value with a tab between its words, folded as botocore and the AWS Java SDK
+/// canonicalize it: trimmed, every run of spaces and tabs made one space. `None` when the
+/// value has no inner tab (every implementation already agrees on it).
+///
+/// The SigV4 "Trimall" rule speaks of sequential spaces; aws-sigv4 folds only those, while
+/// botocore (`' '.join(value.split())`) and the Java SDK fold any whitespace, as API
+/// Gateway does. Signed as sent, `a<TAB>b` would verify with one and not the other, so the
+/// folded value is both signed and sent.
+fn fold_whitespace(value: &str) -> Option<String> {
+    let trimmed = value.trim_matches([' ', '\t']);
+    if !trimmed.contains('\t') {
+        return None;
+    }
+    let words: Vec<&str> = trimmed
+        .split([' ', '\t'])
+        .filter(|word| !word.is_empty())
+        .collect();
+    Some(words.join(" "))
+}
+
+/// Refuses a `Host` header set on the request that is not the host signed for. reqwest sends
+/// a `Host` header as it is, while the signature always covers the route's host, so the two
+/// would disagree on the wire. Through CloudFront no `Host` the caller sets can be right:
+/// CloudFront routes by it and sends the origin its own, and the signature is the origin's.
+fn check_host_header(headers: &HeaderMap, sign_host: &str, route: RouteKind) -> Result<(), Error> {
+    let Some(value) = headers.get(http::header::HOST) else {
+        return Ok(());
+    };
+    let sent = value.to_str().unwrap_or_default();
+    if route != RouteKind::CloudFront && sent.eq_ignore_ascii_case(sign_host) {
+        return Ok(());
+    }
+    Err(Error::HostHeaderMismatch {
+        sent: String::from_utf8_lossy(value.as_bytes()).into_owned(),
+        signed: sign_host.to_owned(),
+    })
+}
+
 /// Signs `req` for `identity`; returns the headers to inject and a summary of what was signed.
 pub(crate) fn sign_request(
     mut req: ToSign<'_>,
     identity: &Identity,
 ) -> Result<(SignatureHeaders, SignedRequest), Error> {
     check_query(&req.path_and_query)?;
+    check_host_header(req.headers, &req.host, req.route)?;
     let credentials = identity
         .data::<Credentials>()
         .ok_or_else(|| Error::Signing("the identity holds no AWS credentials".into()))?;
@@ -584,17 +632,39 @@ pub(crate) fn sign_request(
     }
     let payload_sha256 = payload_for(&req, profile)?;
     let mut signed: Vec<(HeaderName, HeaderValue)> = Vec::with_capacity(req.headers.len());
+    let mut folded_names: Vec<HeaderName> = Vec::new();
     for (name, value) in req.headers {
         if !is_signed(name.as_str(), req.signed_headers) {
             continue;
         }
-        if value.to_str().is_err() {
+        let Ok(text) = value.to_str() else {
             return Err(Error::InvalidHeaderValue {
                 name: name.as_str().to_owned(),
             });
-        }
-        signed.push((name.clone(), value.clone()));
+        };
+        let value = match fold_whitespace(text) {
+            Some(folded) => {
+                if !folded_names.contains(name) {
+                    folded_names.push(name.clone());
+                }
+                let mut folded =
+                    HeaderValue::from_str(&folded).map_err(|_| Error::InvalidHeaderValue {
+                        name: name.as_str().to_owned(),
+                    })?;
+                folded.set_sensitive(value.is_sensitive());
+                folded
+            }
+            None => value.clone(),
+        };
+        signed.push((name.clone(), value));
     }
+    // Every value of a folded header is sent again, in order: repeated headers are signed
+    // joined with `,`, so one value rewritten means the whole set is.
+    let replaced: Vec<(HeaderName, HeaderValue)> = signed
+        .iter()
+        .filter(|(name, _)| folded_names.contains(name))
+        .cloned()
+        .collect();
     // HTTP drops leading and trailing spaces and tabs from a field value (RFC 9110 5.5), so
     // the verifier never sees them; aws-sigv4 trims only spaces.
     let headers =
@@ -704,6 +774,7 @@ pub(crate) fn sign_request(
         SignatureHeaders {
             headers: out,
             query,
+            replaced,
             s3_spelling: profile.s3_path,
         },
         summary,

@@ -332,3 +332,34 @@ async fn a_route_signs_with_a_named_profile() {
     assert_eq!(api_b.received(), vec![(key(&account(2)), true)]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_presigned_url_dies_with_its_routes_credentials() {
+    let expiry = std::time::SystemTime::now() + Duration::from_secs(600);
+    let session = Credentials::new(
+        "ASIAROUTEONLY",
+        "secret-of-the-route",
+        Some("token-of-the-route".into()),
+        Some(expiry),
+        "route",
+    );
+    let api = TokenApi::start(vec![session.clone()], Refusal::ApiGatewayExpired);
+    let signer = SigV4Middleware::builder()
+        .static_credentials(account(1))
+        .route(route(&api).credentials_provider(session.clone()))
+        .build()
+        .unwrap();
+    let url = format!("{}/prod/download", api.url()).parse().unwrap();
+    let request = reqwest::Request::new(reqwest::Method::GET, url);
+    let presigned = signer
+        .presign(&request, Duration::from_secs(3600))
+        .await
+        .unwrap();
+    // Signed with the route's session credentials: the URL stops working when they expire.
+    assert!(presigned.has_session_token());
+    assert_eq!(presigned.credentials_expire_first(), Some(expiry));
+    let plain = support::client_builder_for(&[]).build().unwrap();
+    let response = plain.get(presigned.as_str()).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(api.received(), vec![(key(&session), true)]);
+}

@@ -119,7 +119,7 @@ async fn a_presigned_url_presigned_again_carries_one_fresh_signature() {
         .await
         .unwrap();
     let resp = support::client_for(&[])
-        .get(presigned)
+        .get(presigned.into_url())
         .send()
         .await
         .unwrap();

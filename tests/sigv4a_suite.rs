@@ -111,6 +111,8 @@ impl Context {
             .double_encode_path(false)
             .max_skew(Duration::from_secs(300))
             .now(self.now)
+            // `post-sts-header-after` adds the token after signing: the explicit opt-out.
+            .require_signed_session_token(!self.omit_session_token)
     }
 
     /// A verifier standing in the suite's region, which the region set must include.

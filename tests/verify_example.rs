@@ -11,6 +11,9 @@ mod support;
 use std::path::PathBuf;
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+/// The suite's requests are signed at this instant: the verifier's clock is set there
+/// (the default, the system clock, refuses a 2015 signature).
+const SUITE_NOW: &str = "20150830T123600Z";
 
 fn suite_file(case: &str, file: &str) -> PathBuf {
     support::suite::case_dir("v4", case).join(file)
@@ -81,6 +84,8 @@ fn signed_suite_request_is_valid() {
             "service",
             "--region",
             "us-east-1",
+            "--now",
+            SUITE_NOW,
             path_str(&file),
         ],
         KEYS,
@@ -94,7 +99,7 @@ fn signed_suite_request_is_valid() {
         "get-vanilla-query-order-key-case",
         "query-signed-request.txt",
     );
-    let outcome = run(&[path_str(&file)], KEYS);
+    let outcome = run(&["--now", SUITE_NOW, path_str(&file)], KEYS);
     assert_eq!(outcome.code, 0, "{}", outcome.out);
 }
 
@@ -107,9 +112,9 @@ fn session_token_comes_from_the_environment() {
     let token = "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267";
     let mut env = KEYS.to_vec();
     env.push(("AWS_SESSION_TOKEN", token));
-    assert_eq!(run(&[path_str(&file)], &env).code, 0);
+    assert_eq!(run(&["--now", SUITE_NOW, path_str(&file)], &env).code, 0);
     // Without the token the request's token is unexpected.
-    let outcome = run(&[path_str(&file)], KEYS);
+    let outcome = run(&["--now", SUITE_NOW, path_str(&file)], KEYS);
     assert_eq!(outcome.code, 1);
     assert!(
         outcome.out.contains("invalid security token"),
@@ -138,7 +143,16 @@ fn tampered_request_is_rejected_with_a_report() {
         text.replacen("Param2=value2", "Param2=value3", 1)
             .as_bytes(),
     );
-    let outcome = run(&["--region", "us-east-1", path_str(&tampered.0)], KEYS);
+    let outcome = run(
+        &[
+            "--region",
+            "us-east-1",
+            "--now",
+            SUITE_NOW,
+            path_str(&tampered.0),
+        ],
+        KEYS,
+    );
     assert_eq!(outcome.code, 1, "{}{}", outcome.out, outcome.err);
     assert!(
         outcome.out.starts_with("SigV4 verification failed"),
@@ -166,7 +180,7 @@ fn tampered_request_is_rejected_with_a_report() {
 }
 
 #[test]
-fn clock_is_checked_only_with_max_skew() {
+fn clock_is_checked_by_default_and_opted_out_explicitly() {
     let file = suite_file("get-vanilla", "header-signed-request.txt");
     // Signed in 2015: far outside five minutes of today.
     let outcome = run(&["--max-skew", "300", path_str(&file)], KEYS);
@@ -178,7 +192,24 @@ fn clock_is_checked_only_with_max_skew() {
         "{}",
         outcome.out
     );
-    assert_eq!(run(&[path_str(&file)], KEYS).code, 0);
+    // Strict by default: the system clock and API Gateway's five minutes.
+    let outcome = run(&[path_str(&file)], KEYS);
+    assert_eq!(outcome.code, 1);
+    assert!(outcome.out.contains("Signature expired"), "{}", outcome.out);
+    // The explicit opt-outs: the request's own time, or no time check at all.
+    assert_eq!(run(&["--now", SUITE_NOW, path_str(&file)], KEYS).code, 0);
+    assert_eq!(run(&["--no-time-check", path_str(&file)], KEYS).code, 0);
+    let outcome = run(
+        &[
+            "--now",
+            "20150830T124200Z",
+            "--max-skew",
+            "300",
+            path_str(&file),
+        ],
+        KEYS,
+    );
+    assert_eq!(outcome.code, 1, "six minutes late");
 }
 
 #[test]
@@ -195,7 +226,10 @@ fn wrong_expectations_are_rejected() {
         ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
         ("AWS_SECRET_ACCESS_KEY", "nope"),
     ];
-    assert_eq!(run(&[path_str(&file)], &wrong_secret).code, 1);
+    assert_eq!(
+        run(&["--now", SUITE_NOW, path_str(&file)], &wrong_secret).code,
+        1
+    );
 }
 
 #[test]
@@ -207,6 +241,7 @@ fn usage_io_parse_and_environment_errors_exit_2_with_one_line() {
     let cases: Vec<Case<'_>> = vec![
         (vec![], KEYS, "error:"),
         (vec!["--max-skew", "soon", path_str(&file)], KEYS, "error:"),
+        (vec!["--now", "yesterday", path_str(&file)], KEYS, "error:"),
         (vec!["--bogus", path_str(&file)], KEYS, "error:"),
         (
             vec!["/nonexistent/request.txt"],

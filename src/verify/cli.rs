@@ -4,7 +4,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
 
@@ -28,8 +28,12 @@ pub struct Options {
     /// Expected region (unset: the scope's). A SigV4a request (with the `sigv4a` feature)
     /// must list it in its region set.
     pub region: Option<String>,
-    /// Allowed clock skew (unset: the request's own time is not checked).
+    /// Allowed clock skew (unset: the verifier's default, 5 minutes).
     pub max_skew: Option<Duration>,
+    /// The clock the request's time is checked against (unset: the system clock).
+    pub now: Option<SystemTime>,
+    /// Whether the request's time is checked at all (default: yes).
+    pub check_time: bool,
     /// Path double encoding (unset: yes unless the service is `s3`).
     pub double_encode_path: Option<bool>,
     /// Path normalization (unset: yes unless the service is `s3`).
@@ -44,6 +48,8 @@ impl Options {
             service: None,
             region: None,
             max_skew: None,
+            now: None,
+            check_time: true,
             double_encode_path: None,
             normalize_path: None,
         }
@@ -64,6 +70,19 @@ impl Options {
     /// Sets the allowed clock skew.
     pub fn max_skew(mut self, skew: Option<Duration>) -> Self {
         self.max_skew = skew;
+        self
+    }
+
+    /// Sets the clock the request's time is checked against.
+    pub fn now(mut self, now: Option<SystemTime>) -> Self {
+        self.now = now;
+        self
+    }
+
+    /// Sets whether the request's time is checked (opting out accepts a signature made for
+    /// any time).
+    pub fn check_time(mut self, yes: bool) -> Self {
+        self.check_time = yes;
         self
     }
 
@@ -136,6 +155,12 @@ pub fn run(
     }
     if let Some(skew) = options.max_skew {
         verifier = verifier.max_skew(skew);
+    }
+    if let Some(now) = options.now {
+        verifier = verifier.now(now);
+    }
+    if !options.check_time {
+        verifier = verifier.skip_time_check();
     }
     if let Some(yes) = options.double_encode_path {
         verifier = verifier.double_encode_path(yes);

@@ -20,18 +20,20 @@
 //! Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31\n\n";
 //! let request = ReceivedRequest::parse_http1(raw)?;
 //! let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None, "example");
+//! let signed_at = std::time::UNIX_EPOCH + Duration::from_secs(1_440_938_160);
 //! let verifier = Verifier::new(creds)
 //!     .service("service")
 //!     .region("us-east-1")
 //!     // The AWS suite's generic `service` single-encodes the path, unlike API Gateway.
-//!     .double_encode_path(false);
+//!     .double_encode_path(false)
+//!     // Strict by default: the request's time is checked against the system clock. This
+//!     // one was signed in 2015: check it at its own time.
+//!     .now(signed_at);
 //! let verified = verifier.verify(&request)?;
 //! assert_eq!(verified.access_key_id, "AKIDEXAMPLE");
 //!
-//! // With a clock, the request's own time is checked too.
-//! let late = verifier
-//!     .max_skew(Duration::from_secs(300))
-//!     .now(std::time::UNIX_EPOCH + Duration::from_secs(1_440_938_160 + 3600));
+//! // An hour later it is refused, as API Gateway would (5 minutes of skew by default).
+//! let late = verifier.now(signed_at + Duration::from_secs(3600));
 //! let rejection = late.verify(&request).unwrap_err();
 //! assert!(matches!(rejection.kind, RejectionKind::SignatureExpired { .. }));
 //! assert_eq!(
@@ -191,15 +193,26 @@ impl fmt::Debug for Verified {
     }
 }
 
+/// The clock skew API Gateway accepts, and the verifier's default: 5 minutes.
+pub const DEFAULT_MAX_SKEW: Duration = Duration::from_secs(5 * 60);
+
 /// Checks SigV4 signatures as API Gateway does. Cheap to clone; `Debug` shows access key ids
 /// and settings, never a secret key or token.
+///
+/// Strict by default, as API Gateway is: the request's time must be within
+/// [`DEFAULT_MAX_SKEW`] of the system clock (a presigned URL must not have expired), and a
+/// session token must be covered by the signature. Loosen it explicitly:
+/// [`now`](Self::now) for a fixed clock (recorded requests, the AWS test suite's 2015
+/// dates), [`skip_time_check`](Self::skip_time_check),
+/// [`require_signed_session_token(false)`](Self::require_signed_session_token).
 #[derive(Clone)]
 pub struct Verifier {
     credentials: Vec<Credentials>,
     service: Option<String>,
     region: Option<String>,
-    max_skew: Option<Duration>,
+    max_skew: Duration,
     now: Option<SystemTime>,
+    check_time: bool,
     normalize_path: Option<bool>,
     double_encode_path: Option<bool>,
     query_plus: Option<QueryPlus>,
@@ -233,6 +246,7 @@ impl fmt::Debug for Verifier {
             .field("region", &self.region)
             .field("max_skew", &self.max_skew)
             .field("now", &self.now)
+            .field("check_time", &self.check_time)
             .field("normalize_path", &self.normalize_path)
             .field("double_encode_path", &self.double_encode_path)
             .field("query_plus", &self.query_plus)
@@ -302,22 +316,27 @@ struct Shape<'a> {
     payload_hash: &'a str,
     omit_query_token: bool,
     strip_host_port: bool,
+    /// Header values canonicalized as aws-sigv4 does: tabs kept, only spaces folded.
+    keep_tabs: bool,
 }
 
 impl Verifier {
-    /// A verifier that accepts signatures made with `credentials`.
+    /// A verifier that accepts signatures made with `credentials`, with the strict
+    /// defaults: time checked against the system clock within [`DEFAULT_MAX_SKEW`], session
+    /// token required to be signed.
     pub fn new(credentials: Credentials) -> Self {
         Self {
             credentials: vec![credentials],
             service: None,
             region: None,
-            max_skew: None,
+            max_skew: DEFAULT_MAX_SKEW,
             now: None,
+            check_time: true,
             normalize_path: None,
             double_encode_path: None,
             query_plus: None,
             require_session_token: None,
-            require_signed_session_token: false,
+            require_signed_session_token: true,
             allow_unsigned_payload: false,
         }
     }
@@ -345,17 +364,29 @@ impl Verifier {
         self
     }
 
-    /// The largest accepted difference between the request's time and the clock (API Gateway:
-    /// 5 minutes). Unset: the request's own time is not checked.
+    /// The largest accepted difference between the request's time and the clock (default
+    /// and API Gateway's: [`DEFAULT_MAX_SKEW`], 5 minutes).
     pub fn max_skew(mut self, skew: Duration) -> Self {
-        self.max_skew = Some(skew);
+        self.max_skew = skew;
+        self.check_time = true;
         self
     }
 
-    /// A fixed clock for the time checks (default: the system clock at verification). Setting
-    /// it also turns on the presigned-URL expiry check.
+    /// A fixed clock for the time checks (default: the system clock at verification): for
+    /// recorded requests and test vectors, whose dates are long past.
     pub fn now(mut self, now: SystemTime) -> Self {
         self.now = Some(now);
+        self.check_time = true;
+        self
+    }
+
+    /// Opt out of every time check: neither the request's `X-Amz-Date` nor a presigned
+    /// URL's expiry is compared with a clock. A signature made for any time verifies, so
+    /// use it only where time cannot matter (comparing canonical forms, test vectors
+    /// without a known "now"); [`now`](Self::now) keeps the check with a fixed clock.
+    /// [`max_skew`](Self::max_skew) or [`now`](Self::now) turn the check back on.
+    pub fn skip_time_check(mut self) -> Self {
+        self.check_time = false;
         self
     }
 
@@ -387,9 +418,10 @@ impl Verifier {
         self
     }
 
-    /// Whether a session token must be covered by the signature. Default: no, following the
-    /// AWS suite, whose `post-sts-header-after` case adds the token after signing (a signed
-    /// header list without it; a presigned query whose canonical form leaves it out).
+    /// Whether a session token must be covered by the signature. Default: yes: a token added
+    /// after signing could be swapped for another. The AWS suite's `post-sts-header-after`
+    /// case adds the token after signing (a signed header list without it; a presigned query
+    /// whose canonical form leaves it out): verifying it needs `false`.
     pub fn require_signed_session_token(mut self, yes: bool) -> Self {
         self.require_signed_session_token = yes;
         self
@@ -430,8 +462,8 @@ impl Verifier {
     }
 
     /// Checks `req`: the authentication is well formed, the scope matches, `host` and every
-    /// listed header are signed and present, the time is acceptable (when a skew or clock is
-    /// set), the session token is right, the body matches its declared hash, and the
+    /// listed header are signed and present, the time is acceptable (unless
+    /// [`skip_time_check`](Self::skip_time_check)), the session token is right, the body matches its declared hash, and the
     /// signature is the one the verifier computes.
     pub fn verify(&self, req: &ReceivedRequest) -> Result<Verified, Rejection> {
         let (raw_path, raw_query) = req.path_and_query();
@@ -710,8 +742,12 @@ impl Verifier {
             };
             // Every listed header is in `headers` by now, so this cannot fail; an empty block
             // would only make the signature mismatch.
-            let block =
-                canonical::canonical_headers(header_list, &signed_names).unwrap_or_default();
+            let block = if shape.keep_tabs {
+                canonical::canonical_headers_with(header_list, &signed_names, fold_spaces_only)
+            } else {
+                canonical::canonical_headers(header_list, &signed_names)
+            }
+            .unwrap_or_default();
             canonical::canonical_request(
                 req.method(),
                 &path,
@@ -726,6 +762,7 @@ impl Verifier {
             payload_hash,
             omit_query_token: false,
             strip_host_port: false,
+            keep_tabs: false,
         };
         let expected_creq = build(shape);
         let expected_sts = check.string_to_sign(&amz_date, &expected_creq);
@@ -809,8 +846,7 @@ impl Verifier {
     }
 
     fn check_time(&self, presented: &Presented) -> Result<(), Rejection> {
-        let clock_known = self.now.is_some() || self.max_skew.is_some();
-        if !clock_known {
+        if !self.check_time {
             return Ok(());
         }
         let now = self.now.unwrap_or_else(SystemTime::now);
@@ -819,17 +855,16 @@ impl Verifier {
             return Ok(());
         };
         let server_now = format_amz_date(now);
-        if let Some(skew) = self.max_skew {
-            if now
-                .checked_add(skew)
-                .is_some_and(|latest| signed_at > latest)
-            {
-                return Err(Rejection::new(RejectionKind::SignatureNotYetCurrent {
-                    signed: presented.amz_date.clone(),
-                    server_now,
-                    max_skew: skew,
-                }));
-            }
+        let skew = self.max_skew;
+        if now
+            .checked_add(skew)
+            .is_some_and(|latest| signed_at > latest)
+        {
+            return Err(Rejection::new(RejectionKind::SignatureNotYetCurrent {
+                signed: presented.amz_date.clone(),
+                server_now,
+                max_skew: skew,
+            }));
         }
         match (presented.location, presented.expires) {
             (SignatureLocation::Query, Some(expires)) => {
@@ -845,22 +880,38 @@ impl Verifier {
                 }
             }
             _ => {
-                if let Some(skew) = self.max_skew {
-                    if now
-                        .checked_sub(skew)
-                        .is_some_and(|earliest| signed_at < earliest)
-                    {
-                        return Err(Rejection::new(RejectionKind::SignatureExpired {
-                            signed: presented.amz_date.clone(),
-                            server_now,
-                            max_skew: skew,
-                        }));
-                    }
+                if now
+                    .checked_sub(skew)
+                    .is_some_and(|earliest| signed_at < earliest)
+                {
+                    return Err(Rejection::new(RejectionKind::SignatureExpired {
+                        signed: presented.amz_date.clone(),
+                        server_now,
+                        max_skew: skew,
+                    }));
                 }
             }
         }
         Ok(())
     }
+}
+
+/// A header value as a signer that folds only spaces canonicalizes it (aws-sigv4): ends
+/// trimmed of spaces and tabs, runs of spaces made one, tabs kept. API Gateway and botocore
+/// fold tabs too, so such a signature fails there; replaying it names the header.
+fn fold_spaces_only(raw: &str) -> std::borrow::Cow<'_, str> {
+    let trimmed = raw.trim_matches([' ', '\t']);
+    if !trimmed.contains("  ") {
+        return std::borrow::Cow::Borrowed(trimmed);
+    }
+    let mut out = String::with_capacity(trimmed.len());
+    for word in trimmed.split(' ').filter(|word| !word.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn strip_port(host: &str) -> &str {
@@ -930,6 +981,12 @@ fn explain_mismatch(
                 ..shape
             });
         }
+    }
+    if req.headers().iter().any(|(_, value)| value.contains('\t')) {
+        variants.push(Shape {
+            keep_tabs: true,
+            ..shape
+        });
     }
     if req
         .header("host")

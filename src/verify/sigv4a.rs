@@ -266,6 +266,7 @@ mod tests {
             verifier().verify(&req).unwrap();
             // No region configured: any region set is taken as is.
             Verifier::new(creds(None))
+                .now(t0())
                 .verify(&req)
                 .expect("no region to check");
             let rejection = verifier().region("us-west-2").verify(&req).unwrap_err();
@@ -291,7 +292,7 @@ mod tests {
         let req = aws_signed("GET", "/prod/x", "us-east-1", b"", false);
         let widened = with_header(&req, "X-Amz-Region-Set", "*");
         assert_eq!(
-            kind(Verifier::new(creds(None)).verify(&widened)),
+            kind(Verifier::new(creds(None)).now(t0()).verify(&widened)),
             RejectionKind::SignatureMismatch
         );
         let req = aws_signed("GET", "/prod/x", "us-east-1", b"", true);
@@ -300,7 +301,11 @@ mod tests {
             .replace("X-Amz-Region-Set=us-east-1", "X-Amz-Region-Set=%2A");
         assert_ne!(target, req.target());
         assert_eq!(
-            kind(Verifier::new(creds(None)).verify(&with_target(&req, &target))),
+            kind(
+                Verifier::new(creds(None))
+                    .now(t0())
+                    .verify(&with_target(&req, &target))
+            ),
             RejectionKind::SignatureMismatch
         );
     }
@@ -396,7 +401,7 @@ mod tests {
             kind(late.verify(&req)),
             RejectionKind::SignatureExpired { .. }
         ));
-        let other_key = Verifier::new(Credentials::new(AKID, "another", None, None, "t"));
+        let other_key = Verifier::new(Credentials::new(AKID, "another", None, None, "t")).now(t0());
         assert_eq!(
             kind(other_key.verify(&req)),
             RejectionKind::SignatureMismatch

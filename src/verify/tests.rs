@@ -28,10 +28,12 @@ fn creds(token: Option<&str>) -> Credentials {
     Credentials::new(AKID, SECRET, token.map(str::to_owned), None, "test")
 }
 
+/// The requests here are signed at [`t0`]: the verifier's clock is fixed there.
 fn verifier(token: Option<&str>) -> Verifier {
     Verifier::new(creds(token))
         .service("execute-api")
         .region("eu-west-1")
+        .now(t0())
 }
 
 struct SignOpts {
@@ -251,7 +253,10 @@ fn aws_sigv4_s3_rules_verify() {
             ..SignOpts::default()
         },
     );
-    let s3 = Verifier::new(creds(None)).service("s3").region("eu-west-1");
+    let s3 = Verifier::new(creds(None))
+        .service("s3")
+        .region("eu-west-1")
+        .now(t0());
     s3.verify(&req).unwrap();
 }
 
@@ -269,7 +274,11 @@ fn session_token_added_after_signing_is_accepted_unless_required_signed() {
         },
     );
     assert!(req.header("x-amz-security-token").is_some());
-    let verified = verifier(Some(TOKEN)).verify(&req).unwrap();
+    // Accepted only with the explicit opt-out (the default requires a signed token).
+    let verified = verifier(Some(TOKEN))
+        .require_signed_session_token(false)
+        .verify(&req)
+        .unwrap();
     assert_eq!(verified.session_token_signed, Some(false));
     assert_eq!(
         kind(
@@ -295,6 +304,7 @@ fn session_token_added_after_signing_is_accepted_unless_required_signed() {
     );
     assert_eq!(
         verifier(Some(TOKEN))
+            .require_signed_session_token(false)
             .verify(&presigned)
             .unwrap()
             .session_token_signed,
@@ -356,10 +366,11 @@ fn several_access_keys_are_looked_up_by_id() {
     let other = Credentials::new("AKIDOTHER", "other-secret", None, None, "test");
     let v = Verifier::new(other)
         .with_credentials(creds(None))
-        .region("eu-west-1");
+        .region("eu-west-1")
+        .now(t0());
     let req = aws_signed("GET", &url("/prod/x"), &[], b"", &SignOpts::default());
     assert_eq!(v.verify(&req).unwrap().access_key_id, AKID);
-    let only_other = Verifier::new(Credentials::new("AKIDOTHER", "s", None, None, "t"));
+    let only_other = Verifier::new(Credentials::new("AKIDOTHER", "s", None, None, "t")).now(t0());
     assert_eq!(
         kind(only_other.verify(&req)),
         RejectionKind::UnknownAccessKey {
@@ -607,8 +618,12 @@ fn unsigned_payload_only_when_allowed() {
 fn clock_skew_both_ways() {
     let req = aws_signed("GET", &url("/prod/x"), &[], b"", &SignOpts::default());
     let skew = Duration::from_secs(300);
-    // Unset skew: the request's own time is not checked.
-    verifier(None).verify(&req).unwrap();
+    // Opted out: the request's own time is not checked, however far the clock is.
+    verifier(None)
+        .now(t0() + Duration::from_secs(86_400))
+        .skip_time_check()
+        .verify(&req)
+        .unwrap();
     verifier(None)
         .max_skew(skew)
         .now(t0() + skew)
@@ -710,7 +725,7 @@ fn mismatch_explained_plus_in_query() {
     );
     // aws-sigv4 signs `+` as %20, as API Gateway reads it: the verifier in S3 mode (literal
     // plus) therefore refuses it and names the parameter.
-    let s3 = Verifier::new(creds(None)).service("s3");
+    let s3 = Verifier::new(creds(None)).service("s3").now(t0());
     let rejection = s3.verify(&req).unwrap_err();
     assert_eq!(rejection.kind, RejectionKind::SignatureMismatch);
     assert!(matches!(
@@ -756,7 +771,8 @@ fn unexplained_mismatch_and_no_secret_in_any_text() {
         Some(TOKEN.to_owned()),
         None,
         "test",
-    ));
+    ))
+    .now(t0());
     let rejection = wrong_secret.verify(&req).unwrap_err();
     assert_eq!(rejection.kind, RejectionKind::SignatureMismatch);
     assert!(rejection.differences.is_empty());
@@ -876,6 +892,7 @@ fn sigv4a_suite_verifier() -> Verifier {
         .service("service")
         .region("us-east-1")
         .double_encode_path(false)
+        .now(t0())
 }
 
 #[cfg(not(feature = "sigv4a"))]
@@ -943,7 +960,8 @@ fn the_cli_verifies_sigv4a_requests_with_the_feature_only() {
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let options = cli::Options::new(&file)
             .region(Some(region.to_owned()))
-            .double_encode_path(Some(false));
+            .double_encode_path(Some(false))
+            .now(Some(t0()));
         let code = cli::run(&options, &env, &mut out, &mut err);
         (code, String::from_utf8(out).unwrap())
     };

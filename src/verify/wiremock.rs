@@ -9,6 +9,10 @@ use super::{ReceivedRequest, Rejection, Verifier};
 
 /// Matches a request only if `Verifier::verify` accepts it.
 ///
+/// The verifier's defaults are strict, as API Gateway is (the request's time within 5
+/// minutes of the system clock, a session token covered by the signature), so a test whose
+/// signer runs on a fixed clock sets the verifier's clock too ([`Verifier::now`]).
+///
 /// Clones share the record of the last rejection, so keep a clone to find out why a request
 /// did not match ([`SignedBy::last_rejection`]).
 ///

@@ -243,13 +243,17 @@ fn check(
             verifier.verify(&received).map_err(|r| Some(r.kind))
         }
     };
-    let key = received
-        .header_values("authorization")
-        .next()
-        .and_then(|a| a.split("Credential=").nth(1))
-        .and_then(|c| c.split('/').next())
-        .unwrap_or_default()
-        .to_owned();
+    // The verified key; for a refusal, the key the Authorization header names.
+    let key = match &result {
+        Ok(verified) => verified.access_key_id.clone(),
+        Err(_) => received
+            .header_values("authorization")
+            .next()
+            .and_then(|a| a.split("Credential=").nth(1))
+            .and_then(|c| c.split('/').next())
+            .unwrap_or_default()
+            .to_owned(),
+    };
     log.lock().unwrap().push((key, result.is_ok()));
     let token_refused = matches!(
         &result,
