@@ -11,6 +11,7 @@ pub mod cloudfront;
 pub mod credentials;
 pub mod raw;
 pub mod signing;
+pub mod sts;
 pub mod suite;
 
 use std::net::SocketAddr;
