@@ -95,6 +95,13 @@ impl Cached {
         })
     }
 
+    /// The access key id signed with (not a secret: it travels in every signature).
+    pub(crate) fn access_key_id(&self) -> Option<&str> {
+        self.identity
+            .data::<Credentials>()
+            .map(Credentials::access_key_id)
+    }
+
     fn usable_at(&self, now: SystemTime) -> bool {
         self.usable_until.is_none_or(|u| now < u)
     }
@@ -245,6 +252,27 @@ impl CredentialsCache {
         }
         // Boxed: the provider's future is large and rarely awaited.
         Box::pin(self.refresh_now()).await
+    }
+
+    /// Forgets the cached credentials if they are the ones with `refused_key` (the access
+    /// key id a verifier refused the session token of), so that the next request calls the
+    /// provider. Credentials that already replaced them are kept: of several requests
+    /// refused with the same token, only the first reloads.
+    pub(crate) fn invalidate(&self, refused_key: &str) {
+        let mut state = self.inner.write_state();
+        if state
+            .current
+            .as_ref()
+            .is_some_and(|c| c.access_key_id() == Some(refused_key))
+        {
+            state.current = None;
+            state.quiet_until = None;
+        }
+    }
+
+    /// The provider's type, for logs.
+    pub(crate) fn provider_name(&self) -> &'static str {
+        self.inner.provider_name
     }
 
     /// Starts one background refresh of `due`, unless one is running or it was replaced.
@@ -450,25 +478,95 @@ fn replay(err: &Error) -> Error {
     }
 }
 
-/// `aws-config`'s default chain, loaded on first use so that building the middleware is
-/// not async; also answers the default region.
+/// `aws-config`'s default credentials chain, built on first use so that building the
+/// middleware is not async; also answers the default region, looked up only when a request
+/// needs it.
+///
+/// Only the credentials chain is built, not a whole `SdkConfig`: when a middleware names a
+/// region (the builder's, or a route's), the chain is told it (after `AWS_REGION` and the
+/// profile's), so nothing probes IMDS for a region, which off EC2 logs a warning and can
+/// stall the first request. One chain is shared by the middlewares built on one tokio
+/// runtime (its connections belong to that runtime).
 #[cfg(feature = "aws-config")]
 #[derive(Debug, Default)]
 pub(crate) struct DefaultChain {
-    config: tokio::sync::OnceCell<aws_config::SdkConfig>,
+    credentials:
+        tokio::sync::OnceCell<aws_config::default_provider::credentials::DefaultCredentialsChain>,
+    region: tokio::sync::OnceCell<Option<String>>,
+    /// The first region a middleware sharing this chain named.
+    known_region: std::sync::OnceLock<String>,
 }
 
 #[cfg(feature = "aws-config")]
 impl DefaultChain {
-    async fn config(&self) -> &aws_config::SdkConfig {
-        self.config
-            .get_or_init(|| aws_config::load_defaults(aws_config::BehaviorVersion::latest()))
+    /// The chain of the current runtime (or of middlewares built outside any), built on
+    /// first use; `known_region` is a region the middleware signs for, if it names one.
+    pub(crate) fn shared(known_region: Option<&str>) -> Arc<Self> {
+        type Chains = Vec<(Option<tokio::runtime::Id>, std::sync::Weak<DefaultChain>)>;
+        static CHAINS: std::sync::Mutex<Chains> = std::sync::Mutex::new(Vec::new());
+        let runtime = tokio::runtime::Handle::try_current().ok().map(|h| h.id());
+        let mut chains = CHAINS.lock().unwrap_or_else(|p| p.into_inner());
+        chains.retain(|(_, chain)| chain.strong_count() > 0);
+        let chain = chains
+            .iter()
+            .find(|(id, _)| *id == runtime)
+            .and_then(|(_, chain)| chain.upgrade())
+            .unwrap_or_else(|| {
+                let chain = Arc::new(DefaultChain::default());
+                chains.push((runtime, Arc::downgrade(&chain)));
+                chain
+            });
+        if let Some(region) = known_region {
+            let _ = chain.known_region.set(region.to_owned());
+        }
+        chain
+    }
+
+    async fn credentials(
+        &self,
+    ) -> &aws_config::default_provider::credentials::DefaultCredentialsChain {
+        use aws_config::default_provider::credentials::DefaultCredentialsChain;
+        self.credentials
+            .get_or_init(|| async {
+                let builder = DefaultCredentialsChain::builder();
+                match self.known_region.get() {
+                    // The chain needs a region only for STS (web identity, SSO): the
+                    // environment's or the profile's, else the one the middleware signs for.
+                    Some(region) => {
+                        builder
+                            .region(
+                                aws_config::meta::region::RegionProviderChain::first_try(
+                                    aws_config::environment::EnvironmentVariableRegionProvider::new(
+                                    ),
+                                )
+                                .or_else(aws_config::profile::ProfileFileRegionProvider::new())
+                                .or_else(aws_config::Region::new(region.clone())),
+                            )
+                            .build()
+                            .await
+                    }
+                    // The default region chain, looked up once for both.
+                    None => {
+                        let region = self.region().await.map(aws_config::Region::new);
+                        builder.region(region).build().await
+                    }
+                }
+            })
             .await
     }
 
     /// The region of the default chain (environment, profile, IMDS).
     pub(crate) async fn region(&self) -> Option<String> {
-        self.config().await.region().map(|r| r.to_string())
+        self.region
+            .get_or_init(|| async {
+                aws_config::default_provider::region::DefaultRegionChain::builder()
+                    .build()
+                    .region()
+                    .await
+                    .map(|r| r.to_string())
+            })
+            .await
+            .clone()
     }
 }
 
@@ -486,17 +584,321 @@ impl ProvideCredentials for DefaultChainProvider {
         Self: 'a,
     {
         aws_credential_types::provider::future::ProvideCredentials::new(async move {
-            match self.0.config().await.credentials_provider() {
-                Some(provider) => provider.provide_credentials().await,
-                None => Err(
-                    aws_credential_types::provider::error::CredentialsError::not_loaded(
-                        "the default AWS credentials chain found no credentials",
-                    ),
-                ),
-            }
+            self.0.credentials().await.provide_credentials().await
         })
     }
 }
+
+/// Where a route's credentials come from, when not from the middleware's provider. Routes
+/// with equal sources share one cache (and one provider call per refresh): a provider
+/// handed to a route is equal only to itself (its clones), a role or profile to the same
+/// role or profile.
+#[derive(Clone)]
+pub(crate) enum Source {
+    Provider {
+        provider: Arc<SharedCredentialsProvider>,
+        name: &'static str,
+    },
+    #[cfg(feature = "aws-config")]
+    AssumeRole(AssumeRole),
+    #[cfg(feature = "aws-config")]
+    Profile(Profile),
+}
+
+impl Source {
+    pub(crate) fn provider<P: ProvideCredentials + 'static>(provider: P) -> Self {
+        Source::Provider {
+            provider: Arc::new(SharedCredentialsProvider::new(provider)),
+            name: std::any::type_name::<P>(),
+        }
+    }
+
+    /// The provider to cache, and its name for logs. `base` signs the `AssumeRole` call;
+    /// `region` is where STS is called when the role names no region.
+    pub(crate) fn build(
+        &self,
+        base: &SharedCredentialsProvider,
+        region: Option<&str>,
+    ) -> (SharedCredentialsProvider, &'static str) {
+        #[cfg(not(feature = "aws-config"))]
+        let _ = (base, region); // only roles and profiles need them
+        match self {
+            Source::Provider { provider, name } => {
+                (SharedCredentialsProvider::clone(provider), name)
+            }
+            #[cfg(feature = "aws-config")]
+            Source::AssumeRole(role) => (role.provider(base.clone(), region), "assume role"),
+            #[cfg(feature = "aws-config")]
+            Source::Profile(profile) => (profile.provider(), "profile"),
+        }
+    }
+}
+
+impl PartialEq for Source {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Source::Provider { provider: a, .. }, Source::Provider { provider: b, .. }) => {
+                Arc::ptr_eq(a, b)
+            }
+            #[cfg(feature = "aws-config")]
+            (Source::AssumeRole(a), Source::AssumeRole(b)) => a == b,
+            #[cfg(feature = "aws-config")]
+            (Source::Profile(a), Source::Profile(b)) => a == b,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Source {}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Provider { name, .. } => f.debug_tuple("Provider").field(name).finish(),
+            #[cfg(feature = "aws-config")]
+            Source::AssumeRole(role) => role.fmt(f),
+            #[cfg(feature = "aws-config")]
+            Source::Profile(profile) => profile.fmt(f),
+        }
+    }
+}
+
+/// `From<&str>` and `From<String>` by `new`, so that a role ARN or a profile name is
+/// enough where nothing else needs saying.
+#[cfg(feature = "aws-config")]
+macro_rules! from_name {
+    ($ty:ident) => {
+        impl From<&str> for $ty {
+            fn from(name: &str) -> Self {
+                Self::new(name)
+            }
+        }
+
+        impl From<String> for $ty {
+            fn from(name: String) -> Self {
+                Self::new(name)
+            }
+        }
+    };
+}
+
+/// A role to assume with STS `AssumeRole`, for a route in another account
+/// ([`Route::assume_role`](crate::Route::assume_role)) or for every route
+/// ([`SigV4MiddlewareBuilder::assume_role`](crate::SigV4MiddlewareBuilder::assume_role)).
+/// The `AssumeRole` call is signed with the middleware's credentials (its provider, or the
+/// default chain), and the assumed credentials are cached and refreshed like any other.
+///
+/// ```
+/// use std::time::Duration;
+/// use reqwest_sigv4::AssumeRole;
+/// let role = AssumeRole::new("arn:aws:iam::222222222222:role/orders-reader")
+///     .session_name("checkout")
+///     .external_id("partner-7")
+///     .duration(Duration::from_secs(3600));
+/// # let _ = role;
+/// ```
+#[cfg(feature = "aws-config")]
+#[cfg_attr(docsrs, doc(cfg(feature = "aws-config")))]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssumeRole {
+    role_arn: String,
+    session_name: Option<String>,
+    external_id: Option<String>,
+    duration: Option<Duration>,
+    region: Option<String>,
+    endpoint_url: Option<String>,
+}
+
+#[cfg(feature = "aws-config")]
+impl AssumeRole {
+    /// Assume the role with this ARN.
+    pub fn new(role_arn: impl Into<String>) -> Self {
+        Self {
+            role_arn: role_arn.into(),
+            session_name: None,
+            external_id: None,
+            duration: None,
+            region: None,
+            endpoint_url: None,
+        }
+    }
+
+    /// The role session name, as CloudTrail shows it (default: aws-config's
+    /// `assume-role-provider-{time}`).
+    pub fn session_name(mut self, name: impl Into<String>) -> Self {
+        self.session_name = Some(name.into());
+        self
+    }
+
+    /// The external id the role's trust policy requires.
+    pub fn external_id(mut self, id: impl Into<String>) -> Self {
+        self.external_id = Some(id.into());
+        self
+    }
+
+    /// How long the assumed credentials live (STS: 15 minutes to the role's maximum;
+    /// default one hour).
+    pub fn duration(mut self, duration: Duration) -> Self {
+        self.duration = Some(duration);
+        self
+    }
+
+    /// The region whose STS endpoint is called (default: the route's region, else the
+    /// builder's, else aws-config's region chain).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Call STS at this URL instead of its regional endpoint (an STS VPC endpoint; by
+    /// default `AWS_ENDPOINT_URL_STS` and the profile's `endpoint_url` are honoured).
+    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
+        self.endpoint_url = Some(url.into());
+        self
+    }
+
+    pub(crate) fn provider(
+        &self,
+        base: SharedCredentialsProvider,
+        region: Option<&str>,
+    ) -> SharedCredentialsProvider {
+        SharedCredentialsProvider::new(AssumedRole {
+            region: self.region.clone().or(region.map(str::to_owned)),
+            role: self.clone(),
+            base,
+            provider: tokio::sync::OnceCell::new(),
+        })
+    }
+}
+
+#[cfg(feature = "aws-config")]
+from_name!(AssumeRole);
+
+/// aws-config's STS provider, built on first use: building it is async (it loads an
+/// `SdkConfig`) and the middleware's builder is not.
+#[cfg(feature = "aws-config")]
+#[derive(Debug)]
+struct AssumedRole {
+    role: AssumeRole,
+    base: SharedCredentialsProvider,
+    region: Option<String>,
+    provider: tokio::sync::OnceCell<aws_config::sts::AssumeRoleProvider>,
+}
+
+#[cfg(feature = "aws-config")]
+impl AssumedRole {
+    async fn build(&self) -> aws_config::sts::AssumeRoleProvider {
+        // With credentials and a region given, the loader starts neither the credentials
+        // chain nor the region chain: nothing probes IMDS.
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .credentials_provider(self.base.clone());
+        if let Some(region) = &self.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        if let Some(url) = &self.role.endpoint_url {
+            loader = loader.endpoint_url(url.clone());
+        }
+        let config = loader.load().await;
+        let role = &self.role;
+        let mut builder =
+            aws_config::sts::AssumeRoleProvider::builder(role.role_arn.clone()).configure(&config);
+        if let Some(name) = &role.session_name {
+            builder = builder.session_name(name.clone());
+        }
+        if let Some(id) = &role.external_id {
+            builder = builder.external_id(id.clone());
+        }
+        if let Some(duration) = role.duration {
+            builder = builder.session_length(duration);
+        }
+        builder.build().await
+    }
+}
+
+#[cfg(feature = "aws-config")]
+impl ProvideCredentials for AssumedRole {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(async move {
+            let provider = self.provider.get_or_init(|| self.build()).await;
+            provider.provide_credentials().await
+        })
+    }
+}
+
+/// A named profile of the shared AWS config and credentials files
+/// ([`Route::profile`](crate::Route::profile)): static keys, `role_arn` + `source_profile`,
+/// `credential_process`, SSO, as aws-config reads them.
+///
+/// ```
+/// use reqwest_sigv4::Profile;
+/// let profile = Profile::new("orders-prod");
+/// let from_files = Profile::new("orders-prod")
+///     .config_file("/etc/app/aws-config")
+///     .credentials_file("/etc/app/aws-credentials");
+/// # let _ = (profile, from_files);
+/// ```
+#[cfg(feature = "aws-config")]
+#[cfg_attr(docsrs, doc(cfg(feature = "aws-config")))]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Profile {
+    name: String,
+    config_file: Option<std::path::PathBuf>,
+    credentials_file: Option<std::path::PathBuf>,
+}
+
+#[cfg(feature = "aws-config")]
+impl Profile {
+    /// The profile with this name, from the default files (`~/.aws/config`,
+    /// `~/.aws/credentials`, or `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE`).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            config_file: None,
+            credentials_file: None,
+        }
+    }
+
+    /// Read profiles from this config file (`[profile name]` sections) instead of the
+    /// default files.
+    pub fn config_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.config_file = Some(path.into());
+        self
+    }
+
+    /// Read profiles from this credentials file (`[name]` sections) instead of the default
+    /// files.
+    pub fn credentials_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.credentials_file = Some(path.into());
+        self
+    }
+
+    #[allow(deprecated)] // `ProfileFiles` is aws-runtime's `EnvConfigFiles`, not a dependency
+    fn provider(&self) -> SharedCredentialsProvider {
+        use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
+        let mut builder =
+            aws_config::profile::ProfileFileCredentialsProvider::builder().profile_name(&self.name);
+        if self.config_file.is_some() || self.credentials_file.is_some() {
+            let mut files = ProfileFiles::builder();
+            if let Some(path) = &self.config_file {
+                files = files.with_file(ProfileFileKind::Config, path);
+            }
+            if let Some(path) = &self.credentials_file {
+                files = files.with_file(ProfileFileKind::Credentials, path);
+            }
+            builder = builder.profile_files(files.build());
+        }
+        SharedCredentialsProvider::new(builder.build())
+    }
+}
+
+#[cfg(feature = "aws-config")]
+from_name!(Profile);
 
 #[cfg(test)]
 mod tests {
@@ -753,6 +1155,26 @@ mod tests {
             matches!(err, Error::CredentialsUnavailable { .. }),
             "{err:?}"
         );
+    }
+
+    /// Middlewares built on one runtime share one default chain (built once, on first
+    /// use); another runtime gets its own, whose connections it owns.
+    #[cfg(feature = "aws-config")]
+    #[test]
+    fn one_default_chain_per_runtime() {
+        let runtime = || {
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+        };
+        let (first, second) = (runtime(), runtime());
+        let a = first.block_on(async { DefaultChain::shared(Some("eu-west-1")) });
+        let b = first.block_on(async { DefaultChain::shared(None) });
+        let c = second.block_on(async { DefaultChain::shared(Some("us-east-1")) });
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert_eq!(b.known_region.get().map(String::as_str), Some("eu-west-1"));
+        assert_eq!(c.known_region.get().map(String::as_str), Some("us-east-1"));
     }
 
     #[test]

@@ -78,6 +78,20 @@ impl Inspected {
         }
     }
 
+    /// Whether the verifier refused the session token as expired or revoked: S3's and the
+    /// query protocol's `ExpiredToken` / `InvalidToken`, the JSON protocols'
+    /// `ExpiredTokenException`, API Gateway's "The security token included in the request
+    /// is expired" / "… is invalid". Fresh credentials from the provider may be accepted.
+    pub(crate) fn security_token_refused(&self) -> bool {
+        matches!(
+            self.code.as_deref(),
+            Some("ExpiredToken" | "InvalidToken" | "ExpiredTokenException")
+        ) || self.message.as_deref().is_some_and(|m| {
+            m.contains("security token included in the request is invalid")
+                || m.contains("security token included in the request is expired")
+        })
+    }
+
     /// Reads a 403 body, whichever verifier wrote it: JSON (API Gateway, Lambda, AppSync,
     /// the JSON protocols) or XML (S3, the query protocol).
     pub(crate) fn read_body(&mut self, body: &[u8]) {
@@ -508,9 +522,7 @@ fn explain_signed(
         )
         .suggest(Suggestion::ForwardFromCloudFront);
     }
-    if message.contains("security token included in the request is invalid")
-        || message.contains("security token included in the request is expired")
-    {
+    if inspected.security_token_refused() {
         return Explanation::new(
             Cause::InvalidSecurityToken,
             "invalid security token: the session token expired, was revoked, or does not belong to the access key (check the credentials provider and that the token is for this partition/account)".to_owned(),

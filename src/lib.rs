@@ -119,6 +119,8 @@ pub mod aws {
 
 pub use body::DEFAULT_BODY_LIMIT;
 pub use clock::{Clock, FixedClock, SystemClock};
+#[cfg(feature = "aws-config")]
+pub use credentials::{AssumeRole, Profile};
 pub use diagnostics::{Cause, Explanation, Suggestion};
 pub use error::{BoxError, ConfigError, Error};
 pub use middleware::{

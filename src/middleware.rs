@@ -12,11 +12,13 @@ use reqwest_middleware::{Middleware, Next};
 
 use crate::body::{PreparedBody, DEFAULT_BODY_LIMIT};
 use crate::clock::{Clock, ClockOffsets, SharedClock, SystemClock};
-use crate::credentials::{CredentialsCache, DEFAULT_PROVIDER_TIMEOUT, DEFAULT_REFRESH_AHEAD};
+use crate::credentials::{
+    CredentialsCache, Source, DEFAULT_PROVIDER_TIMEOUT, DEFAULT_REFRESH_AHEAD,
+};
 use crate::diagnostics::{self, Inspected};
 use crate::error::{ConfigError, Error};
 use crate::presign::PresignedUrl;
-use crate::route::{validate_scope, Resolved, Route, RouteTable};
+use crate::route::{validate_scope, CompiledRoute, Resolved, Route, RouteTable};
 use crate::signing::{
     sign_request, strip_query_signature, Placement, ServiceProfile, SignedRequest, ToSign,
     SIGNATURE_HEADERS,
@@ -157,6 +159,8 @@ impl fmt::Debug for SigV4Middleware {
 struct Shared {
     routes: RouteTable,
     credentials: CredentialsCache,
+    /// The caches of routes with credentials of their own, one per source.
+    route_credentials: Vec<(Source, CredentialsCache)>,
     service: Option<String>,
     region: Option<String>,
     #[cfg(feature = "aws-config")]
@@ -178,6 +182,9 @@ pub struct SigV4MiddlewareBuilder {
     /// What the provider is, for the credentials cache's logs.
     provider_name: &'static str,
     static_keys_empty: bool,
+    /// Assume this role with the provider's credentials, and sign with the role's.
+    #[cfg(feature = "aws-config")]
+    assume_role: Option<crate::AssumeRole>,
     service: Option<String>,
     region: Option<String>,
     body_limit: usize,
@@ -209,6 +216,8 @@ impl Default for SigV4MiddlewareBuilder {
             provider: None,
             provider_name: "aws-config default chain",
             static_keys_empty: false,
+            #[cfg(feature = "aws-config")]
+            assume_role: None,
             service: None,
             region: None,
             body_limit: DEFAULT_BODY_LIMIT,
@@ -267,6 +276,18 @@ impl SigV4MiddlewareBuilder {
         if self.region.is_none() {
             self.region = config.region().map(|r| r.to_string());
         }
+        self
+    }
+
+    /// Sign every route's requests (but those with credentials of their own) with the
+    /// credentials of `role`, assumed with STS by the credentials configured here (a
+    /// provider, static keys, an `SdkConfig`, or the default chain). Routes that
+    /// [`assume_role`](Route::assume_role) themselves use these same credentials to call
+    /// STS.
+    #[cfg(feature = "aws-config")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "aws-config")))]
+    pub fn assume_role(mut self, role: impl Into<crate::AssumeRole>) -> Self {
+        self.assume_role = Some(role.into());
         self
     }
 
@@ -363,24 +384,49 @@ impl SigV4MiddlewareBuilder {
             Some(p) => p,
             #[cfg(feature = "aws-config")]
             None => {
-                let chain = Arc::new(crate::credentials::DefaultChain::default());
+                let known_region = self
+                    .region
+                    .clone()
+                    .or_else(|| self.routes.iter().find_map(Route::named_region));
+                let chain = crate::credentials::DefaultChain::shared(known_region.as_deref());
                 default_chain = Some(chain.clone());
                 SharedCredentialsProvider::new(crate::credentials::DefaultChainProvider(chain))
             }
             #[cfg(not(feature = "aws-config"))]
             None => return Err(ConfigError::NoCredentials),
         };
-        let credentials = CredentialsCache::new(
-            provider,
-            self.provider_name,
-            self.refresh_ahead,
-            self.provider_timeout,
-            self.clock.clone(),
-        );
+        let cache = |(provider, name)| {
+            CredentialsCache::new(
+                provider,
+                name,
+                self.refresh_ahead,
+                self.provider_timeout,
+                self.clock.clone(),
+            )
+        };
+        let mut route_credentials: Vec<(Source, CredentialsCache)> = Vec::new();
+        for (source, region) in self.routes.iter().filter_map(Route::credentials_source) {
+            if !route_credentials.iter().any(|(s, _)| s == source) {
+                let built = source.build(&provider, region.or(self.region.as_deref()));
+                route_credentials.push((source.clone(), cache(built)));
+            }
+        }
+        #[cfg(feature = "aws-config")]
+        let (provider, provider_name) = match &self.assume_role {
+            Some(role) => (
+                role.provider(provider, self.region.as_deref()),
+                "assume role",
+            ),
+            None => (provider, self.provider_name),
+        };
+        #[cfg(not(feature = "aws-config"))]
+        let provider_name = self.provider_name;
+        let credentials = cache((provider, provider_name));
         Ok(SigV4Middleware {
             inner: Arc::new(Shared {
                 routes,
                 credentials,
+                route_credentials,
                 service: self.service,
                 region: self.region,
                 #[cfg(feature = "aws-config")]
@@ -466,7 +512,7 @@ impl SigV4Middleware {
         // Read before signing: if a refresh lands in between, the URL is signed with newer
         // credentials, which expire no earlier than these, so the expiry reported is never
         // later than the real one.
-        let credentials = self.inner.credentials.get().await?;
+        let credentials = self.inner.cache_for(plan.resolved.route).get().await?;
         let signed = self.inner.apply(Some(plan), &mut bare, &body).await?;
         let signed_at = signed
             .as_ref()
@@ -588,6 +634,7 @@ impl Shared {
             _ => PreparedBody::prepare(&mut req, self.body_limit).await?,
         };
         let mut clock_retried = false;
+        let mut token_retried = false;
         let mut redirects = 0;
         loop {
             if let Some(p) = &plan {
@@ -597,7 +644,13 @@ impl Shared {
                 }
             }
             let can_retry = plan.is_some() && self.max_clock_correction.is_some() && !clock_retried;
-            let keep_copy = can_retry || self.redirects.max_redirects > redirects;
+            // The cache the request is signed from, kept to forget a refused session token.
+            let reload_from = plan
+                .as_ref()
+                .filter(|_| !token_retried)
+                .map(|p| self.cache_for(p.resolved.route).clone());
+            let keep_copy =
+                can_retry || reload_from.is_some() || self.redirects.max_redirects > redirects;
             // Copied before signing: a retry or redirect signs afresh anyway, and the copy
             // is cheaper without the signature's headers.
             let copy = if keep_copy {
@@ -622,10 +675,25 @@ impl Shared {
                     return Ok(response);
                 };
                 // Read only for a use: an explanation or a clock correction.
-                let (mut response, inspected) = if self.explain_403 || can_retry {
-                    Box::pin(diagnostics::inspect_403(response, self.inspect_deadline)).await
-                } else {
-                    (response, Inspected::default())
+                let (mut response, inspected) =
+                    if self.explain_403 || can_retry || (reload_from.is_some() && copy.is_some()) {
+                        Box::pin(diagnostics::inspect_403(response, self.inspect_deadline)).await
+                    } else {
+                        (response, Inspected::default())
+                    };
+                let copy = match (copy, reload_from) {
+                    (Some(copy), Some(cache)) if inspected.security_token_refused() => {
+                        match Self::reload_refused(&cache, &signed).await {
+                            true => {
+                                token_retried = true;
+                                req = copy;
+                                plan = self.plan_request(&mut req, overrides.as_ref()).await?;
+                                continue;
+                            }
+                            false => Some(copy),
+                        }
+                    }
+                    (copy, _) => copy,
                 };
                 if let (Some(copy), Some(offset)) = (
                     copy,
@@ -658,6 +726,26 @@ impl Shared {
                 }
                 None => return Ok(attach(response, signed)),
             }
+        }
+    }
+
+    /// After the verifier refused the session token `signed` carried (expired, or revoked
+    /// by a rotation): forgets those credentials and asks the provider again. Whether the
+    /// request is worth retrying: only with other credentials than the refused ones.
+    async fn reload_refused(cache: &CredentialsCache, signed: &SignedRequest) -> bool {
+        let refused = signed.access_key_id();
+        cache.invalidate(refused);
+        match cache.get().await {
+            Ok(fresh) if fresh.access_key_id() != Some(refused) => {
+                tracing::warn!(
+                    provider = cache.provider_name(),
+                    "the verifier refused the session token: re-signing with reloaded credentials and retrying once"
+                );
+                true
+            }
+            // The provider had nothing newer, or failed (the cache logged why): the refusal
+            // is explained to the caller.
+            _ => false,
         }
     }
 
@@ -819,7 +907,7 @@ impl Shared {
             send_host,
             ..
         } = resolved;
-        let credentials = self.credentials.get().await?;
+        let credentials = self.cache_for(route).get().await?;
         if let Some(url) = send_url {
             *req.url_mut() = url;
         }
@@ -874,6 +962,15 @@ impl Shared {
             );
         }
         Ok(Some(summary))
+    }
+
+    /// The credentials cache `route` signs with: its own source's, else the middleware's.
+    fn cache_for(&self, route: &CompiledRoute) -> &CredentialsCache {
+        route
+            .credentials
+            .as_ref()
+            .and_then(|source| self.route_credentials.iter().find(|(s, _)| s == source))
+            .map_or(&self.credentials, |(_, cache)| cache)
     }
 
     async fn fallback_region(&self) -> Option<String> {

@@ -8,8 +8,10 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_credential_types::provider::ProvideCredentials;
 use url::Url;
 
+use crate::credentials::Source;
 use crate::error::{ConfigError, Error};
 
 /// Which request headers go into the signature besides `host` and `x-amz-*`.
@@ -98,6 +100,7 @@ pub struct Route {
     unsigned_payload: Option<bool>,
     presign: Option<Duration>,
     region_set: Option<String>,
+    credentials: Option<Source>,
 }
 
 impl Route {
@@ -154,6 +157,7 @@ impl Route {
             unsigned_payload: None,
             presign: None,
             region_set: None,
+            credentials: None,
         }
     }
 
@@ -226,6 +230,59 @@ impl Route {
     /// The topology this route describes.
     pub fn topology(&self) -> &Topology {
         &self.topology
+    }
+
+    /// Sign this route's requests with credentials from `provider` instead of the
+    /// middleware's: an API in another account through the same client. The middleware
+    /// caches them (one cache per provider: routes given clones of one `Route`, or of its
+    /// provider via [`Route::credentials_provider`] on each, share what they were given).
+    pub fn credentials_provider<P: ProvideCredentials + 'static>(mut self, provider: P) -> Self {
+        self.credentials = Some(Source::provider(provider));
+        self
+    }
+
+    /// Sign this route's requests with the credentials of `role`, assumed with STS by the
+    /// middleware's credentials: `Route::direct(url).assume_role("arn:aws:iam::…:role/…")`.
+    /// Routes that assume the same role share one set of assumed credentials.
+    #[cfg(feature = "aws-config")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "aws-config")))]
+    pub fn assume_role(mut self, role: impl Into<crate::AssumeRole>) -> Self {
+        self.credentials = Some(Source::AssumeRole(role.into()));
+        self
+    }
+
+    /// Sign this route's requests with the credentials of a named profile of the shared
+    /// AWS config files: `Route::direct(url).profile("orders-prod")`.
+    #[cfg(feature = "aws-config")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "aws-config")))]
+    pub fn profile(mut self, profile: impl Into<crate::Profile>) -> Self {
+        self.credentials = Some(Source::Profile(profile.into()));
+        self
+    }
+
+    /// The region this route names, or its signing host tells (`….us-east-1.amazonaws.com`).
+    #[cfg(feature = "aws-config")]
+    pub(crate) fn named_region(&self) -> Option<String> {
+        if let Some(region) = &self.region {
+            return Some(region.clone());
+        }
+        let host = match &self.topology {
+            Topology::Direct { base_url } | Topology::CustomDomain { base_url } => {
+                Url::parse(base_url).ok()?.host_str()?.to_owned()
+            }
+            Topology::CloudFront { origin_url, .. } => {
+                Url::parse(origin_url).ok()?.host_str()?.to_owned()
+            }
+            Topology::HostOverride { sign_host, .. } => sign_host.clone(),
+        };
+        infer_scope(&host).map(|(_, region)| region.to_owned())
+    }
+
+    /// Where this route's own credentials come from, and the region it names.
+    pub(crate) fn credentials_source(&self) -> Option<(&Source, Option<&str>)> {
+        self.credentials
+            .as_ref()
+            .map(|source| (source, self.region.as_deref()))
     }
 }
 
@@ -453,6 +510,8 @@ pub(crate) struct CompiledRoute {
     pub(crate) presign: Option<Duration>,
     /// SigV4a: the region set signed for.
     pub(crate) region_set: Option<String>,
+    /// Credentials of its own, instead of the middleware's.
+    pub(crate) credentials: Option<Source>,
     /// CloudFront only: the origin the signature is computed for.
     origin: Option<Base>,
     /// CloudFront only: where requests are sent.
@@ -548,6 +607,7 @@ impl RouteTable {
                 unsigned_payload: route.unsigned_payload,
                 presign: route.presign,
                 region_set: route.region_set.clone(),
+                credentials: route.credentials.clone(),
                 origin: None,
                 alias: None,
                 sign_host: None,

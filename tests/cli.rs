@@ -8,15 +8,13 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use reqwest_sigv4::verify::wiremock::SignedBy;
-use reqwest_sigv4::verify::{Algorithm, Verifier};
+use reqwest_sigv4::verify::Algorithm;
 use support::signing::{assert_every_request_signed, ok_server, verifier};
+use support::sts::{Refusal, Sts, TokenApi};
 use support::{
-    ApiGateway, Topology, CLOUDFRONT_ALIAS, EXAMPLE_ACCESS_KEY, EXAMPLE_SECRET_KEY,
-    EXAMPLE_SESSION_TOKEN, EXECUTE_API_HOST, ORIGIN_PATH, STAGE,
+    Topology, CLOUDFRONT_ALIAS, EXAMPLE_ACCESS_KEY, EXAMPLE_SECRET_KEY, EXAMPLE_SESSION_TOKEN,
+    EXECUTE_API_HOST, ORIGIN_PATH, STAGE,
 };
-use wiremock::matchers::{body_string_contains, method};
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_sigv4-curl");
 
@@ -144,91 +142,30 @@ fn path_str(path: &Path) -> &str {
 }
 
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/demo";
-const ROLE_ACCESS_KEY: &str = "ASIAROLEEXAMPLE00001";
-const ROLE_SECRET_KEY: &str = "roleSecretKeyExampleroleSecretKeyExample";
-const ROLE_SESSION_TOKEN: &str = "RoleSessionTokenExampleRoleSessionTokenExample";
-
-/// An STS stand-in: answers `AssumeRole` for [`ROLE_ARN`] with the role's credentials,
-/// and only when the call is validly signed with the example (base) credentials.
-async fn sts_stand_in() -> MockServer {
-    let server = MockServer::start().await;
-    let signed = SignedBy::new(
-        Verifier::new(support::example_credentials())
-            .service("sts")
-            .region("us-east-1"),
-    );
-    let body = format!(
-        r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-  <AssumeRoleResult>
-    <AssumedRoleUser>
-      <AssumedRoleId>AROAEXAMPLE:sigv4-curl</AssumedRoleId>
-      <Arn>arn:aws:sts::123456789012:assumed-role/demo/sigv4-curl</Arn>
-    </AssumedRoleUser>
-    <Credentials>
-      <AccessKeyId>{ROLE_ACCESS_KEY}</AccessKeyId>
-      <SecretAccessKey>{ROLE_SECRET_KEY}</SecretAccessKey>
-      <SessionToken>{ROLE_SESSION_TOKEN}</SessionToken>
-      <Expiration>2100-01-01T00:00:00Z</Expiration>
-    </Credentials>
-  </AssumeRoleResult>
-  <ResponseMetadata><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ResponseMetadata>
-</AssumeRoleResponse>"#
-    );
-    Mock::given(method("POST"))
-        .and(body_string_contains("Action=AssumeRole"))
-        .and(body_string_contains(
-            "RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fdemo",
-        ))
-        .and(signed)
-        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "text/xml"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    server
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn role_arn_flag_signs_with_the_assumed_roles_credentials() {
-    let sts = sts_stand_in().await;
-    let role = aws_credential_types::Credentials::new(
-        ROLE_ACCESS_KEY,
-        ROLE_SECRET_KEY,
-        Some(ROLE_SESSION_TOKEN.to_owned()),
-        None,
-        "role",
-    );
-    // API Gateway accepts the role's credentials only, not the base ones.
-    let gateway = ApiGateway::builder()
-        .credentials([role])
-        .rest_api(support::API_ID, &[STAGE])
-        .start()
-        .await;
-    let url = format!(
-        "http://{EXECUTE_API_HOST}:{}/{STAGE}/items",
-        gateway.addr().port()
-    );
-    let resolve = resolve(EXECUTE_API_HOST, gateway.addr());
-    let sts_uri = sts.uri();
+    // An API that accepts only what the STS stand-in issues, and that STS, which answers
+    // only calls validly signed with the base (example) credentials.
+    let api = TokenApi::start(Vec::new(), Refusal::ApiGatewayExpired);
+    let sts = Sts::start(support::example_credentials(), api.accepted.clone());
+    let url = format!("{}/{STAGE}/items", api.url());
+    let sts_url = sts.url();
     let mut env = EXAMPLE_ENV.to_vec();
-    env.push(("AWS_ENDPOINT_URL_STS", &sts_uri));
+    env.push(("AWS_ENDPOINT_URL_STS", &sts_url));
 
-    let outcome = run(&["--role-arn", ROLE_ARN, "--resolve", &resolve, &url], &env).await;
+    let outcome = run(&["--role-arn", ROLE_ARN, &url], &env).await;
     assert_eq!(outcome.code, 0, "{}", outcome.err);
-    let received = gateway.received();
-    assert_eq!(received.len(), 1);
-    let authorization = received[0].header("authorization").unwrap_or_default();
-    assert!(
-        authorization.contains(&format!("Credential={ROLE_ACCESS_KEY}/")),
-        "{authorization}"
-    );
-    assert_eq!(
-        received[0].header("x-amz-security-token"),
-        Some(ROLE_SESSION_TOKEN)
-    );
-    sts.verify().await;
+    let calls = sts.calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].signed_by.as_deref(), Some(EXAMPLE_ACCESS_KEY));
+    assert_eq!(calls[0].param("RoleArn"), Some(ROLE_ARN));
+    let assumed = sts.issued()[0].access_key_id().to_owned();
+    assert_eq!(api.received(), vec![(assumed, true)]);
+    assert_no_secret(&outcome.err);
 
     // Without the role, the base credentials are refused.
-    let outcome = run(&["--resolve", &resolve, &url], &env).await;
+    let outcome = run(&[&url], &env).await;
     assert_eq!(outcome.code, 22, "{}", outcome.err);
 }
 

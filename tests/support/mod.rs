@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod logs;
 pub mod raw;
 pub mod signing;
+pub mod sts;
 pub mod suite;
 
 use std::net::SocketAddr;

@@ -1,0 +1,155 @@
+//! The default credentials chain (issue 14 item 1), in its own test binary: it sets the
+//! process's AWS environment. Middlewares whose routes name their region load credentials
+//! only: no region lookup, so nothing asks IMDS (pointed at a dead loopback port here, so
+//! nothing could leave the machine anyway).
+
+mod support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use reqwest_sigv4::{Route, SigV4Middleware, SigningOverride};
+use support::signing::middleware_client;
+use support::sts::{Refusal, TokenApi};
+use support::{example_credentials, EXAMPLE_ACCESS_KEY, EXAMPLE_SECRET_KEY, REGION, SERVICE};
+
+/// Everything logged, at every level, as text.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sets the environment once for the whole binary: its tests run on parallel threads.
+fn aws_environment_without_region() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(set_aws_environment_without_region);
+}
+
+fn set_aws_environment_without_region() {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_port = dead.local_addr().unwrap().port();
+    drop(dead);
+    let nowhere = std::env::temp_dir().join(format!("reqwest-sigv4-no-aws-{}", std::process::id()));
+    for name in [
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_EC2_METADATA_DISABLED",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+    ] {
+        std::env::remove_var(name);
+    }
+    std::env::set_var("AWS_ACCESS_KEY_ID", EXAMPLE_ACCESS_KEY);
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", EXAMPLE_SECRET_KEY);
+    std::env::set_var("AWS_CONFIG_FILE", nowhere.join("config"));
+    std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", nowhere.join("credentials"));
+    std::env::set_var(
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+        format!("http://127.0.0.1:{dead_port}"),
+    );
+}
+
+/// Captures this thread's logs, every level, until the guard drops.
+fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn routes_that_name_their_region_look_up_no_region() {
+    aws_environment_without_region();
+    let (captured, _guard) = capture();
+
+    let apis = [
+        TokenApi::start(vec![example_credentials()], Refusal::ApiGatewayExpired),
+        TokenApi::start(vec![example_credentials()], Refusal::ApiGatewayExpired),
+    ];
+    // Two middlewares alive together, default chain, every route naming its region.
+    let clients: Vec<_> = apis
+        .iter()
+        .map(|api| {
+            middleware_client(
+                SigV4Middleware::builder()
+                    .route(Route::direct(api.url()).service(SERVICE).region(REGION))
+                    .build()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    for (client, api) in clients.iter().zip(&apis) {
+        let response = client.get(format!("{}/prod/x", api.url())).send().await;
+        assert_eq!(response.unwrap().status(), 200);
+        assert_eq!(api.received(), vec![(EXAMPLE_ACCESS_KEY.to_owned(), true)]);
+    }
+    let log = captured.text();
+    for sign_of_a_region_lookup in ["failed to load region", "imds_load_region", "loaded region"] {
+        assert!(
+            !log.contains(sign_of_a_region_lookup),
+            "{sign_of_a_region_lookup:?} in:\n{log}"
+        );
+    }
+}
+
+/// With no region configured anywhere, the default region chain runs once, for the
+/// credentials chain and the requests' region alike (IMDS is a dead port: a request whose
+/// region nothing names fails, typed).
+#[tokio::test(flavor = "current_thread")]
+async fn without_a_region_the_region_chain_runs_once() {
+    aws_environment_without_region();
+    let (captured, _guard) = capture();
+    let api = TokenApi::start(vec![example_credentials()], Refusal::ApiGatewayExpired);
+    let client = middleware_client(
+        SigV4Middleware::builder()
+            .route(Route::direct(api.url()).service(SERVICE))
+            .build()
+            .unwrap(),
+    );
+    let url = format!("{}/prod/x", api.url());
+    // A request naming its region: the credentials chain is built (and looks one up).
+    let response = client
+        .get(&url)
+        .with_extension(SigningOverride::new().region(REGION))
+        .send()
+        .await;
+    assert_eq!(response.unwrap().status(), 200);
+    // One naming none: the region the lookup found (none), not a second lookup.
+    let err = client.get(&url).send().await.unwrap_err();
+    assert!(
+        matches!(
+            reqwest_sigv4::Error::from_middleware(&err),
+            Some(reqwest_sigv4::Error::MissingRegion { .. })
+        ),
+        "{err:?}"
+    );
+    let log = captured.text();
+    assert_eq!(
+        log.matches("failed to load region from IMDS").count(),
+        1,
+        "{log}"
+    );
+    assert_eq!(api.received().len(), 1);
+}
