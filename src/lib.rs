@@ -60,12 +60,18 @@
 //! - `wiremock`: a `wiremock` matcher that accepts only validly signed requests.
 //! - `sigv4a`: SigV4a signing ([`Route::sigv4a`], with `aws-sigv4`'s implementation) and,
 //!   with `verify`, SigV4a verification written from the specification.
+//! - `cli`: the `sigv4-curl` command-line tool (`cargo install reqwest-sigv4 --features
+//!   cli`); library users need not enable it.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
 pub mod canonical;
+/// The `sigv4-curl` binary and the `call` example (feature `cli`): not a stable API.
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod cli;
 mod clock;
 mod credentials;
 mod diagnostics;
@@ -79,6 +85,37 @@ mod signing;
 #[cfg_attr(docsrs, doc(cfg(feature = "verify")))]
 pub mod verify;
 mod wire;
+
+/// The AWS types this crate's API takes, re-exported so that the common cases need no
+/// dependency of your own on `aws-credential-types` or `aws-config`, and no version of
+/// theirs to keep in step with this crate's by hand.
+///
+/// ```
+/// use reqwest_sigv4::aws::Credentials;
+/// use reqwest_sigv4::{Route, SigV4Middleware};
+///
+/// let signer = SigV4Middleware::builder()
+///     .static_credentials(Credentials::new("AKIDEXAMPLE", "secret", None, None, "example"))
+///     .route(Route::direct("https://abc123.execute-api.us-east-1.amazonaws.com"))
+///     .build()
+///     .unwrap();
+/// # drop(signer);
+/// ```
+pub mod aws {
+    /// What [`ProvideCredentials`] implementations use: its future and error types.
+    pub use aws_credential_types::provider;
+    pub use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+    pub use aws_credential_types::Credentials;
+
+    /// `aws-config` itself, for loading an [`SdkConfig`] (`aws::config::load_defaults(..)`)
+    /// or building a provider (profiles, roles, SSO) with the version this crate uses.
+    #[cfg(feature = "aws-config")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "aws-config")))]
+    pub use aws_config as config;
+    #[cfg(feature = "aws-config")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "aws-config")))]
+    pub use aws_config::{BehaviorVersion, Region, SdkConfig};
+}
 
 pub use body::DEFAULT_BODY_LIMIT;
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -94,7 +131,8 @@ pub use presign::PresignedUrl;
 pub use route::{Route, RouteKind, SignedHeaders, Topology};
 pub use signing::SignedRequest;
 
-// The README's examples are compiled and run as doc tests.
-#[cfg(doctest)]
+// The README's examples are compiled and run as doc tests (one of them needs the wiremock
+// matcher, which only the repository's own dev-dependency turns on).
+#[cfg(all(doctest, feature = "wiremock"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -601,6 +601,7 @@ impl Middleware for SigV4Middleware {
         }
         if !self.inner.routes.matches(req.url()) {
             tracing::trace!(url = %Redacted(req.url()), "no route matches: sent unsigned");
+            self.inner.routes.warn_near_miss(req.url());
             let response = next.run(req, extensions).await.map_err(redact_error)?;
             return Ok(self.inner.explain_unsigned(response));
         }

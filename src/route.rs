@@ -4,7 +4,8 @@
 //! topology between the client and that service so the middleware can work out both; a
 //! request whose URL matches no route is never signed.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_credential_types::provider::ProvideCredentials;
@@ -388,18 +389,21 @@ impl Base {
         if https != self.https || url.port() != self.port {
             return false;
         }
+        self.host_matches(url) && path_has_prefix(url.path(), &self.path)
+    }
+
+    fn host_matches(&self, url: &Url) -> bool {
         let Some(host) = url.host_str() else {
             return false;
         };
-        let host_ok = match &self.host {
+        match &self.host {
             HostPattern::Exact(h) => host.eq_ignore_ascii_case(h),
             HostPattern::Suffix(s) => {
                 host.len() > s.len()
                     && host.is_char_boundary(host.len() - s.len())
                     && host[host.len() - s.len()..].eq_ignore_ascii_case(s)
             }
-        };
-        host_ok && path_has_prefix(url.path(), &self.path)
+        }
     }
 
     fn describe(&self) -> String {
@@ -558,7 +562,14 @@ pub(crate) struct Resolved<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct RouteTable {
     entries: Vec<Entry>,
+    /// `(route, request origin)` pairs already warned about as near misses: a client
+    /// calling the wrong port in a loop must not flood the log.
+    near_misses_warned: Mutex<HashSet<(String, String)>>,
 }
+
+/// Near misses warned about at most this many times per middleware, so a client
+/// calling many ports cannot grow the set without bound.
+const MAX_NEAR_MISS_WARNINGS: usize = 64;
 
 impl RouteTable {
     pub(crate) fn compile(routes: &[Route]) -> Result<Self, ConfigError> {
@@ -670,7 +681,38 @@ impl RouteTable {
             }
         }
         entries.sort_by_key(|e| std::cmp::Reverse(e.pattern.specificity()));
-        Ok(Self { entries })
+        Ok(Self {
+            entries,
+            near_misses_warned: Mutex::default(),
+        })
+    }
+
+    /// Called for a request no route matches: when its host is a route's host but its
+    /// scheme or port is not, the request goes out unsigned although the user most
+    /// likely meant it to be signed, so say so at WARN, once per route and origin. Only
+    /// the origin is logged: a query string may carry a presigned signature.
+    pub(crate) fn warn_near_miss(&self, url: &Url) {
+        let Some(entry) = self.entries.iter().find(|e| e.pattern.host_matches(url)) else {
+            return;
+        };
+        let route = entry.pattern.describe();
+        let origin = url.origin().ascii_serialization();
+        {
+            let mut warned = self
+                .near_misses_warned
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if warned.len() >= MAX_NEAR_MISS_WARNINGS
+                || !warned.insert((route.clone(), origin.clone()))
+            {
+                return;
+            }
+        }
+        tracing::warn!(
+            %origin,
+            %route,
+            "request host matches a route but its scheme or port does not: sent unsigned"
+        );
     }
 
     /// Whether any route matches `url` (cheaper than [`resolve`](Self::resolve)).

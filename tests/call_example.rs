@@ -1,13 +1,10 @@
-//! The `call` example's CLI contract, run in-process against the stand-ins: its source is
-//! compiled in here and its `cli` called with parsed arguments and captured output.
-//! Credentials come from the AWS environment variables, as for a user.
+//! The `call` example's CLI contract, run in-process against the stand-ins: the example is
+//! `reqwest_sigv4::cli` under the name `call`, called here with parsed arguments and
+//! captured output. Credentials come from the AWS environment variables, as for a user.
 
-#[path = "../examples/call.rs"]
-#[allow(dead_code)]
-mod example;
 mod support;
 
-use clap::Parser;
+use reqwest_sigv4::cli as example;
 use support::{Topology, CLOUDFRONT_ALIAS, EXECUTE_API_HOST, ORIGIN_PATH};
 
 struct Outcome {
@@ -37,7 +34,7 @@ fn example_environment() {
 
 async fn call(args: &[&str]) -> Outcome {
     example_environment();
-    let args = example::Args::try_parse_from(std::iter::once("call").chain(args.iter().copied()))
+    let args = example::Args::parse_as("call", std::iter::once("call").chain(args.iter().copied()))
         .expect("valid arguments");
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = example::cli(args, &mut out, &mut err).await;

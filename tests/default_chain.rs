@@ -5,27 +5,11 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use reqwest_sigv4::{Route, SigV4Middleware, SigningOverride};
+use support::logs::capture;
 use support::signing::middleware_client;
 use support::sts::{Refusal, TokenApi};
 use support::{example_credentials, EXAMPLE_ACCESS_KEY, EXAMPLE_SECRET_KEY, REGION, SERVICE};
-
-/// Everything logged, at every level, as text.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Sets the environment once for the whole binary: its tests run on parallel threads.
 fn aws_environment_without_region() {
@@ -59,24 +43,6 @@ fn set_aws_environment_without_region() {
         "AWS_EC2_METADATA_SERVICE_ENDPOINT",
         format!("http://127.0.0.1:{dead_port}"),
     );
-}
-
-/// Captures this thread's logs, every level, until the guard drops.
-fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    (captured, tracing::subscriber::set_default(subscriber))
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
 }
 
 #[tokio::test(flavor = "current_thread")]

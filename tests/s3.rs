@@ -6,9 +6,6 @@
 //!
 //! Every request is also checked by the crate's independent verifier.
 
-#[path = "../examples/call.rs"]
-#[allow(dead_code)]
-mod call_example;
 mod support;
 
 use std::sync::Arc;
@@ -17,6 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_credential_types::Credentials;
 use bytes::Bytes;
 use reqwest_sigv4::canonical::{hex_sha256, EMPTY_PAYLOAD_SHA256, UNSIGNED_PAYLOAD};
+use reqwest_sigv4::cli as call_example;
 use reqwest_sigv4::verify::{ReceivedRequest, SignatureLocation, Verified, Verifier};
 use reqwest_sigv4::{Error, FixedClock, Route, SigV4Middleware, SignedHeaders, SignedRequest};
 use support::signing::{assert_tamper_rejected, ok_server};

@@ -19,6 +19,7 @@ use reqwest_sigv4::{
     ConfigError, CrossRouteRedirect, Error, Explanation, RedirectPolicy, Route, SigV4Middleware,
     SignedRequest,
 };
+use support::logs::Captured as Capture;
 use support::{client_for, ApiGateway, API_ID, EXECUTE_API_HOST, REGION, SERVICE, STAGE};
 use tracing_subscriber::fmt::format::FmtSpan;
 use wiremock::matchers::{any, path};
@@ -46,27 +47,6 @@ fn verifier() -> Verifier {
         .service(SERVICE)
         .region(REGION)
         .max_skew(Duration::from_secs(300))
-}
-
-/// Everything written by the tracing subscriber.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
 }
 
 /// Records the `Debug` of every request as it leaves the signer (after signing).

@@ -9,6 +9,7 @@
 pub mod api_gateway;
 pub mod cloudfront;
 pub mod credentials;
+pub mod logs;
 pub mod raw;
 pub mod signing;
 pub mod sts;
