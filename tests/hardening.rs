@@ -10,8 +10,7 @@ use support::credentials::{
 };
 use support::signing::ok_server;
 
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -453,58 +452,12 @@ async fn offset_beyond_a_day_returns_the_403_unchanged() {
 
 /// A minimal HTTP/1.1 server that answers every request with `status` and `body`, and no
 /// `Date` header (hyper, and so wiremock, always add one). Counts the requests.
-async fn raw_server(status_line: &'static str, body: String) -> (SocketAddr, Arc<AtomicUsize>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let count = Arc::new(AtomicUsize::new(0));
-    let counter = count.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut stream, _)) = listener.accept().await else {
-                return;
-            };
-            let counter = counter.clone();
-            let body = body.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                // Read the head, then as many body bytes as Content-Length says.
-                let head_end = loop {
-                    let Ok(n) = stream.read(&mut chunk).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break i + 4;
-                    }
-                };
-                let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-                let length: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or(0);
-                while buf.len() < head_end + length {
-                    match stream.read(&mut chunk).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                counter.fetch_add(1, Ordering::SeqCst);
-                let response = format!(
-                    "HTTP/1.1 {status_line}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(response.as_bytes()).await;
-                let _ = stream.shutdown().await;
-            });
-        }
-    });
-    (addr, count)
+async fn raw_server(status_line: &'static str, body: String) -> support::raw::RawServer {
+    let response = format!(
+        "HTTP/1.1 {status_line}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    support::raw::serve(response.into_bytes(), support::raw::Then::Close).await
 }
 
 /// `Signature expired` without a `Date` header: no clock to learn, so no retry; the 403 is
@@ -515,7 +468,8 @@ async fn signature_expired_without_date_header_is_returned_unchanged() {
         "message": "Signature expired: 20261122T120000Z is now earlier than 20261122T120600Z (20261122T121100Z - 5 min.)"
     })
     .to_string();
-    let (addr, count) = raw_server("403 Forbidden", body.clone()).await;
+    let server = raw_server("403 Forbidden", body.clone()).await;
+    let addr = server.addr;
     let signer = SigV4Middleware::builder()
         .route(Route::direct(format!("http://{addr}")))
         .region(REGION)
@@ -533,7 +487,11 @@ async fn signature_expired_without_date_header_is_returned_unchanged() {
     assert_eq!(resp.status(), 403);
     assert!(resp.headers().get("date").is_none());
     assert_eq!(resp.text().await.unwrap(), body);
-    assert_eq!(count.load(Ordering::SeqCst), 1, "no retry without a Date");
+    assert_eq!(
+        server.requests.load(Ordering::SeqCst),
+        1,
+        "no retry without a Date"
+    );
     assert_eq!(signer.clock_offset_millis(), 0);
 }
 

@@ -84,7 +84,7 @@ pub async fn serve(response: Vec<u8>, then: Then) -> RawServer {
 }
 
 /// Reads one request head and as many body bytes as its `Content-Length` says; `false`
-/// when the connection ends first. (hardening.rs's `raw_server` reads requests the same way.)
+/// when the connection ends first.
 pub async fn read_request(stream: &mut tokio::net::TcpStream) -> bool {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
