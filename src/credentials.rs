@@ -25,10 +25,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
-use aws_smithy_runtime_api::client::identity::Identity;
 
 use crate::clock::SharedClock;
 use crate::error::{error_chain, Error};
+use crate::signing::SigningCredentials;
 
 /// Refresh this long before credentials expire, at most (see [`schedule`]).
 pub(crate) const DEFAULT_REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
@@ -47,9 +47,8 @@ const MIN_CALL_GAP: Duration = Duration::from_secs(1);
 /// Credentials ready to sign with.
 #[derive(Clone)]
 pub(crate) struct Cached {
-    pub(crate) identity: Identity,
+    pub(crate) signing: SigningCredentials,
     pub(crate) expiry: Option<SystemTime>,
-    pub(crate) has_session_token: bool,
     /// Requests are signed with them until then.
     usable_until: Option<SystemTime>,
     /// A background refresh is due from then on.
@@ -60,7 +59,7 @@ impl fmt::Debug for Cached {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cached")
             .field("expiry", &self.expiry)
-            .field("has_session_token", &self.has_session_token)
+            .field("has_session_token", &self.signing.has_session_token())
             .field("usable_until", &self.usable_until)
             .field("refresh_at", &self.refresh_at)
             .finish_non_exhaustive()
@@ -88,18 +87,15 @@ impl Cached {
         };
         Ok(Self {
             expiry,
-            has_session_token: credentials.session_token().is_some(),
             usable_until,
             refresh_at,
-            identity: Identity::from(credentials),
+            signing: SigningCredentials::from(credentials),
         })
     }
 
     /// The access key id signed with (not a secret: it travels in every signature).
-    pub(crate) fn access_key_id(&self) -> Option<&str> {
-        self.identity
-            .data::<Credentials>()
-            .map(Credentials::access_key_id)
+    pub(crate) fn access_key_id(&self) -> &str {
+        self.signing.access_key_id()
     }
 
     fn usable_at(&self, now: SystemTime) -> bool {
@@ -263,7 +259,7 @@ impl CredentialsCache {
         if state
             .current
             .as_ref()
-            .is_some_and(|c| c.access_key_id() == Some(refused_key))
+            .is_some_and(|c| c.access_key_id() == refused_key)
         {
             state.current = None;
             state.quiet_until = None;
@@ -981,10 +977,7 @@ mod tests {
     }
 
     fn key(c: &Cached) -> String {
-        c.identity
-            .data::<Credentials>()
-            .map(|c| c.access_key_id().to_owned())
-            .unwrap_or_default()
+        c.access_key_id().to_owned()
     }
 
     #[tokio::test]

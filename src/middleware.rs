@@ -523,7 +523,7 @@ impl SigV4Middleware {
             signed_at,
             expires_in,
             credentials.expiry,
-            credentials.has_session_token,
+            credentials.signing.has_session_token(),
         ))
     }
 
@@ -736,7 +736,7 @@ impl Shared {
         let refused = signed.access_key_id();
         cache.invalidate(refused);
         match cache.get().await {
-            Ok(fresh) if fresh.access_key_id() != Some(refused) => {
+            Ok(fresh) if fresh.access_key_id() != refused => {
                 tracing::warn!(
                     provider = cache.provider_name(),
                     "the verifier refused the session token: re-signing with reloaded credentials and retrying once"
@@ -938,7 +938,7 @@ impl Shared {
                     route: route.kind,
                     placement,
                 },
-                &credentials.identity,
+                &credentials.signing,
             )
         };
         let (signature, summary) = match placement {

@@ -614,16 +614,46 @@ fn check_host_header(headers: &HeaderMap, sign_host: &str, route: RouteKind) -> 
     })
 }
 
-/// Signs `req` for `identity`; returns the headers to inject and a summary of what was signed.
+/// Credentials as signing uses them: aws-sigv4's identity, and the two strings every
+/// [`SignedRequest`] keeps, made once per credentials and shared, not copied per request.
+/// No `Debug`: the identity holds the secret key.
+#[derive(Clone)]
+pub(crate) struct SigningCredentials {
+    identity: Identity,
+    access_key_id: Arc<str>,
+    session_token: Option<Arc<str>>,
+}
+
+impl From<Credentials> for SigningCredentials {
+    fn from(credentials: Credentials) -> Self {
+        Self {
+            access_key_id: Arc::from(credentials.access_key_id()),
+            session_token: credentials.session_token().map(Arc::from),
+            identity: Identity::from(credentials),
+        }
+    }
+}
+
+impl SigningCredentials {
+    /// The access key id (not a secret: it travels in every signature).
+    pub(crate) fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+
+    /// Whether a session token comes with them (temporary credentials).
+    pub(crate) fn has_session_token(&self) -> bool {
+        self.session_token.is_some()
+    }
+}
+
+/// Signs `req` with `credentials`; returns the headers to inject and a summary of what was
+/// signed.
 pub(crate) fn sign_request(
     mut req: ToSign<'_>,
-    identity: &Identity,
+    credentials: &SigningCredentials,
 ) -> Result<(SignatureHeaders, SignedRequest), Error> {
     check_query(&req.path_and_query)?;
     check_host_header(req.headers, &req.host, req.route)?;
-    let credentials = identity
-        .data::<Credentials>()
-        .ok_or_else(|| Error::Signing("the identity holds no AWS credentials".into()))?;
     let profile = ServiceProfile::of(&req.service);
     if profile.s3_path {
         if let Cow::Owned(spelled) = s3_spelling(&req.path_and_query) {
@@ -691,7 +721,7 @@ pub(crate) fn sign_request(
         }
     }
 
-    let params = signing_params(&req, identity, settings)?;
+    let params = signing_params(&req, &credentials.identity, settings)?;
     let mut uri = String::with_capacity(8 + req.host.len() + req.path_and_query.len());
     uri.push_str("https://");
     uri.push_str(&req.host);
@@ -764,8 +794,8 @@ pub(crate) fn sign_request(
         amz_date,
         service: req.service,
         region: req.region,
-        access_key_id: Arc::from(credentials.access_key_id()),
-        session_token: credentials.session_token().map(Arc::from),
+        access_key_id: credentials.access_key_id.clone(),
+        session_token: credentials.session_token.clone(),
         rules: profile.rules(),
         route: req.route,
         sigv4a: req.sigv4a,
@@ -804,8 +834,8 @@ mod tests {
     use super::*;
     use std::time::{Duration, UNIX_EPOCH};
 
-    fn identity(token: Option<&str>) -> Identity {
-        Identity::from(Credentials::new(
+    fn identity(token: Option<&str>) -> SigningCredentials {
+        SigningCredentials::from(Credentials::new(
             "AKIDEXAMPLE",
             "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
             token.map(str::to_owned),
