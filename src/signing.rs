@@ -268,24 +268,15 @@ impl SignatureHeaders {
 /// one the URL came with (a presigned URL sent again, a redirect's `Location`). Whatever
 /// signs the request next then signs exactly the query that is sent.
 pub(crate) fn strip_query_signature(url: &mut url::Url) {
-    let Some(query) = url.query() else {
+    let Some(pieces) = url
+        .query()
+        .and_then(|q| crate::wire::amz_params_in(q, &PRESIGN_PARAMS))
+    else {
         return;
     };
-    // Every name starts `X-Amz-`; `%` may hide one (`X%2DAmz-…` decodes to it).
-    if !query.contains("X-Amz-") && !query.contains('%') {
-        return;
-    }
-    let is_signing_param = |piece: &&str| {
-        let name = piece.split('=').next().unwrap_or_default();
-        let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
-        PRESIGN_PARAMS.contains(&name.as_ref())
-    };
-    if !query.split('&').any(|piece| is_signing_param(&piece)) {
-        return;
-    }
-    let kept: Vec<&str> = query
-        .split('&')
-        .filter(|piece| !is_signing_param(piece))
+    let kept: Vec<&str> = pieces
+        .into_iter()
+        .filter_map(|(piece, signing)| (!signing).then_some(piece))
         .collect();
     let kept = kept.join("&");
     url.set_query((!kept.is_empty()).then_some(kept.as_str()));

@@ -15,28 +15,35 @@ const REDACTED: &str = "REDACTED";
 /// is not a secret: [`SignedRequest`](crate::SignedRequest) shows it).
 const SECRET_PARAMS: [&str; 2] = ["X-Amz-Signature", "X-Amz-Security-Token"];
 
+/// The pieces of `query` (split on `&`) when any of them is named one of `names` (all
+/// `X-Amz-…` names), matched on the percent-decoded name; `None` otherwise. The common
+/// query, with no `X-Amz-` and no `%` in it, is passed over without decoding anything.
+pub(crate) fn amz_params_in<'q>(query: &'q str, names: &[&str]) -> Option<Vec<(&'q str, bool)>> {
+    // `%` may hide a name (`X%2DAmz-…` decodes to one).
+    if !query.contains("X-Amz-") && !query.contains('%') {
+        return None;
+    }
+    let pieces: Vec<(&str, bool)> = query
+        .split('&')
+        .map(|piece| {
+            let name = piece.split('=').next().unwrap_or_default();
+            let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+            (piece, names.contains(&name.as_ref()))
+        })
+        .collect();
+    pieces.iter().any(|&(_, named)| named).then_some(pieces)
+}
+
 /// `url` with the value of every secret query parameter replaced by a marker; borrowed
 /// when there is none.
 pub(crate) fn redact_url(url: &url::Url) -> Cow<'_, url::Url> {
-    let Some(query) = url.query() else {
+    let Some(pieces) = url.query().and_then(|q| amz_params_in(q, &SECRET_PARAMS)) else {
         return Cow::Borrowed(url);
     };
-    // Every name starts `X-Amz-`; `%` may hide one (`X%2DAmz-…` decodes to it).
-    if !query.contains("X-Amz-") && !query.contains('%') {
-        return Cow::Borrowed(url);
-    }
-    let is_secret = |piece: &str| {
-        let name = piece.split('=').next().unwrap_or_default();
-        let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
-        SECRET_PARAMS.contains(&name.as_ref())
-    };
-    if !query.split('&').any(is_secret) {
-        return Cow::Borrowed(url);
-    }
-    let redacted: Vec<Cow<'_, str>> = query
-        .split('&')
-        .map(|piece| match piece.split_once('=') {
-            Some((name, _)) if is_secret(piece) => Cow::Owned(format!("{name}={REDACTED}")),
+    let redacted: Vec<Cow<'_, str>> = pieces
+        .into_iter()
+        .map(|(piece, secret)| match piece.split_once('=') {
+            Some((name, _)) if secret => Cow::Owned(format!("{name}={REDACTED}")),
             _ => Cow::Borrowed(piece),
         })
         .collect();
