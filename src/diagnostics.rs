@@ -1,283 +1,19 @@
-//! Diagnostics: reading the verifier's 403 answers and explaining them.
+//! Diagnostics: turning a verifier's 403, as [`forbidden`](crate::engine::forbidden) read
+//! it, into an [`Explanation`] the caller can act on.
 //!
 //! API Gateway says why it refused a request, and for a signature mismatch even which
-//! canonical request it expected; S3 sends its canonical request and clock in XML; Lambda,
-//! AppSync and the JSON protocols wrap their messages in their own shapes. This module
-//! reads those answers (leaving the response as it was), tells the middleware when the
-//! refusal is a clock problem it can fix, and turns the rest into an [`Explanation`] the
-//! caller can act on.
+//! canonical request it expected; S3 sends its canonical request and clock in XML. Compared
+//! with the [`SignedRequest`] summary of what was signed, that tells which of the
+//! topology's usual mistakes it was.
 
 use std::fmt;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime};
-
-use bytes::{Bytes, BytesMut};
-use http_body_util::BodyExt;
+use std::time::SystemTime;
 
 use crate::canonical::{self, CanonicalDifference};
-use crate::clock::millis_between;
-use crate::route::RouteKind;
-use crate::signing::SignedRequest;
-
-/// Most bytes of a 403 body read to explain it: API Gateway's are a few hundred bytes. A
-/// larger body is not parsed, and reaches the caller whole.
-pub(crate) const MAX_INSPECTED_BODY: usize = 64 * 1024;
-
-/// What a 403 said, read without changing the response.
-#[derive(Debug, Default)]
-pub(crate) struct Inspected {
-    /// The error message: API Gateway's `message` (or `Message`), AppSync's
-    /// `errors[0].message`, S3's and the query protocol's `<Message>`.
-    pub(crate) message: Option<String>,
-    /// The response's `Date` header.
-    pub(crate) date: Option<SystemTime>,
-    /// The error code where the body names one: S3's and the query protocol's `<Code>`, a
-    /// JSON body's `__type` or AppSync's `errorType` (without namespace).
-    pub(crate) code: Option<String>,
-    /// S3's `<CanonicalRequest>` of a `SignatureDoesNotMatch`, session token redacted.
-    pub(crate) canonical_request: Option<String>,
-    /// S3's `<StringToSign>` of a `SignatureDoesNotMatch`.
-    pub(crate) string_to_sign: Option<String>,
-    /// S3's `<ServerTime>` of a `RequestTimeTooSkewed`: the verifier's clock.
-    pub(crate) server_time: Option<SystemTime>,
-}
-
-impl Inspected {
-    /// What the head alone says: the `Date`, and for API Gateway's
-    /// `x-amzn-ErrorType: MissingAuthenticationTokenException` the message that type always
-    /// carries (so a request sent unsigned is explained without reading its body).
-    pub(crate) fn from_head(response: &reqwest::Response) -> Self {
-        let headers = response.headers();
-        let missing_token = headers
-            .get("x-amzn-errortype")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("MissingAuthenticationTokenException"));
-        Inspected {
-            message: missing_token.then(|| MISSING_TOKEN.to_owned()),
-            date: headers
-                .get(http::header::DATE)
-                .and_then(|d| d.to_str().ok())
-                .and_then(|d| httpdate::parse_http_date(d).ok()),
-            ..Inspected::default()
-        }
-    }
-
-    /// The verifier's clock, when the 403 says our signature's time is off: API Gateway's
-    /// `Signature expired` / `not yet current` (its `Date` header), S3's
-    /// `RequestTimeTooSkewed` (its `<ServerTime>`).
-    pub(crate) fn clock_skew_server_time(&self) -> Option<SystemTime> {
-        if self.code.as_deref() == Some(S3_SKEW) {
-            return self.server_time.or(self.date);
-        }
-        let message = self.message.as_deref()?;
-        if is_api_gateway_skew(message) {
-            self.date
-        } else {
-            None
-        }
-    }
-
-    /// Whether the verifier refused the session token as expired or revoked: S3's and the
-    /// query protocol's `ExpiredToken` / `InvalidToken`, the JSON protocols'
-    /// `ExpiredTokenException`, API Gateway's "The security token included in the request
-    /// is expired" / "… is invalid". Fresh credentials from the provider may be accepted.
-    pub(crate) fn security_token_refused(&self) -> bool {
-        matches!(
-            self.code.as_deref(),
-            Some("ExpiredToken" | "InvalidToken" | "ExpiredTokenException")
-        ) || self.message.as_deref().is_some_and(|m| {
-            m.contains("security token included in the request is invalid")
-                || m.contains("security token included in the request is expired")
-        })
-    }
-
-    /// Reads a 403 body, whichever verifier wrote it: JSON (API Gateway, Lambda, AppSync,
-    /// the JSON protocols) or XML (S3, the query protocol).
-    pub(crate) fn read_body(&mut self, body: &[u8]) {
-        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
-            self.read_json(&value);
-        } else if let Ok(text) = std::str::from_utf8(body) {
-            self.read_xml(text);
-        }
-    }
-
-    fn read_json(&mut self, value: &serde_json::Value) {
-        // AppSync: `{"errors": [{"errorType": …, "message": …}]}`.
-        let error = value
-            .get("errors")
-            .and_then(|errors| errors.get(0))
-            .unwrap_or(value);
-        let text = |keys: &[&str]| {
-            keys.iter()
-                .find_map(|k| error.get(*k).and_then(|v| v.as_str()))
-                .map(str::to_owned)
-        };
-        self.message = text(&["message", "Message"]);
-        // `com.amazon.coral.service#UnrecognizedClientException`, `X:http://…`: the name.
-        self.code = text(&["__type", "errorType", "code"]).map(|code| {
-            let name = code.rsplit('#').next().unwrap_or(&code);
-            name.split(':').next().unwrap_or(name).to_owned()
-        });
-    }
-
-    fn read_xml(&mut self, text: &str) {
-        self.code = xml_element(text, "Code");
-        self.message = xml_element(text, "Message");
-        self.canonical_request = xml_element(text, "CanonicalRequest")
-            .map(|c| canonical::redact_canonical_request(&c).into_owned());
-        self.string_to_sign = xml_element(text, "StringToSign");
-        self.server_time = xml_element(text, "ServerTime").and_then(|t| parse_iso8601(&t));
-    }
-}
-
-/// The text of the first `<name>…</name>` in `text`, entities decoded. S3's error bodies are
-/// flat, so this is all the XML they need; a truncated body yields only its closed elements.
-fn xml_element(text: &str, name: &str) -> Option<String> {
-    let open = format!("<{name}>");
-    let close = format!("</{name}>");
-    let start = text.find(&open)? + open.len();
-    let len = text[start..].find(&close)?;
-    Some(
-        text[start..start + len]
-            .replace("&quot;", "\"")
-            .replace("&apos;", "'")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&"),
-    )
-}
-
-/// S3's `<ServerTime>` (`2015-06-04T22:26:16Z`, ISO 8601 extended, fractions ignored).
-fn parse_iso8601(s: &str) -> Option<SystemTime> {
-    let s = s.trim();
-    let (whole, _fraction) = s
-        .strip_suffix('Z')?
-        .split_once('.')
-        .unwrap_or((s.strip_suffix('Z')?, ""));
-    let basic: String = whole.chars().filter(|c| *c != '-' && *c != ':').collect();
-    canonical::parse_amz_date(&format!("{basic}Z"))
-}
-
-fn is_api_gateway_skew(message: &str) -> bool {
-    message.starts_with("Signature expired") || message.starts_with("Signature not yet current")
-}
-
-/// Reads a 403 body to learn what it says, and gives the caller the response with every
-/// byte the server sent. The read is bounded: it stops at [`MAX_INSPECTED_BODY`] bytes or
-/// after `deadline`, and then the bytes read are handed back followed by the rest of the
-/// stream, unread; a read error is handed back after the bytes that came before it.
-pub(crate) async fn inspect_403(
-    response: reqwest::Response,
-    deadline: Duration,
-) -> (reqwest::Response, Inspected) {
-    let mut inspected = Inspected::from_head(&response);
-    if response
-        .content_length()
-        .is_some_and(|len| len > MAX_INSPECTED_BODY as u64)
-    {
-        return (response, inspected);
-    }
-    let url = response.url().clone();
-    let http_response: http::Response<reqwest::Body> = response.into();
-    let (parts, mut body) = http_response.into_parts();
-    let mut read = BytesMut::new();
-    let until = tokio::time::Instant::now() + deadline;
-    let ending = loop {
-        match tokio::time::timeout_at(until, body.frame()).await {
-            Ok(None) => break Ending::Complete,
-            Ok(Some(Err(e))) => break Ending::Failed(e),
-            Ok(Some(Ok(frame))) => {
-                if let Ok(data) = frame.into_data() {
-                    read.extend_from_slice(&data);
-                }
-                if read.len() > MAX_INSPECTED_BODY {
-                    break Ending::Unread;
-                }
-            }
-            Err(_elapsed) => break Ending::Unread,
-        }
-    };
-    let head = read.freeze();
-    let body = match ending {
-        Ending::Complete => {
-            inspected.read_body(&head);
-            reqwest::Body::from(head)
-        }
-        Ending::Unread => reqwest::Body::wrap(Resumed {
-            head: Some(head),
-            error: None,
-            rest: Some(body),
-        }),
-        Ending::Failed(e) => reqwest::Body::wrap(Resumed {
-            head: Some(head),
-            error: Some(e),
-            rest: None,
-        }),
-    };
-    (crate::wire::rebuild(parts, body, url), inspected)
-}
-
-/// How reading a 403 body stopped.
-enum Ending {
-    /// The whole body was read.
-    Complete,
-    /// The cap or the deadline came first: the rest is still in the stream.
-    Unread,
-    /// The stream failed.
-    Failed(reqwest::Error),
-}
-
-/// A body that was partly read: the bytes read, then the read error or the rest of the
-/// stream.
-struct Resumed {
-    head: Option<Bytes>,
-    error: Option<reqwest::Error>,
-    rest: Option<reqwest::Body>,
-}
-
-impl http_body::Body for Resumed {
-    type Data = Bytes;
-    type Error = reqwest::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, reqwest::Error>>> {
-        let this = self.get_mut();
-        if let Some(head) = this.head.take().filter(|h| !h.is_empty()) {
-            return Poll::Ready(Some(Ok(http_body::Frame::data(head))));
-        }
-        if let Some(e) = this.error.take() {
-            return Poll::Ready(Some(Err(e)));
-        }
-        match &mut this.rest {
-            Some(rest) => Pin::new(rest).poll_frame(cx),
-            None => Poll::Ready(None),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.head.as_ref().is_none_or(Bytes::is_empty)
-            && self.error.is_none()
-            && self.rest.as_ref().is_none_or(|r| r.is_end_stream())
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        let head = self.head.as_ref().map_or(0, |h| h.len() as u64);
-        let mut hint = self
-            .rest
-            .as_ref()
-            .map(|r| r.size_hint())
-            .unwrap_or_else(|| http_body::SizeHint::with_exact(0));
-        // Upper first: a lower bound above the upper one panics.
-        if let Some(upper) = hint.upper() {
-            hint.set_upper(upper + head);
-        }
-        hint.set_lower(hint.lower() + head);
-        hint
-    }
-}
+use crate::engine::clock::millis_between;
+use crate::engine::forbidden::{is_api_gateway_skew, Inspected, MISSING_TOKEN, S3_SKEW};
+use crate::engine::route::RouteKind;
+use crate::engine::summary::SignedRequest;
 
 /// Why a request was refused, and what would fix it.
 ///
@@ -445,12 +181,10 @@ pub(crate) fn explain(
     Some(explanation)
 }
 
-const MISSING_TOKEN: &str = "Missing Authentication Token";
 const MISMATCH: &str = "The request signature we calculated does not match";
 const CANONICAL_INTRO: &str = "The Canonical String for this request should have been\n'";
 const STS_INTRO: &str = "'\n\nThe String-to-Sign should have been\n'";
 /// S3's error code for a clock outside its 15 minutes.
-const S3_SKEW: &str = "RequestTimeTooSkewed";
 /// Lambda function URLs' refusal (AWS_IAM auth, or a missing resource-policy permission).
 const LAMBDA_URL_FORBIDDEN: &str = "Forbidden. For troubleshooting Function URL authorization";
 /// AppSync / API Gateway: a header named in `SignedHeaders` did not arrive.
@@ -812,7 +546,7 @@ fn host_mismatch(
         signed: actual.to_owned(),
         expected: expected.to_owned(),
     };
-    let aws_host = crate::route::infer_scope(expected).is_some();
+    let aws_host = crate::engine::route::infer_scope(expected).is_some();
     match signed.route() {
         RouteKind::Direct | RouteKind::CustomDomain if aws_host => {
             let origin_url = format!("https://{expected}{}", path_prefix.unwrap_or_default());
@@ -856,7 +590,7 @@ fn mismatch_without_detail(signed: &SignedRequest, sent_to: &url::Url) -> Explan
         summary.push_str(
             "; if a proxy or CloudFront forwards the Host it received, sign for that host instead",
         );
-    } else if crate::route::infer_scope(signed.host()).is_none() {
+    } else if crate::engine::route::infer_scope(signed.host()).is_none() {
         summary.push_str("; if this host is a CloudFront alias in front of API Gateway, use Route::cloudfront with the origin domain and origin path (call: --origin URL)");
     }
     Explanation::new(Cause::SignatureMismatch, summary)
@@ -940,7 +674,7 @@ fn explain_denial(message: &str) -> Explanation {
 }
 
 fn host_of(url: &url::Url) -> String {
-    crate::route::url_host_header(url).unwrap_or_default()
+    crate::engine::route::url_host_header(url).unwrap_or_default()
 }
 
 impl Explanation {
@@ -982,28 +716,5 @@ mod tests {
             "User: u is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:123456789012:abc/*",
         );
         assert!(!wildcard.summary.contains("masked"), "{}", wildcard.summary);
-    }
-
-    #[test]
-    fn s3_server_time_and_entities() {
-        assert_eq!(
-            parse_iso8601("2015-06-04T22:26:16Z"),
-            canonical::parse_amz_date("20150604T222616Z")
-        );
-        assert_eq!(
-            parse_iso8601("2015-06-04T22:26:16.123Z"),
-            canonical::parse_amz_date("20150604T222616Z")
-        );
-        assert_eq!(parse_iso8601("yesterday"), None);
-        assert_eq!(
-            xml_element(
-                "<Message>a &lt;b&gt; &quot;c&quot; &amp;amp;</Message>",
-                "Message"
-            )
-            .as_deref(),
-            Some("a <b> \"c\" &amp;")
-        );
-        // A body cut off inside an element yields only the closed ones.
-        assert_eq!(xml_element("<Code>X</Code><Message>cut", "Message"), None);
     }
 }

@@ -247,17 +247,20 @@ impl Error {
     ///     reqwest_sigv4::Error::from_middleware(err)
     /// }
     /// ```
-    pub fn from_middleware(err: &reqwest_middleware::Error) -> Option<&Error> {
-        match err {
-            reqwest_middleware::Error::Middleware(inner) => inner.downcast_ref::<Error>(),
-            _ => None,
-        }
+    ///
+    /// With the `reqwest-012` feature, a reqwest-middleware 0.4 error works the same way.
+    pub fn from_middleware<E: sealed::MiddlewareError>(err: &E) -> Option<&Error> {
+        err.sigv4_error()
     }
 }
 
-impl From<Error> for reqwest_middleware::Error {
-    fn from(err: Error) -> Self {
-        reqwest_middleware::Error::middleware(err)
+/// The reqwest-middleware error types [`Error::from_middleware`] looks into (0.5, and 0.4
+/// with the `reqwest-012` feature): implemented by the crate only.
+pub(crate) mod sealed {
+    /// A reqwest-middleware error that may hold this crate's [`Error`](super::Error).
+    pub trait MiddlewareError {
+        /// The crate's error inside, if it is one.
+        fn sigv4_error(&self) -> Option<&super::Error>;
     }
 }
 

@@ -66,25 +66,20 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod body;
+mod adapter;
 pub mod canonical;
 /// The `sigv4-curl` binary and the `call` example (feature `cli`): not a stable API.
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 pub mod cli;
-mod clock;
-mod credentials;
+mod config;
 mod diagnostics;
-mod endpoints;
+mod engine;
 mod error;
-mod middleware;
-mod presign;
 mod route;
-mod signing;
 #[cfg(feature = "verify")]
 #[cfg_attr(docsrs, doc(cfg(feature = "verify")))]
 pub mod verify;
-mod wire;
 
 /// The AWS types this crate's API takes, re-exported so that the common cases need no
 /// dependency of your own on `aws-credential-types` or `aws-config`, and no version of
@@ -117,19 +112,21 @@ pub mod aws {
     pub use aws_config::{BehaviorVersion, Region, SdkConfig};
 }
 
-pub use body::DEFAULT_BODY_LIMIT;
-pub use clock::{Clock, FixedClock, SystemClock};
 #[cfg(feature = "aws-config")]
-pub use credentials::{AssumeRole, Profile};
-pub use diagnostics::{Cause, Explanation, Suggestion};
-pub use error::{BoxError, ConfigError, Error};
-pub use middleware::{
-    CrossRouteRedirect, RedirectPolicy, SigV4Middleware, SigV4MiddlewareBuilder, SigningOverride,
-    SkipSigning, DEFAULT_INSPECT_DEADLINE, DEFAULT_SERVICE,
+pub use adapter::credentials::{AssumeRole, Profile};
+pub use adapter::{Presignable, SigV4Middleware};
+pub use config::{
+    CrossRouteRedirect, RedirectPolicy, SigV4MiddlewareBuilder, SigningOverride, SkipSigning,
+    DEFAULT_INSPECT_DEADLINE, DEFAULT_SERVICE,
 };
-pub use presign::PresignedUrl;
-pub use route::{Route, RouteKind, SignedHeaders, Topology};
-pub use signing::SignedRequest;
+pub use diagnostics::{Cause, Explanation, Suggestion};
+pub use engine::body::DEFAULT_BODY_LIMIT;
+pub use engine::clock::{Clock, FixedClock, SystemClock};
+pub use engine::presign::PresignedUrl;
+pub use engine::route::RouteKind;
+pub use engine::summary::SignedRequest;
+pub use error::{BoxError, ConfigError, Error};
+pub use route::{Route, SignedHeaders, Topology};
 
 // The README's examples are compiled and run as doc tests (one of them needs the wiremock
 // matcher, which only the repository's own dev-dependency turns on).

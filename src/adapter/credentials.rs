@@ -26,9 +26,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
 
-use crate::clock::SharedClock;
+use crate::engine::clock::SharedClock;
+use crate::engine::sign::SigningCredentials;
 use crate::error::{error_chain, Error};
-use crate::signing::SigningCredentials;
 
 /// Refresh this long before credentials expire, at most (see [`schedule`]).
 pub(crate) const DEFAULT_REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
@@ -899,7 +899,7 @@ from_name!(Profile);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::Clock;
+    use crate::engine::clock::Clock;
     use aws_credential_types::provider::error::CredentialsError;
     use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -1051,7 +1051,7 @@ mod tests {
             "test provider",
             DEFAULT_REFRESH_AHEAD,
             Duration::from_millis(50),
-            Arc::new(crate::clock::SystemClock),
+            Arc::new(crate::engine::clock::SystemClock),
         );
         let err = cache.get().await.unwrap_err();
         assert!(matches!(err, Error::CredentialsTimeout(_)), "{err:?}");
@@ -1064,7 +1064,7 @@ mod tests {
             "test provider",
             DEFAULT_REFRESH_AHEAD,
             DEFAULT_PROVIDER_TIMEOUT,
-            Arc::new(crate::clock::SystemClock),
+            Arc::new(crate::engine::clock::SystemClock),
         );
         assert!(matches!(
             cache.get().await.unwrap_err(),

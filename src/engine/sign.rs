@@ -1,8 +1,9 @@
-//! Signing: turns a resolved request into SigV4 headers with `aws-sigv4`.
+//! Signing: turns a resolved request into SigV4 headers (or query parameters) with
+//! `aws-sigv4`.
 //!
 //! The route decides the host and path that are signed; this module decides which headers
-//! go in, hands everything to `aws-sigv4`, and returns the headers to inject. It also keeps
-//! a [`SignedRequest`] summary of what was signed, for `-v` output and 403 diagnostics.
+//! go in, hands everything to `aws-sigv4`, and returns what to put on the request, with a
+//! [`SignedRequest`] summary of what was signed.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -19,8 +20,11 @@ use aws_smithy_runtime_api::client::identity::Identity;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::canonical;
+use crate::engine::route::RouteKind;
+use crate::engine::summary::SignedRequest;
+use crate::engine::RequestHead;
 use crate::error::Error;
-use crate::route::{RouteKind, SignedHeaders};
+use crate::route::SignedHeaders;
 
 /// Headers the middleware sets itself: never taken from the request into the signature, and
 /// removed before a request is signed again (a retry must not carry a stale signature).
@@ -241,7 +245,7 @@ impl fmt::Debug for SignatureHeaders {
 
 impl SignatureHeaders {
     /// Puts the signature on the request: its headers, or its URL's query.
-    pub(crate) fn apply(self, req: &mut reqwest::Request) {
+    pub(crate) fn apply(self, req: &mut impl RequestHead) {
         if self.s3_spelling {
             respell_for_s3(req.url_mut());
         }
@@ -270,7 +274,7 @@ impl SignatureHeaders {
 pub(crate) fn strip_query_signature(url: &mut url::Url) {
     let Some(pieces) = url
         .query()
-        .and_then(|q| crate::wire::amz_params_in(q, &PRESIGN_PARAMS))
+        .and_then(|q| crate::engine::redact::amz_params_in(q, &PRESIGN_PARAMS))
     else {
         return;
     };
@@ -283,210 +287,8 @@ pub(crate) fn strip_query_signature(url: &mut url::Url) {
 }
 
 /// `value` encoded as `Url::query_pairs_mut` writes it.
-fn form_encode(value: &str) -> String {
+pub(crate) fn form_encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
-}
-
-/// What a request was signed as: host, path, headers, scope. Attached to every response of
-/// a signed request (`response.extensions().get::<SignedRequest>()`), and the key to
-/// explaining a 403: [`canonical_request`](Self::canonical_request) is what API Gateway's
-/// answer is compared with.
-///
-/// Built from what signing already had (moved strings, reference-counted header values),
-/// so it costs next to nothing per request. It keeps only what recomputing the
-/// string-to-sign needs: the access key id and, when the credentials have one, the session
-/// token, which `Debug` and the canonical request redact. Neither the secret key nor the
-/// signing key derived from it is kept: a response can be stored or logged without them.
-///
-/// The canonical request is rendered with the same rules the signer was configured with
-/// (the service's profile decides both), from the path, query, headers and payload hash
-/// handed to the signer.
-#[derive(Clone)]
-pub struct SignedRequest {
-    method: http::Method,
-    host: Arc<str>,
-    path_and_query: String,
-    /// The request's own signed headers besides `host` (the signature's `x-amz-*` ones are
-    /// derived from the fields below, not copied).
-    headers: Vec<(HeaderName, HeaderValue)>,
-    /// Whether the signature went in headers (else in the query).
-    in_headers: bool,
-    /// Whether `x-amz-content-sha256` was signed.
-    hash_header: bool,
-    payload_sha256: Arc<str>,
-    amz_date: String,
-    service: Cow<'static, str>,
-    region: Arc<str>,
-    access_key_id: Arc<str>,
-    /// Signed (in a header or the query) whenever present.
-    session_token: Option<Arc<str>>,
-    /// How the signer canonicalized the request.
-    rules: canonical::Rules,
-    route: RouteKind,
-    sigv4a: bool,
-}
-
-impl SignedRequest {
-    /// The HTTP method.
-    pub fn method(&self) -> &str {
-        self.method.as_str()
-    }
-
-    /// The `Host` that was signed.
-    pub fn host(&self) -> &str {
-        &self.host
-    }
-
-    /// The path and query that were signed, percent-encoded as sent; for a presigned
-    /// request with the `X-Amz-*` parameters but the signature (and the session token's
-    /// value redacted).
-    pub fn path_and_query(&self) -> &str {
-        &self.path_and_query
-    }
-
-    /// The signed headers besides `host` (lower-case names, values as sent); the session
-    /// token's value is `<redacted>`.
-    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        let own = self
-            .headers
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.to_str().unwrap_or_default()));
-        let added = [
-            ("x-amz-date", Some(self.amz_date.as_str())),
-            (
-                "x-amz-security-token",
-                self.session_token.as_ref().map(|_| canonical::REDACTED),
-            ),
-            (
-                "x-amz-content-sha256",
-                self.hash_header.then_some(&*self.payload_sha256),
-            ),
-            ("x-amz-region-set", self.sigv4a.then_some(&*self.region)),
-        ];
-        let added = added
-            .into_iter()
-            .filter(|_| self.in_headers)
-            .filter_map(|(name, value)| Some((name, value?)));
-        own.chain(added)
-    }
-
-    /// Hex SHA-256 of the body, or `UNSIGNED-PAYLOAD`.
-    pub fn payload_sha256(&self) -> &str {
-        &self.payload_sha256
-    }
-
-    /// The signing time, `YYYYMMDD'T'HHMMSS'Z'`.
-    pub fn amz_date(&self) -> &str {
-        &self.amz_date
-    }
-
-    /// The service in the credential scope.
-    pub fn service(&self) -> &str {
-        &self.service
-    }
-
-    /// The region in the credential scope (for SigV4a, the region set).
-    pub fn region(&self) -> &str {
-        &self.region
-    }
-
-    /// The access key id that signed (not a secret).
-    pub fn access_key_id(&self) -> &str {
-        &self.access_key_id
-    }
-
-    /// The kind of route the request matched.
-    pub fn route(&self) -> RouteKind {
-        self.route
-    }
-
-    /// `AWS4-HMAC-SHA256`, or `AWS4-ECDSA-P256-SHA256` for SigV4a.
-    pub fn algorithm(&self) -> &'static str {
-        if self.sigv4a {
-            canonical::ALGORITHM_V4A
-        } else {
-            canonical::ALGORITHM
-        }
-    }
-
-    /// The canonical request that was signed, with the session token's value replaced by
-    /// `<redacted>`: compare it with the one in API Gateway's 403 answer.
-    pub fn canonical_request(&self) -> String {
-        self.render_canonical_request(false)
-    }
-
-    /// The string-to-sign that was signed.
-    pub fn string_to_sign(&self) -> String {
-        let date = self.amz_date.get(..8).unwrap_or_default();
-        if self.sigv4a {
-            // SigV4a's scope has no region: the region set is a signed header instead.
-            let scope = canonical::CredentialScopeV4a::new(date, &*self.service);
-            return canonical::string_to_sign_v4a(
-                &self.amz_date,
-                &scope,
-                &self.render_canonical_request(true),
-            );
-        }
-        let scope = canonical::CredentialScope::new(date, &*self.region, &*self.service);
-        canonical::string_to_sign(&self.amz_date, &scope, &self.render_canonical_request(true))
-    }
-
-    fn render_canonical_request(&self, with_token: bool) -> String {
-        let rules = self.rules;
-        let token = self.session_token.as_deref().filter(|_| with_token);
-        let redacted_param = format!("X-Amz-Security-Token={}", canonical::REDACTED);
-        let path_and_query = match token {
-            Some(token) if self.path_and_query.contains(&redacted_param) => {
-                Cow::Owned(self.path_and_query.replace(
-                    &redacted_param,
-                    &format!("X-Amz-Security-Token={}", form_encode(token)),
-                ))
-            }
-            _ => Cow::Borrowed(self.path_and_query.as_str()),
-        };
-        let (path, query) = path_and_query
-            .split_once('?')
-            .unwrap_or((&path_and_query, ""));
-        let mut headers: Vec<(&str, &str)> = Vec::with_capacity(self.headers.len() + 1);
-        headers.push(("host", &self.host));
-        for (name, value) in self.headers() {
-            let value = match token {
-                Some(token) if name == "x-amz-security-token" => token,
-                _ => value,
-            };
-            headers.push((name, value));
-        }
-        let mut names: Vec<&str> = headers.iter().map(|(n, _)| *n).collect();
-        names.sort_unstable();
-        names.dedup();
-        canonical::canonical_request(
-            self.method(),
-            &canonical::canonical_path(path, rules.normalize_path, rules.path_encoding),
-            &canonical::canonical_query(query, rules.query_plus),
-            &canonical::canonical_headers(&headers, &names).unwrap_or_default(),
-            &canonical::signed_headers_list(&names),
-            &self.payload_sha256,
-        )
-    }
-}
-
-impl fmt::Debug for SignedRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let headers: Vec<(&str, &str)> = self.headers().collect();
-        f.debug_struct("SignedRequest")
-            .field("method", &self.method())
-            .field("host", &self.host)
-            .field("path_and_query", &self.path_and_query)
-            .field("headers", &headers)
-            .field("payload_sha256", &self.payload_sha256())
-            .field("amz_date", &self.amz_date)
-            .field("service", &self.service)
-            .field("region", &self.region)
-            .field("access_key_id", &self.access_key_id())
-            .field("route", &self.route)
-            .field("algorithm", &self.algorithm())
-            .finish()
-    }
 }
 
 /// Whether `name` goes into the signature under `policy`.

@@ -1,5 +1,5 @@
-//! What leaves the middleware besides the request: URLs in log lines, errors and responses,
-//! with the query parameters that could sign or replay a request redacted.
+//! Redaction, every rule of it: what leaves the middleware besides the request (URLs in log
+//! lines, errors and responses) never carries what could sign or replay a request.
 //!
 //! A query-signed request carries its signature and session token in the URL, and reqwest
 //! puts that URL in its errors and responses, so every URL the crate shows is passed
@@ -52,6 +52,12 @@ pub(crate) fn redact_url(url: &url::Url) -> Cow<'_, url::Url> {
     Cow::Owned(out)
 }
 
+/// `url` without its query and fragment, for error messages, which may travel further
+/// than logs: any query parameter may carry something its owner would not print.
+pub(crate) fn without_query(url: &url::Url) -> &str {
+    &url[..url::Position::AfterPath]
+}
+
 /// Shows a URL with its secret query parameters redacted, for log lines.
 pub(crate) struct Redacted<'a>(pub(crate) &'a url::Url);
 
@@ -59,50 +65,6 @@ impl fmt::Display for Redacted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&redact_url(self.0), f)
     }
-}
-
-/// `err` with the URL reqwest put in it redacted: a failed query-signed request would
-/// otherwise show its signature and session token in the error's `Display` and `Debug`.
-pub(crate) fn redact_error(err: reqwest_middleware::Error) -> reqwest_middleware::Error {
-    match err {
-        reqwest_middleware::Error::Reqwest(mut e) => {
-            if let Some(url) = e.url_mut() {
-                if let Cow::Owned(redacted) = redact_url(url) {
-                    *url = redacted;
-                }
-            }
-            reqwest_middleware::Error::Reqwest(e)
-        }
-        other => other,
-    }
-}
-
-/// `response` with its secret query parameters redacted from [`url`](reqwest::Response::url)
-/// (which, for a query-signed request, is the presigned URL itself).
-pub(crate) fn redact_response(response: reqwest::Response) -> reqwest::Response {
-    match redact_url(response.url()) {
-        Cow::Borrowed(_) => response,
-        Cow::Owned(url) => {
-            let http_response: http::Response<reqwest::Body> = response.into();
-            let (parts, body) = http_response.into_parts();
-            rebuild(parts, body, url)
-        }
-    }
-}
-
-/// A reqwest response from parts, reporting `url`: reqwest keeps the URL in a private
-/// extension that the conversion to `http::Response` drops.
-pub(crate) fn rebuild(
-    mut parts: http::response::Parts,
-    body: reqwest::Body,
-    url: url::Url,
-) -> reqwest::Response {
-    let marker = reqwest::ResponseBuilderExt::url(http::Response::builder(), url)
-        .body(())
-        .map(|r| r.into_parts().0.extensions)
-        .unwrap_or_default();
-    parts.extensions.extend(marker);
-    reqwest::Response::from(http::Response::from_parts(parts, body))
 }
 
 #[cfg(test)]

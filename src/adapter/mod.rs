@@ -1,0 +1,342 @@
+//! The adapters: the I/O around the [engine](crate::engine). [`SigV4Middleware`] holds the
+//! engine and the credentials caches; [`credentials`] asks providers and caches what they
+//! answer; the `reqwest/` files are the `reqwest-middleware` `Middleware` (the send loop
+//! with its clock retry, token reload and redirects, body reading, 403 reading), compiled
+//! once for reqwest 0.13 + reqwest-middleware 0.5 and, with the `reqwest-012` feature,
+//! once more for reqwest 0.12 + reqwest-middleware 0.4: the same source, each version's
+//! types.
+
+pub(crate) mod credentials;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderMap, Method};
+use url::Url;
+
+use crate::config::SigV4MiddlewareBuilder;
+use crate::engine::body::PreparedBody;
+use crate::engine::presign::PresignedUrl;
+use crate::engine::redact::Redacted;
+use crate::engine::route::CompiledRoute;
+use crate::engine::scope::Plan;
+use crate::engine::sign::ServiceProfile;
+use crate::engine::summary::SignedRequest;
+use crate::engine::{Engine, RequestHead};
+use crate::error::Error;
+use credentials::CredentialsCache;
+
+// Loads the files of `reqwest_013` a second time, on purpose: one source, two versions'
+// types (`clippy::duplicate_mod` is about a file loaded twice by mistake).
+#[cfg(feature = "reqwest-012")]
+#[allow(clippy::duplicate_mod)]
+mod reqwest_012;
+mod reqwest_013;
+
+/// A `reqwest-middleware` middleware that signs requests with AWS SigV4.
+///
+/// Build one with [`SigV4Middleware::builder`]; see the [crate docs](crate) for a tour.
+#[derive(Clone)]
+pub struct SigV4Middleware {
+    pub(crate) inner: Arc<Shared>,
+}
+
+impl fmt::Debug for SigV4Middleware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigV4Middleware")
+            .field("routes", &self.inner.engine.routes)
+            .field("service", &self.inner.engine.defaults.service)
+            .field("region", &self.inner.engine.defaults.region)
+            .field("body_limit", &self.inner.body_limit)
+            .field("credentials", &self.inner.credentials[0])
+            .finish_non_exhaustive()
+    }
+}
+
+/// What every request of one middleware shares: the engine and the I/O state around it.
+pub(crate) struct Shared {
+    pub(crate) engine: Engine,
+    /// The middleware's credentials (slot 0), then each route source's own, in the order
+    /// [`CompiledRoute::credentials_slot`] counts them.
+    pub(crate) credentials: Vec<CredentialsCache>,
+    #[cfg(feature = "aws-config")]
+    pub(crate) default_chain: Option<Arc<credentials::DefaultChain>>,
+    pub(crate) body_limit: usize,
+    pub(crate) explain_403: bool,
+    pub(crate) inspect_deadline: Duration,
+}
+
+impl Shared {
+    /// [`Engine::plan`], with the region filled in from the default chain when nothing
+    /// configured names one.
+    pub(crate) async fn plan(
+        &self,
+        req: &mut impl RequestHead,
+        overrides: Option<&crate::SigningOverride>,
+    ) -> Result<Option<Plan<'_>>, Error> {
+        let Some(mut plan) = self.engine.plan(req, overrides)? else {
+            return Ok(None);
+        };
+        if plan.region.is_none() {
+            // Boxed: the default chain's loading is a large future that most requests,
+            // whose region is known, would otherwise carry.
+            let region =
+                Box::pin(self.fallback_region())
+                    .await
+                    .ok_or_else(|| Error::MissingRegion {
+                        host: plan.resolved.sign_host.to_string(),
+                    })?;
+            plan.region = Some(Arc::from(region));
+        }
+        Ok(Some(plan))
+    }
+
+    /// Signs `req` by `plan` with the credentials of its route.
+    pub(crate) async fn sign(
+        &self,
+        plan: Plan<'_>,
+        req: &mut impl RequestHead,
+        body: &PreparedBody,
+    ) -> Result<SignedRequest, Error> {
+        let credentials = self.cache_for(plan.resolved.route).get().await?;
+        self.engine.sign(plan, req, body, &credentials.signing)
+    }
+
+    /// The credentials cache `route` signs with.
+    pub(crate) fn cache_for(&self, route: &CompiledRoute) -> &CredentialsCache {
+        &self.credentials[route.credentials_slot]
+    }
+
+    async fn fallback_region(&self) -> Option<String> {
+        #[cfg(feature = "aws-config")]
+        if let Some(chain) = &self.default_chain {
+            return chain.region().await;
+        }
+        None
+    }
+
+    /// After the verifier refused the session token `signed` carried (expired, or revoked
+    /// by a rotation): forgets those credentials and asks the provider again. Whether the
+    /// request is worth retrying: only with other credentials than the refused ones.
+    pub(crate) async fn reload_refused(cache: &CredentialsCache, signed: &SignedRequest) -> bool {
+        let refused = signed.access_key_id();
+        cache.invalidate(refused);
+        match cache.get().await {
+            Ok(fresh) if fresh.access_key_id() != refused => {
+                tracing::warn!(
+                    provider = cache.provider_name(),
+                    "the verifier refused the session token: re-signing with reloaded credentials and retrying once"
+                );
+                true
+            }
+            // The provider had nothing newer, or failed (the cache logged why): the refusal
+            // is explained to the caller.
+            _ => false,
+        }
+    }
+}
+
+/// A request [`SigV4Middleware::presign`] can presign: a `reqwest::Request`, and with the
+/// `reqwest-012` feature a reqwest 0.12 one. Sealed: implemented by the crate only.
+pub trait Presignable: sealed::Sealed {
+    /// The request's method.
+    #[doc(hidden)]
+    fn method(&self) -> &Method;
+    /// The request's URL.
+    #[doc(hidden)]
+    fn url(&self) -> &Url;
+    /// The body's bytes; `None` without a body, an error for a streaming one.
+    #[doc(hidden)]
+    fn body_bytes(&self) -> Result<Option<&[u8]>, StreamingBody>;
+}
+
+/// A body that is a stream: it cannot be hashed into a presigned URL.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct StreamingBody;
+
+pub(crate) mod sealed {
+    pub trait Sealed {}
+}
+
+/// A request head of the engine's own: what presigning signs (method and URL, no headers).
+struct Head {
+    method: Method,
+    url: Url,
+    headers: HeaderMap,
+}
+
+impl Head {
+    fn new(method: Method, url: Url) -> Self {
+        Self {
+            method,
+            url,
+            headers: HeaderMap::new(),
+        }
+    }
+}
+
+impl RequestHead for Head {
+    fn method(&self) -> &Method {
+        &self.method
+    }
+    fn method_mut(&mut self) -> &mut Method {
+        &mut self.method
+    }
+    fn url(&self) -> &Url {
+        &self.url
+    }
+    fn url_mut(&mut self) -> &mut Url {
+        &mut self.url
+    }
+    fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+    fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+}
+
+impl SigV4Middleware {
+    /// A builder with the defaults: default credentials chain (feature `aws-config`),
+    /// 32 MiB body limit, system clock, clock-skew correction and redirect following on.
+    pub fn builder() -> SigV4MiddlewareBuilder {
+        SigV4MiddlewareBuilder::default()
+    }
+
+    /// A presigned URL for `request`: the signature in the query string, valid for
+    /// `expires_in` (at least one second, at most 7 days; `X-Amz-Expires` counts whole
+    /// seconds, so a fraction is dropped), for the route the request's URL matches — a
+    /// CloudFront alias URL is presigned for its origin like any request. Only `host` is
+    /// signed, so whoever uses the URL needs no other header. The body (if any) is hashed
+    /// into it, except for S3, whose presigned URLs sign `UNSIGNED-PAYLOAD` (the uploader
+    /// of a presigned PUT chooses the bytes). Uses: API Gateway WebSocket `$connect` with
+    /// IAM auth, S3 downloads and uploads, handing a URL to another process.
+    ///
+    /// Signed with temporary credentials, the URL carries their session token and stops
+    /// working when that token expires, whatever `expires_in` says:
+    /// [`PresignedUrl::expires_at`](crate::PresignedUrl::expires_at) is the earlier of the
+    /// two. The URL is a secret (anyone holding it can make the request): `PresignedUrl`'s
+    /// `Debug` leaves its query out.
+    ///
+    /// ```no_run
+    /// # async fn demo(signer: reqwest_sigv4::SigV4Middleware) -> Result<(), reqwest_sigv4::Error> {
+    /// // A WebSocket API's $connect: presign the https form, connect with wss://.
+    /// let url = "https://abc123.execute-api.us-east-1.amazonaws.com/prod".parse().unwrap();
+    /// let request = reqwest::Request::new(reqwest::Method::GET, url);
+    /// let presigned = signer.presign(&request, std::time::Duration::from_secs(300)).await?;
+    /// println!("valid until {:?}: {}", presigned.expires_at(), presigned.as_str());
+    /// # Ok(()) }
+    /// ```
+    pub async fn presign(
+        &self,
+        request: &impl Presignable,
+        expires_in: Duration,
+    ) -> Result<PresignedUrl, Error> {
+        if !crate::engine::route::presign_validity_ok(expires_in) {
+            return Err(Error::InvalidExpiry {
+                expires: expires_in,
+            });
+        }
+        let shared = &*self.inner;
+        let mut bare = Head::new(request.method().clone(), request.url().clone());
+        let mut plan = shared
+            .plan(&mut bare, None)
+            .await?
+            .ok_or_else(|| Error::NoRoute {
+                url: Redacted(request.url()).to_string(),
+            })?;
+        plan.presign = Some(expires_in);
+        // S3 verifies a presigned URL over UNSIGNED-PAYLOAD. A route that asked for a body
+        // hash keeps it, and signing refuses it if there is a body to protect.
+        let unsigned = plan.unsigned_payload
+            || (plan.resolved.route.unsigned_payload.is_none()
+                && ServiceProfile::of(&plan.service).presigned_unsigned_payload);
+        let body = if unsigned {
+            PreparedBody::unsigned()
+        } else {
+            match request.body_bytes() {
+                Ok(None) => PreparedBody::empty(),
+                Ok(Some(bytes)) => PreparedBody::of_bytes(bytes),
+                Err(StreamingBody) => return Err(Error::StreamingBodyNotPresignable),
+            }
+        };
+        // Read before signing: if a refresh lands in between, the URL is signed with newer
+        // credentials, which expire no earlier than these, so the expiry reported is never
+        // later than the real one.
+        let credentials = shared.cache_for(plan.resolved.route).get().await?;
+        let signed = shared
+            .engine
+            .sign(plan, &mut bare, &body, &credentials.signing)?;
+        let signed_at = crate::canonical::parse_amz_date(signed.amz_date())
+            .ok_or_else(|| Error::Signing("the presigned URL carries no signing time".into()))?;
+        Ok(PresignedUrl::new(
+            bare.url,
+            signed_at,
+            expires_in,
+            credentials.expiry,
+            credentials.signing.has_session_token(),
+        ))
+    }
+
+    /// A client with this middleware in its stack, over a reqwest client with reqwest's
+    /// defaults and its redirects off: the middleware follows redirects itself, signs each
+    /// hop that stays on a route for its own URL, and sends none of the signing headers to
+    /// a hop that leaves them ([`RedirectPolicy`]).
+    ///
+    /// To stack other middleware (retries go before the signer, so that each attempt is
+    /// signed afresh), build the reqwest client with
+    /// `redirect(reqwest::redirect::Policy::none())` and use
+    /// `reqwest_middleware::ClientBuilder` directly.
+    ///
+    /// Fails as `reqwest::ClientBuilder::build` does (no TLS backend, unreadable resolver
+    /// configuration).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use reqwest_sigv4::{Route, SigV4Middleware};
+    /// let client = SigV4Middleware::builder()
+    ///     .route(Route::direct("https://abc123.execute-api.us-east-1.amazonaws.com"))
+    ///     .build()?
+    ///     .client()?;
+    /// let response = client
+    ///     .get("https://abc123.execute-api.us-east-1.amazonaws.com/prod/items")
+    ///     .send()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn client(self) -> Result<reqwest_middleware::ClientWithMiddleware, reqwest::Error> {
+        self.client_with(reqwest::Client::builder())
+    }
+
+    /// Like [`client`](Self::client), over a reqwest client made by `builder` (timeouts,
+    /// TLS, proxies…) with its redirects turned off, whatever `builder` said.
+    pub fn client_with(
+        self,
+        builder: reqwest::ClientBuilder,
+    ) -> Result<reqwest_middleware::ClientWithMiddleware, reqwest::Error> {
+        let client = builder
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(reqwest_middleware::ClientBuilder::new(client)
+            .with(self)
+            .build())
+    }
+
+    /// The offset most recently learned from a verifier's clock, in milliseconds, whichever
+    /// host taught it (0 until a `Signature expired` answer taught one). Offsets are
+    /// learned and applied per signing host: see
+    /// [`clock_offset_millis_for`](Self::clock_offset_millis_for).
+    pub fn clock_offset_millis(&self) -> i64 {
+        self.inner.engine.offsets.latest()
+    }
+
+    /// The offset learned from the clock of the verifier at `host` (the host signed for, as
+    /// [`SignedRequest::host`] shows it), in milliseconds; `None` until that host's
+    /// `Signature expired` or `Signature not yet current` answer taught one. Requests
+    /// signed for `host` are dated by it; no other host's are.
+    pub fn clock_offset_millis_for(&self, host: &str) -> Option<i64> {
+        self.inner.engine.offsets.get(host)
+    }
+}

@@ -1,0 +1,146 @@
+//! Request bodies: hashing a reqwest body for the engine, reading a stream when it must,
+//! and giving a retry or a redirect a body of the same bytes.
+
+use http_body::Body as _;
+use http_body_util::BodyExt;
+
+use super::reqwest;
+use crate::engine::body::{BodyHasher, PreparedBody};
+use crate::error::Error;
+
+/// Hashes the body of `request`; a streaming body is read (up to `limit` bytes) and put
+/// back as a body of the same bytes.
+pub(crate) async fn prepare(
+    request: &mut reqwest::Request,
+    limit: usize,
+) -> Result<PreparedBody, Error> {
+    let Some(body) = request.body() else {
+        return Ok(PreparedBody::empty());
+    };
+    if let Some(bytes) = body.as_bytes() {
+        return Ok(PreparedBody::of_bytes(bytes));
+    }
+    let Some(body) = request.body_mut().take() else {
+        return Ok(PreparedBody::empty());
+    };
+    // Boxed: only streaming bodies need it, and it would otherwise grow every request's
+    // future.
+    let prepared = Box::pin(collect(body, limit)).await?;
+    *request.body_mut() = replay(&prepared);
+    Ok(prepared)
+}
+
+async fn collect(mut body: reqwest::Body, limit: usize) -> Result<PreparedBody, Error> {
+    // A stream that says up front it is too large is refused before any of it is read.
+    let mut hasher = BodyHasher::new(limit, &body.size_hint())?;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| Error::BodyRead(Box::new(e)))?;
+        // Trailers are not part of the payload hash; nothing else can follow.
+        if let Ok(data) = frame.into_data() {
+            hasher.push(data)?;
+        }
+    }
+    Ok(hasher.finish())
+}
+
+/// A fresh body over a streamed body's kept bytes; `None` when the request's own body is
+/// in memory (or absent).
+fn replay(prepared: &PreparedBody) -> Option<reqwest::Body> {
+    let chunks = prepared.replay()?;
+    Some(match chunks.single() {
+        Some(chunk) => reqwest::Body::from(chunk),
+        None => reqwest::Body::wrap(chunks),
+    })
+}
+
+/// A copy of `request` that can be sent again, body included.
+pub(crate) fn clone_request(
+    body: &PreparedBody,
+    request: &mut reqwest::Request,
+) -> Option<reqwest::Request> {
+    if !body.is_streamed() {
+        return request.try_clone();
+    }
+    // reqwest clones everything but a streaming body; lend it the body-less request and
+    // give the copy its own stream over the same chunks.
+    let taken = request.body_mut().take();
+    let copy = request.try_clone();
+    *request.body_mut() = taken;
+    let mut copy = copy?;
+    *copy.body_mut() = replay(body);
+    Some(copy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::canonical::{hex_sha256, EMPTY_PAYLOAD_SHA256};
+    use bytes::Bytes;
+
+    fn stream_body(parts: &[&'static [u8]]) -> reqwest::Body {
+        let parts: Vec<Result<Bytes, std::io::Error>> =
+            parts.iter().map(|p| Ok(Bytes::from_static(p))).collect();
+        reqwest::Body::wrap_stream(futures::stream::iter(parts))
+    }
+
+    async fn body_bytes(mut r: reqwest::Request) -> Bytes {
+        let body = r.body_mut().take().expect("a body");
+        body.collect().await.expect("readable body").to_bytes()
+    }
+
+    fn request(body: Option<reqwest::Body>) -> reqwest::Request {
+        let mut r = reqwest::Request::new(
+            reqwest::Method::POST,
+            "http://example.com/".parse().unwrap(),
+        );
+        *r.body_mut() = body;
+        r
+    }
+
+    #[tokio::test]
+    async fn in_memory_body_is_hashed_in_place() {
+        let mut r = request(Some("hello".into()));
+        let p = prepare(&mut r, 1).await.unwrap();
+        assert_eq!(&*p.sha256_hex, hex_sha256(b"hello"));
+        assert_eq!(r.body().and_then(|b| b.as_bytes()), Some(&b"hello"[..]));
+        assert!(clone_request(&p, &mut r).is_some());
+    }
+
+    #[tokio::test]
+    async fn no_body_hashes_as_empty() {
+        let mut r = request(None);
+        let p = prepare(&mut r, 0).await.unwrap();
+        assert_eq!(&*p.sha256_hex, EMPTY_PAYLOAD_SHA256);
+    }
+
+    #[tokio::test]
+    async fn stream_is_collected_hashed_and_replayable() {
+        let mut r = request(Some(stream_body(&[b"hel", b"", b"lo ", b"world"])));
+        let p = prepare(&mut r, 11).await.unwrap();
+        assert_eq!(&*p.sha256_hex, hex_sha256(b"hello world"));
+        assert_eq!(p.len, 11);
+        let copy = clone_request(&p, &mut r).unwrap();
+        assert_eq!(&body_bytes(copy).await[..], b"hello world");
+        assert_eq!(&body_bytes(r).await[..], b"hello world");
+    }
+
+    #[tokio::test]
+    async fn stream_over_limit_is_refused() {
+        let mut r = request(Some(stream_body(&[b"0123456789", b"x"])));
+        let err = prepare(&mut r, 10).await.unwrap_err();
+        assert!(matches!(err, Error::BodyTooLarge { limit: 10 }));
+    }
+
+    #[tokio::test]
+    async fn stream_error_is_a_typed_error() {
+        let parts: Vec<Result<Bytes, std::io::Error>> = vec![
+            Ok(Bytes::from_static(b"a")),
+            Err(std::io::Error::other("disk gone")),
+        ];
+        let mut r = request(Some(reqwest::Body::wrap_stream(futures::stream::iter(
+            parts,
+        ))));
+        let err = prepare(&mut r, 100).await.unwrap_err();
+        assert!(matches!(err, Error::BodyRead(_)), "{err:?}");
+    }
+}

@@ -1,0 +1,194 @@
+//! The sans-IO engine: what a request becomes. Given a request's method, URL and headers,
+//! its body hash, the route table, credentials and a time, it decides what to sign and
+//! what to send; given an answer, whether to correct the clock, retry or follow a redirect.
+//! No reqwest and no tokio here: the adapters (`crate::adapter`) do the I/O around it.
+//!
+//! A request goes through it top to bottom:
+//! 1. [`Engine::plan`]: the route ([`route`]) and the scope ([`scope`]) it is signed for,
+//!    once the signing parameters its URL came with are stripped ([`strip_signature`]);
+//! 2. [`body`]: the payload hash (the adapter feeds a streamed body chunk by chunk);
+//! 3. [`Engine::sign`]: the signature by `aws-sigv4` ([`sign`]) put on the request, and a
+//!    [`SignedRequest`](summary) summary of what was signed;
+//! 4. the answer: [`forbidden`] reads a 403, [`Engine::clock_correction`] decides a clock
+//!    retry, [`redirect`] the next hop.
+
+pub(crate) mod body;
+pub(crate) mod clock;
+pub(crate) mod endpoints;
+pub(crate) mod forbidden;
+pub(crate) mod presign;
+pub(crate) mod redact;
+pub(crate) mod redirect;
+pub(crate) mod route;
+pub(crate) mod scope;
+pub(crate) mod sign;
+pub(crate) mod summary;
+
+use std::time::Duration;
+
+use http::{HeaderMap, HeaderValue, Method};
+use url::Url;
+
+use crate::config::{RedirectPolicy, SigningOverride};
+use crate::error::Error;
+use body::PreparedBody;
+use clock::{ClockOffsets, SharedClock};
+use forbidden::Inspected;
+use redact::Redacted;
+use route::RouteTable;
+use scope::{Defaults, Plan};
+use sign::{
+    sign_request, strip_query_signature, Placement, SigningCredentials, ToSign, SIGNATURE_HEADERS,
+};
+use summary::SignedRequest;
+
+/// A request as the engine reads and changes it: the parts every HTTP client's request
+/// has. The adapters implement it for their clients' request types.
+pub(crate) trait RequestHead {
+    fn method(&self) -> &Method;
+    fn method_mut(&mut self) -> &mut Method;
+    fn url(&self) -> &Url;
+    fn url_mut(&mut self) -> &mut Url;
+    fn headers(&self) -> &HeaderMap;
+    fn headers_mut(&mut self) -> &mut HeaderMap;
+}
+
+/// The per-middleware configuration the engine decides with, and what it learns (clock
+/// offsets).
+#[derive(Debug)]
+pub(crate) struct Engine {
+    pub(crate) routes: RouteTable,
+    pub(crate) defaults: Defaults,
+    pub(crate) clock: SharedClock,
+    pub(crate) offsets: ClockOffsets,
+    pub(crate) max_clock_correction: Option<Duration>,
+    pub(crate) redirects: RedirectPolicy,
+}
+
+/// Removes every trace of an earlier signature from `req`: the signature headers an
+/// earlier attempt set and the signing parameters its URL carries (a presigned URL sent
+/// again, a redirect's `Location`). Whatever signs it next signs exactly what is sent.
+pub(crate) fn strip_signature(req: &mut impl RequestHead) {
+    // A scan of the few headers a request has beats four hashed removals.
+    if req
+        .headers()
+        .keys()
+        .any(|name| SIGNATURE_HEADERS.contains(&name.as_str()))
+    {
+        for name in SIGNATURE_HEADERS {
+            req.headers_mut().remove(name);
+        }
+    }
+    strip_query_signature(req.url_mut());
+}
+
+impl Engine {
+    /// The route and scope `req` is signed for, `None` when no route matches it (sent
+    /// unsigned). The signing parameters its URL came with are stripped first: the route
+    /// resolves the path and query to sign from this URL, so it must be the one sent.
+    pub(crate) fn plan(
+        &self,
+        req: &mut impl RequestHead,
+        overrides: Option<&SigningOverride>,
+    ) -> Result<Option<Plan<'_>>, Error> {
+        strip_query_signature(req.url_mut());
+        scope::plan(&self.routes, &self.defaults, req.url(), overrides)
+    }
+
+    /// Signs `req` in place by `plan`, for the body `body` hashes to, with `credentials`;
+    /// returns the summary of what was signed. The plan's region must be known.
+    pub(crate) fn sign(
+        &self,
+        plan: Plan<'_>,
+        req: &mut impl RequestHead,
+        body: &PreparedBody,
+        credentials: &SigningCredentials,
+    ) -> Result<SignedRequest, Error> {
+        strip_signature(req);
+        let Plan {
+            resolved,
+            service,
+            region,
+            presign,
+            ..
+        } = plan;
+        let route = resolved.route;
+        let region = region.ok_or_else(|| Error::MissingRegion {
+            host: resolved.sign_host.to_string(),
+        })?;
+        if let Some(url) = resolved.send_url {
+            *req.url_mut() = url;
+        }
+        if let Some(host) = &resolved.send_host {
+            let value = HeaderValue::from_str(host).map_err(|_| Error::InvalidHeaderValue {
+                name: "host".into(),
+            })?;
+            req.headers_mut().insert(http::header::HOST, value);
+        }
+        let placement = match presign.or(route.presign) {
+            Some(expires) => Placement::Query(expires),
+            None => Placement::Headers,
+        };
+        let time = self.offsets.apply(&resolved.sign_host, self.clock.now());
+        let sign = || {
+            sign_request(
+                ToSign {
+                    method: req.method(),
+                    host: resolved.sign_host,
+                    path_and_query: resolved.sign_path_and_query,
+                    headers: req.headers(),
+                    signed_headers: &route.signed_headers,
+                    payload_sha256: body.sha256_hex.clone(),
+                    service,
+                    region,
+                    sigv4a: route.region_set.is_some(),
+                    time,
+                    route: route.kind,
+                    placement,
+                },
+                credentials,
+            )
+        };
+        let (signature, summary) = match placement {
+            Placement::Headers => sign()?,
+            // aws-sigv4 traces the canonical request, whose query then holds the session
+            // token; the crate's own line below shows it redacted.
+            Placement::Query(_) => {
+                tracing::dispatcher::with_default(&tracing::Dispatch::none(), sign)?
+            }
+        };
+        signature.apply(req);
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            tracing::debug!(
+                route = ?route.kind,
+                sent_to = %Redacted(req.url()),
+                signed_host = %summary.host(),
+                signed_path = %summary.path_and_query(),
+                canonical_request = %summary.canonical_request(),
+                string_to_sign = %summary.string_to_sign(),
+                "signed request"
+            );
+        }
+        Ok(summary)
+    }
+
+    /// The offset to retry with, when a 403 from the verifier of `host` says our clock is
+    /// off and the fix is sane.
+    pub(crate) fn clock_correction(
+        &self,
+        inspected: &Inspected,
+        host: &str,
+        can_retry: bool,
+    ) -> Option<i64> {
+        if !can_retry {
+            return None;
+        }
+        let max = self.max_clock_correction?;
+        let server_now = inspected.clock_skew_server_time()?;
+        let offset = clock::millis_between(self.clock.now(), server_now);
+        // Already dated by this offset (to the `Date` header's second): the skew is not
+        // what failed, and the same signature would fail again.
+        let already_applied = offset.abs_diff(self.offsets.get(host).unwrap_or(0)) < 1_000;
+        (u128::from(offset.unsigned_abs()) <= max.as_millis() && !already_applied).then_some(offset)
+    }
+}

@@ -1,0 +1,842 @@
+//! The route table: the configured [`Route`]s compiled into patterns matched against each
+//! request's URL, and the resolution of a matched URL into the host and path to sign and
+//! the URL to send to.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use url::Url;
+
+use crate::engine::redact;
+use crate::error::{ConfigError, Error};
+use crate::route::{Route, SignedHeaders, Topology};
+
+/// A base URL taken apart: what a route matches on or signs for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Base {
+    pub(crate) https: bool,
+    host: HostPattern,
+    /// The explicit port; `None` for the scheme's default.
+    port: Option<u16>,
+    /// Path prefix without a trailing slash; empty for the root.
+    pub(crate) path: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum HostPattern {
+    Exact(String),
+    /// `*.example.com` stored as `.example.com`.
+    Suffix(String),
+}
+
+impl Base {
+    fn parse(raw: &str, wildcard_allowed: bool) -> Result<Self, ConfigError> {
+        let url = Url::parse(raw).map_err(|e| ConfigError::InvalidUrl {
+            url: raw.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let https = match url.scheme() {
+            "https" => true,
+            "http" => false,
+            other => {
+                return Err(ConfigError::UnsupportedScheme {
+                    url: raw.to_owned(),
+                    scheme: other.to_owned(),
+                })
+            }
+        };
+        if url.query().is_some()
+            || url.fragment().is_some()
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
+            return Err(ConfigError::UnexpectedUrlParts {
+                url: raw.to_owned(),
+            });
+        }
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| ConfigError::EmptyHost {
+                url: raw.to_owned(),
+            })?
+            .to_ascii_lowercase();
+        let host = match host.strip_prefix('*') {
+            Some(rest) if wildcard_allowed && rest.starts_with('.') && rest.len() > 1 => {
+                check_wildcard_suffix(&rest[1..]).map_err(|reason| {
+                    ConfigError::WildcardTooBroad {
+                        url: raw.to_owned(),
+                        reason,
+                    }
+                })?;
+                HostPattern::Suffix(rest.to_owned())
+            }
+            _ if host.contains('*') => {
+                return Err(ConfigError::InvalidUrl {
+                    url: raw.to_owned(),
+                    reason: "a wildcard is only allowed as the whole first label of a direct or custom-domain route".into(),
+                })
+            }
+            _ => HostPattern::Exact(host),
+        };
+        Ok(Self {
+            https,
+            host,
+            port: url.port(),
+            path: url.path().trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// The `Host` header value for this base: host, plus `:port` when it is not the default.
+    fn host_header(&self) -> Option<String> {
+        match (&self.host, self.port) {
+            (HostPattern::Exact(h), Some(p)) => Some(format!("{h}:{p}")),
+            (HostPattern::Exact(h), None) => Some(h.clone()),
+            (HostPattern::Suffix(_), _) => None,
+        }
+    }
+
+    /// How specific a match is: exact hosts beat wildcards, longer suffixes and longer path
+    /// prefixes beat shorter ones.
+    fn specificity(&self) -> (bool, usize, usize) {
+        match &self.host {
+            HostPattern::Exact(_) => (true, 0, self.path.len()),
+            HostPattern::Suffix(s) => (false, s.len(), self.path.len()),
+        }
+    }
+
+    fn matches(&self, url: &Url) -> bool {
+        let https = match url.scheme() {
+            "https" => true,
+            "http" => false,
+            _ => return false,
+        };
+        if https != self.https || url.port() != self.port {
+            return false;
+        }
+        self.host_matches(url) && path_has_prefix(url.path(), &self.path)
+    }
+
+    fn host_matches(&self, url: &Url) -> bool {
+        let Some(host) = url.host_str() else {
+            return false;
+        };
+        match &self.host {
+            HostPattern::Exact(h) => host.eq_ignore_ascii_case(h),
+            HostPattern::Suffix(s) => {
+                host.len() > s.len()
+                    && host.is_char_boundary(host.len() - s.len())
+                    && host[host.len() - s.len()..].eq_ignore_ascii_case(s)
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        let host = match &self.host {
+            HostPattern::Exact(h) => h.clone(),
+            HostPattern::Suffix(s) => format!("*{s}"),
+        };
+        match self.port {
+            Some(p) => format!("{scheme}://{host}:{p}{}", self.path),
+            None => format!("{scheme}://{host}{}", self.path),
+        }
+    }
+}
+
+/// Domains AWS shares among its customers: under each of them, the labels left of the
+/// service's own name are some customer's resource (an API id, a bucket, a function URL id,
+/// a distribution), so a wildcard anywhere under them stands for other customers' hosts.
+/// Not a public suffix list (the crate takes no dependency for one): the AWS domains a
+/// route is likely to name, where a too-broad wildcard would hurt most.
+const AWS_SHARED_DOMAINS: [&str; 12] = [
+    "amazonaws.com",
+    "amazonaws.com.cn",
+    "amazonaws.eu",
+    "on.aws",
+    "api.aws",
+    "cloudfront.net",
+    "amplifyapp.com",
+    "awsapprunner.com",
+    "elasticbeanstalk.com",
+    "awsglobalaccelerator.com",
+    "c2s.ic.gov",
+    "sc2s.sgov.gov",
+];
+
+/// Fewest labels a wildcard's suffix must keep: `*.api.example.com` leaves a name its owner
+/// controls, `*.example.com` or `*.co.uk` may leave a registrable domain or a public suffix
+/// (without a public suffix list the two cannot be told apart, so both are refused).
+const MIN_WILDCARD_LABELS: usize = 3;
+
+/// Whether `suffix` (the host after `*.`) is narrow enough to hand credentials to every host
+/// under it. The rule: at least [`MIN_WILDCARD_LABELS`] non-empty labels, none of them a
+/// wildcard, and not a domain of [`AWS_SHARED_DOMAINS`] nor any name under one (that covers
+/// the `{service}.{region}.amazonaws.com`, `{service}.amazonaws.com`,
+/// `{region}.{service}.amazonaws.com` and `{service}.{region}.on.aws` shapes: a wildcard
+/// there stands for every API, bucket or function URL of every account).
+fn check_wildcard_suffix(suffix: &str) -> Result<(), &'static str> {
+    let suffix = suffix.trim_end_matches('.');
+    let labels: Vec<&str> = suffix.split('.').collect();
+    if labels.iter().any(|l| l.is_empty() || l.contains('*')) {
+        return Err("empty label or a second wildcard");
+    }
+    if labels.len() < MIN_WILDCARD_LABELS {
+        return Err("a wildcard must leave at least three labels, e.g. *.api.example.com");
+    }
+    let under_aws = AWS_SHARED_DOMAINS.iter().any(|domain| {
+        suffix == *domain
+            || suffix
+                .strip_suffix(domain)
+                .is_some_and(|rest| rest.ends_with('.'))
+    });
+    if under_aws {
+        return Err("it is under a domain AWS shares among its customers (amazonaws.com, on.aws, cloudfront.net, ...): name the host exactly");
+    }
+    Ok(())
+}
+
+/// `prefix` (no trailing slash) matches `path` on a segment boundary: `/prod` matches
+/// `/prod` and `/prod/x` but not `/production`.
+fn path_has_prefix(path: &str, prefix: &str) -> bool {
+    if prefix.is_empty() {
+        return true;
+    }
+    match path.strip_prefix(prefix) {
+        Some(rest) => rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    }
+}
+
+/// The kind of route, without its URLs; for logs and diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RouteKind {
+    /// [`Topology::Direct`].
+    Direct,
+    /// [`Topology::CustomDomain`].
+    CustomDomain,
+    /// [`Topology::CloudFront`].
+    CloudFront,
+    /// [`Topology::HostOverride`].
+    HostOverride,
+}
+
+/// A validated route, shared by the entries that point at it.
+#[derive(Debug)]
+pub(crate) struct CompiledRoute {
+    pub(crate) kind: RouteKind,
+    pub(crate) service: Option<String>,
+    pub(crate) region: Option<String>,
+    pub(crate) signed_headers: SignedHeaders,
+    /// `None`: as the service requires.
+    pub(crate) unsigned_payload: Option<bool>,
+    /// Sign in the query string, valid this long.
+    pub(crate) presign: Option<Duration>,
+    /// SigV4a: the region set signed for.
+    pub(crate) region_set: Option<String>,
+    /// Which credentials it signs with: 0 for the middleware's, `n` for the `n`th of the
+    /// routes' own sources (decided once, when the table is compiled).
+    pub(crate) credentials_slot: usize,
+    /// CloudFront only: the origin the signature is computed for.
+    origin: Option<Base>,
+    /// CloudFront only: where requests are sent.
+    alias: Option<Base>,
+    /// Host override only: the `Host` that is sent and signed.
+    sign_host: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    /// Sign the URL as it is sent (direct, custom domain, host override).
+    SignAsSent,
+    /// The URL is the CloudFront alias: sign for origin host + origin path + path.
+    SignForOrigin,
+    /// The URL is the origin: sign it as it is, send it to the alias.
+    RewriteToAlias,
+}
+
+#[derive(Debug)]
+struct Entry {
+    pattern: Base,
+    action: Action,
+    route: Arc<CompiledRoute>,
+    /// Service and region named by the signing host, when every request of this entry
+    /// signs the same host (all but wildcard routes): worked out once, not per request.
+    scope: Option<(&'static str, Arc<str>)>,
+    /// The host every request of this entry signs (all but wildcard routes).
+    fixed_host: Option<Arc<str>>,
+}
+
+/// Where and how one request is signed and sent.
+#[derive(Debug)]
+pub(crate) struct Resolved<'a> {
+    pub(crate) route: &'a CompiledRoute,
+    /// The `Host` value that goes into the signature.
+    pub(crate) sign_host: Arc<str>,
+    /// Path and query (already percent-encoded) that go into the signature.
+    pub(crate) sign_path_and_query: String,
+    /// The URL to send to, when it differs from the request's.
+    pub(crate) send_url: Option<Url>,
+    /// A `Host` header to send, when it differs from the URL's authority.
+    pub(crate) send_host: Option<String>,
+    /// Service and region the signing host names (`{id}.execute-api.{region}…`).
+    pub(crate) inferred: Option<(&'static str, Arc<str>)>,
+}
+
+/// All routes of one middleware, most specific first.
+#[derive(Debug, Default)]
+pub(crate) struct RouteTable {
+    entries: Vec<Entry>,
+    /// `(route, request origin)` pairs already warned about as near misses: a client
+    /// calling the wrong port in a loop must not flood the log.
+    near_misses_warned: Mutex<HashSet<(String, String)>>,
+}
+
+/// Near misses warned about at most this many times per middleware, so a client
+/// calling many ports cannot grow the set without bound.
+const MAX_NEAR_MISS_WARNINGS: usize = 64;
+
+impl RouteTable {
+    /// Compiles `routes`; `credentials_slot` tells which credentials each signs with.
+    pub(crate) fn compile(
+        routes: &[Route],
+        credentials_slot: impl Fn(&Route) -> usize,
+    ) -> Result<Self, ConfigError> {
+        let mut entries = Vec::new();
+        for route in routes {
+            for scope in [("service", &route.service), ("region", &route.region)] {
+                if let (what, Some(value)) = scope {
+                    validate_scope(what, value)?;
+                }
+            }
+            if let Some(set) = &route.region_set {
+                let valid = !set.is_empty()
+                    && set.split(',').all(|r| {
+                        !r.is_empty()
+                            && r.bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'*')
+                    });
+                if !valid {
+                    return Err(ConfigError::InvalidScope {
+                        what: "region set",
+                        value: set.clone(),
+                    });
+                }
+            }
+            if let Some(expires) = route.presign {
+                if !presign_validity_ok(expires) {
+                    return Err(ConfigError::InvalidExpiry { expires });
+                }
+            }
+            let mut compiled = CompiledRoute {
+                kind: RouteKind::Direct,
+                service: route.service.clone(),
+                region: route.region.clone(),
+                signed_headers: route.signed_headers.clone().unwrap_or_default(),
+                unsigned_payload: route.unsigned_payload,
+                presign: route.presign,
+                region_set: route.region_set.clone(),
+                credentials_slot: credentials_slot(route),
+                origin: None,
+                alias: None,
+                sign_host: None,
+            };
+            let mut patterns = Vec::new();
+            match &route.topology {
+                Topology::Direct { base_url } => {
+                    patterns.push((Base::parse(base_url, true)?, Action::SignAsSent));
+                }
+                Topology::CustomDomain { base_url } => {
+                    compiled.kind = RouteKind::CustomDomain;
+                    patterns.push((Base::parse(base_url, true)?, Action::SignAsSent));
+                }
+                Topology::HostOverride {
+                    base_url,
+                    sign_host,
+                } => {
+                    compiled.kind = RouteKind::HostOverride;
+                    compiled.sign_host = Some(validate_host(sign_host)?);
+                    patterns.push((Base::parse(base_url, false)?, Action::SignAsSent));
+                }
+                Topology::CloudFront {
+                    alias_url,
+                    origin_url,
+                    rewrite_origin_urls,
+                } => {
+                    compiled.kind = RouteKind::CloudFront;
+                    compiled.signed_headers = route
+                        .signed_headers
+                        .clone()
+                        .unwrap_or(SignedHeaders::HostAndAmzOnly);
+                    let alias = Base::parse(alias_url, false)?;
+                    let origin = Base::parse(origin_url, false)?;
+                    if alias.host == origin.host && alias.port == origin.port {
+                        return Err(ConfigError::AliasEqualsOrigin {
+                            alias: alias_url.clone(),
+                        });
+                    }
+                    patterns.push((alias.clone(), Action::SignForOrigin));
+                    if *rewrite_origin_urls {
+                        patterns.push((origin.clone(), Action::RewriteToAlias));
+                    }
+                    compiled.alias = Some(alias);
+                    compiled.origin = Some(origin);
+                }
+            }
+            let compiled = Arc::new(compiled);
+            for (pattern, action) in patterns {
+                if let Some(dup) = entries.iter().find(|e: &&Entry| e.pattern == pattern) {
+                    return Err(ConfigError::DuplicateRoute {
+                        pattern: dup.pattern.describe(),
+                    });
+                }
+                let fixed_host = match action {
+                    Action::SignAsSent => compiled.sign_host.clone().or(pattern.host_header()),
+                    Action::SignForOrigin | Action::RewriteToAlias => {
+                        compiled.origin.as_ref().and_then(Base::host_header)
+                    }
+                };
+                let scope = fixed_host
+                    .as_deref()
+                    .and_then(infer_scope)
+                    .map(|(service, region)| (service, Arc::from(region)));
+                entries.push(Entry {
+                    pattern,
+                    action,
+                    route: compiled.clone(),
+                    scope,
+                    fixed_host: fixed_host.map(Arc::from),
+                });
+            }
+        }
+        entries.sort_by_key(|e| std::cmp::Reverse(e.pattern.specificity()));
+        Ok(Self {
+            entries,
+            near_misses_warned: Mutex::default(),
+        })
+    }
+
+    /// Called for a request no route matches: when its host is a route's host but its
+    /// scheme or port is not, the request goes out unsigned although the user most
+    /// likely meant it to be signed, so say so at WARN, once per route and origin. Only
+    /// the origin is logged: a query string may carry a presigned signature.
+    pub(crate) fn warn_near_miss(&self, url: &Url) {
+        let Some(entry) = self.entries.iter().find(|e| e.pattern.host_matches(url)) else {
+            return;
+        };
+        let route = entry.pattern.describe();
+        let origin = url.origin().ascii_serialization();
+        {
+            let mut warned = self
+                .near_misses_warned
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if warned.len() >= MAX_NEAR_MISS_WARNINGS
+                || !warned.insert((route.clone(), origin.clone()))
+            {
+                return;
+            }
+        }
+        tracing::warn!(
+            %origin,
+            %route,
+            "request host matches a route but its scheme or port does not: sent unsigned"
+        );
+    }
+
+    /// Whether any route matches `url` (cheaper than [`resolve`](Self::resolve)).
+    pub(crate) fn matches(&self, url: &Url) -> bool {
+        self.entries.iter().any(|e| e.pattern.matches(url))
+    }
+
+    /// The most specific route that can place `url`, or `None` when no route matches: the
+    /// request is then not signed.
+    ///
+    /// A URL that routes match but none can place (an origin URL outside the alias's path
+    /// prefix) is an error, not `None`: sent as it is it would go unsigned to the origin,
+    /// which is neither what the caller asked for nor what the route promised.
+    pub(crate) fn resolve(&self, url: &Url) -> Result<Option<Resolved<'_>>, Error> {
+        let mut matched = false;
+        for entry in self.entries.iter().filter(|e| e.pattern.matches(url)) {
+            matched = true;
+            if let Some(resolved) = entry.resolve(url) {
+                return Ok(Some(resolved));
+            }
+        }
+        if matched {
+            return Err(Error::Rewrite(format!(
+                "{} matches a route, but the route cannot place it (outside the alias's path \
+                 prefix?): not sent",
+                redact::without_query(url)
+            )));
+        }
+        Ok(None)
+    }
+}
+
+impl Entry {
+    fn resolve(&self, url: &Url) -> Option<Resolved<'_>> {
+        let mut resolved = self.resolve_target(url)?;
+        resolved.inferred = match &self.scope {
+            Some((service, region)) => Some((*service, region.clone())),
+            None => infer_scope(&resolved.sign_host)
+                .map(|(service, region)| (service, Arc::from(region))),
+        };
+        Some(resolved)
+    }
+
+    fn resolve_target(&self, url: &Url) -> Option<Resolved<'_>> {
+        let route = &*self.route;
+        // Path and query as reqwest sends them (no fragment).
+        let sent = &url[url::Position::BeforePath..url::Position::AfterQuery];
+        match self.action {
+            Action::SignAsSent => {
+                let sign_host = match &self.fixed_host {
+                    Some(h) => h.clone(),
+                    None => Arc::from(url_host_header(url)?),
+                };
+                Some(Resolved {
+                    route,
+                    sign_path_and_query: sent.to_owned(),
+                    send_host: route.sign_host.clone(),
+                    sign_host,
+                    send_url: None,
+                    inferred: None,
+                })
+            }
+            Action::SignForOrigin => {
+                let origin = route.origin.as_ref()?;
+                Some(Resolved {
+                    route,
+                    sign_host: self.fixed_host.clone()?,
+                    sign_path_and_query: join_paths(&origin.path, sent),
+                    send_url: None,
+                    send_host: None,
+                    inferred: None,
+                })
+            }
+            Action::RewriteToAlias => {
+                let origin = route.origin.as_ref()?;
+                let alias = route.alias.as_ref()?;
+                let viewer_path = url.path().strip_prefix(origin.path.as_str())?;
+                let viewer_path = if viewer_path.is_empty() {
+                    "/"
+                } else {
+                    viewer_path
+                };
+                if !path_has_prefix(viewer_path, &alias.path) {
+                    return None;
+                }
+                let mut send = url.clone();
+                send.set_scheme(if alias.https { "https" } else { "http" })
+                    .ok()?;
+                let HostPattern::Exact(host) = &alias.host else {
+                    return None;
+                };
+                send.set_host(Some(host)).ok()?;
+                send.set_port(alias.port).ok()?;
+                send.set_path(viewer_path);
+                Some(Resolved {
+                    route,
+                    sign_host: self.fixed_host.clone()?,
+                    sign_path_and_query: join_paths(
+                        &origin.path,
+                        &format!("{viewer_path}{}", &sent[url.path().len()..]),
+                    ),
+                    send_url: Some(send),
+                    send_host: None,
+                    inferred: None,
+                })
+            }
+        }
+    }
+}
+
+/// The longest validity SigV4 allows a presigned request: 7 days.
+pub(crate) const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// Whether a presigned request can be valid this long: `X-Amz-Expires` counts whole
+/// seconds, so anything under one second would be signed as `0` (dead on arrival).
+pub(crate) fn presign_validity_ok(expires: Duration) -> bool {
+    expires >= Duration::from_secs(1) && expires <= MAX_PRESIGN
+}
+
+/// The `Host` header reqwest sends for `url`: host, plus `:port` when not the default.
+pub(crate) fn url_host_header(url: &Url) -> Option<String> {
+    let host = url.host_str().filter(|h| !h.is_empty())?;
+    Some(match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_owned(),
+    })
+}
+
+/// Origin path in front of the viewer's path and query, the way CloudFront joins them.
+fn join_paths(origin_path: &str, viewer: &str) -> String {
+    let mut out = String::with_capacity(origin_path.len() + viewer.len() + 1);
+    out.push_str(origin_path);
+    if !viewer.starts_with('/') {
+        out.push('/');
+    }
+    out.push_str(viewer);
+    out
+}
+
+fn validate_host(host: &str) -> Result<String, ConfigError> {
+    if host.is_empty() {
+        return Err(ConfigError::EmptyHost {
+            url: host.to_owned(),
+        });
+    }
+    // As the authority of a URL it must parse to exactly a host and port: this rejects
+    // paths, spaces, user info and queries smuggled into a Host header.
+    let valid = Url::parse(&format!("https://{host}/")).is_ok_and(|url| {
+        url.path() == "/"
+            && url.username().is_empty()
+            && url.query().is_none()
+            && url.host_str().is_some_and(|h| !h.is_empty())
+    });
+    if valid {
+        Ok(host.to_ascii_lowercase())
+    } else {
+        Err(ConfigError::InvalidSigningHost {
+            host: host.to_owned(),
+        })
+    }
+}
+
+/// A service or region must be a plain token: it is a path segment of the credential scope.
+pub(crate) fn validate_scope(what: &'static str, value: &str) -> Result<(), ConfigError> {
+    let ok = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::InvalidScope {
+            what,
+            value: value.to_owned(),
+        })
+    }
+}
+
+/// Service and region named by an AWS host, e.g.
+/// `abc.execute-api.eu-west-1.amazonaws.com` → (`execute-api`, `eu-west-1`), from AWS's
+/// endpoint metadata (see [`crate::engine::endpoints`]).
+pub(crate) fn infer_scope(host: &str) -> Option<(&'static str, &str)> {
+    crate::engine::endpoints::infer_scope(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(routes: &[Route]) -> RouteTable {
+        RouteTable::compile(routes, |_| 0).expect("valid routes")
+    }
+
+    impl RouteTable {
+        /// `resolve` for URLs every route can place.
+        fn resolve_ok(&self, url: &Url) -> Option<Resolved<'_>> {
+            self.resolve(url).expect("placeable URL")
+        }
+    }
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).expect("test URL")
+    }
+
+    const ORIGIN: &str = "https://abc123.execute-api.us-east-1.amazonaws.com/prod";
+
+    #[test]
+    fn direct_signs_what_is_sent_including_port() {
+        let t = table(&[Route::direct("http://api.local:8080")]);
+        let r = t
+            .resolve_ok(&url("http://api.local:8080/a%20b?x=1"))
+            .unwrap();
+        assert_eq!(&*r.sign_host, "api.local:8080");
+        assert_eq!(r.sign_path_and_query, "/a%20b?x=1");
+        assert!(r.send_url.is_none() && r.send_host.is_none());
+        assert!(t.resolve_ok(&url("http://api.local:9090/")).is_none());
+        assert!(t.resolve_ok(&url("https://api.local:8080/")).is_none());
+        assert!(t.resolve_ok(&url("http://other.local:8080/")).is_none());
+    }
+
+    #[test]
+    fn cloudfront_alias_signs_for_origin_host_and_path() {
+        let t = table(&[Route::cloudfront("https://www.example.com", ORIGIN)]);
+        let r = t
+            .resolve_ok(&url("https://www.example.com/items?x=1"))
+            .unwrap();
+        assert_eq!(&*r.sign_host, "abc123.execute-api.us-east-1.amazonaws.com");
+        assert_eq!(r.sign_path_and_query, "/prod/items?x=1");
+        assert_eq!(r.route.signed_headers, SignedHeaders::HostAndAmzOnly);
+        // Without rewriting, a URL written for the origin is not this route's.
+        assert!(t.resolve_ok(&url(&format!("{ORIGIN}/items"))).is_none());
+    }
+
+    #[test]
+    fn cloudfront_behavior_prefix_is_kept_in_the_signed_path() {
+        let t = table(&[Route::cloudfront("https://d1.cloudfront.net/api", ORIGIN)]);
+        let r = t
+            .resolve_ok(&url("https://d1.cloudfront.net/api/x"))
+            .unwrap();
+        assert_eq!(r.sign_path_and_query, "/prod/api/x");
+        assert!(t
+            .resolve_ok(&url("https://d1.cloudfront.net/other"))
+            .is_none());
+        assert!(t
+            .resolve_ok(&url("https://d1.cloudfront.net/apix"))
+            .is_none());
+    }
+
+    #[test]
+    fn origin_urls_are_rewritten_to_the_alias() {
+        let t = table(&[
+            Route::cloudfront("http://www.example.com:8443", ORIGIN).rewrite_origin_urls(true)
+        ]);
+        let r = t
+            .resolve_ok(&url(&format!("{ORIGIN}/items/1?q=a+b")))
+            .unwrap();
+        assert_eq!(
+            r.send_url.as_ref().map(Url::as_str),
+            Some("http://www.example.com:8443/items/1?q=a+b")
+        );
+        assert_eq!(&*r.sign_host, "abc123.execute-api.us-east-1.amazonaws.com");
+        assert_eq!(r.sign_path_and_query, "/prod/items/1?q=a+b");
+        // Outside the origin path (another stage) it is not this route's.
+        assert!(t
+            .resolve_ok(&url(
+                "https://abc123.execute-api.us-east-1.amazonaws.com/dev/items"
+            ))
+            .is_none());
+    }
+
+    #[test]
+    fn host_override_sends_and_signs_the_other_host() {
+        let t = table(&[Route::host_override(
+            "https://vpce-1.execute-api.us-east-1.vpce.amazonaws.com",
+            "abc123.execute-api.us-east-1.amazonaws.com",
+        )]);
+        let r = t
+            .resolve_ok(&url(
+                "https://vpce-1.execute-api.us-east-1.vpce.amazonaws.com/prod/x",
+            ))
+            .unwrap();
+        assert_eq!(&*r.sign_host, "abc123.execute-api.us-east-1.amazonaws.com");
+        assert_eq!(r.send_host.as_deref(), Some(&*r.sign_host));
+        assert_eq!(r.sign_path_and_query, "/prod/x");
+    }
+
+    #[test]
+    fn most_specific_route_wins() {
+        // A wildcard under an AWS domain is refused (tests/edges_routes.rs),
+        // so the precedence is shown on a custom domain.
+        let t = table(&[
+            Route::direct("https://*.api.example.com").region("wild"),
+            Route::direct("https://abc123.api.example.com").region("host"),
+            Route::direct("https://abc123.api.example.com/prod/admin").region("prefix"),
+        ]);
+        let region = |u: &str| t.resolve_ok(&url(u)).and_then(|r| r.route.region.clone());
+        assert_eq!(
+            region("https://abc123.api.example.com/prod/admin/x").as_deref(),
+            Some("prefix")
+        );
+        assert_eq!(
+            region("https://abc123.api.example.com/prod/users").as_deref(),
+            Some("host")
+        );
+        assert_eq!(
+            region("https://zzz.api.example.com/").as_deref(),
+            Some("wild")
+        );
+        assert_eq!(region("https://api.example.com/"), None);
+    }
+
+    #[test]
+    fn invalid_configs_are_typed_errors() {
+        let err = |r: Route| RouteTable::compile(&[r], |_| 0).unwrap_err();
+        assert!(matches!(
+            err(Route::direct("ftp://x.example.com")),
+            ConfigError::UnsupportedScheme { .. }
+        ));
+        assert!(matches!(
+            err(Route::direct("not a url")),
+            ConfigError::InvalidUrl { .. }
+        ));
+        assert!(matches!(
+            err(Route::direct("https://x.example.com/?q=1")),
+            ConfigError::UnexpectedUrlParts { .. }
+        ));
+        assert!(matches!(
+            err(Route::cloudfront(
+                "https://abc123.execute-api.us-east-1.amazonaws.com",
+                ORIGIN
+            )),
+            ConfigError::AliasEqualsOrigin { .. }
+        ));
+        assert!(matches!(
+            err(Route::host_override("https://x.example.com", "")),
+            ConfigError::EmptyHost { .. }
+        ));
+        assert!(matches!(
+            err(Route::host_override("https://x.example.com", "a b/c")),
+            ConfigError::InvalidSigningHost { .. }
+        ));
+        assert!(matches!(
+            err(Route::direct("https://x.example.com").region("us east")),
+            ConfigError::InvalidScope { .. }
+        ));
+        assert!(matches!(
+            RouteTable::compile(
+                &[
+                    Route::direct("https://x.example.com/a/"),
+                    Route::custom_domain("https://X.example.com/a"),
+                ],
+                |_| 0
+            )
+            .unwrap_err(),
+            ConfigError::DuplicateRoute { .. }
+        ));
+    }
+
+    #[test]
+    fn scope_is_inferred_from_well_known_hosts() {
+        assert_eq!(
+            infer_scope("abc.execute-api.eu-west-1.amazonaws.com"),
+            Some(("execute-api", "eu-west-1"))
+        );
+        assert_eq!(
+            infer_scope("abc.execute-api.eu-west-1.amazonaws.com:443"),
+            Some(("execute-api", "eu-west-1"))
+        );
+        assert_eq!(
+            infer_scope("vpce-1-a.execute-api.us-east-2.vpce.amazonaws.com"),
+            Some(("execute-api", "us-east-2"))
+        );
+        assert_eq!(
+            infer_scope("xyz.lambda-url.ap-southeast-2.on.aws"),
+            Some(("lambda", "ap-southeast-2"))
+        );
+        assert_eq!(
+            infer_scope("svc-0123.7d67968.vpc-lattice-svcs.us-west-2.on.aws"),
+            Some(("vpc-lattice-svcs", "us-west-2"))
+        );
+        assert_eq!(
+            infer_scope("search-logs-abc.eu-central-1.es.amazonaws.com"),
+            Some(("es", "eu-central-1"))
+        );
+        assert_eq!(
+            infer_scope("abcdef.us-east-1.aoss.amazonaws.com"),
+            Some(("aoss", "us-east-1"))
+        );
+        assert_eq!(
+            infer_scope("bucket.s3.us-east-2.amazonaws.com"),
+            Some(("s3", "us-east-2"))
+        );
+        assert_eq!(infer_scope("api.example.com"), None);
+        assert_eq!(infer_scope("execute-api.evil.example.com"), None);
+    }
+}

@@ -1,0 +1,89 @@
+//! Scope: which route signs a request and for which service and region.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{SigningOverride, DEFAULT_SERVICE};
+use crate::engine::route::{validate_scope, Resolved, RouteTable};
+use crate::engine::sign::ServiceProfile;
+use crate::error::Error;
+
+/// Where and how one request is signed: its route resolved and its scope decided.
+pub(crate) struct Plan<'a> {
+    pub(crate) resolved: Resolved<'a>,
+    pub(crate) service: Cow<'static, str>,
+    /// `None` when nothing configured names one: the adapter asks the default chain.
+    pub(crate) region: Option<Arc<str>>,
+    pub(crate) unsigned_payload: bool,
+    /// Sign in the query for this long, whatever the route says (presigning).
+    pub(crate) presign: Option<Duration>,
+}
+
+/// The defaults a route falls back on when neither it nor its host names a scope.
+#[derive(Debug, Default)]
+pub(crate) struct Defaults {
+    pub(crate) service: Option<String>,
+    pub(crate) region: Option<String>,
+}
+
+/// The route and scope for `url`; `None` when no route matches (the request is then sent
+/// unsigned). Precedence: the per-request override, the route, the signing host's name,
+/// the builder's default.
+pub(crate) fn plan<'a>(
+    routes: &'a RouteTable,
+    defaults: &Defaults,
+    url: &url::Url,
+    overrides: Option<&SigningOverride>,
+) -> Result<Option<Plan<'a>>, Error> {
+    let Some(resolved) = routes.resolve(url)? else {
+        return Ok(None);
+    };
+    if let Some(o) = overrides {
+        for (what, value) in [("service", &o.service), ("region", &o.region)] {
+            if let Some(v) = value {
+                validate_scope(what, v).map_err(|_| Error::InvalidScope {
+                    what,
+                    value: v.clone(),
+                })?;
+            }
+        }
+    }
+    let route = resolved.route;
+    let inferred = resolved.inferred.as_ref();
+    let configured = overrides
+        .and_then(|o| o.service.as_deref())
+        .or(route.service.as_deref());
+    let service: Cow<'static, str> = match (configured, inferred) {
+        (Some(s), _) => Cow::Owned(s.to_owned()),
+        (None, Some((s, _))) => Cow::Borrowed(*s),
+        (None, None) => match &defaults.service {
+            Some(s) => Cow::Owned(s.clone()),
+            None => Cow::Borrowed(DEFAULT_SERVICE),
+        },
+    };
+    let configured = overrides
+        .and_then(|o| o.region.as_deref())
+        .or(route.region_set.as_deref())
+        .or(route.region.as_deref());
+    let region: Option<Arc<str>> = match (configured, inferred, &defaults.region) {
+        (Some(r), _, _) => Some(Arc::from(r)),
+        // Shared with the route: no allocation for the common case.
+        (None, Some((_, r)), _) => Some(r.clone()),
+        (None, None, Some(r)) => Some(Arc::from(r.as_str())),
+        (None, None, None) => None,
+    };
+    let profile = ServiceProfile::of(&service);
+    // A route signed in the query to S3 signs UNSIGNED-PAYLOAD: hashing (and buffering)
+    // its bodies would be wasted work.
+    let unsigned_payload = route.unsigned_payload.unwrap_or(
+        profile.unsigned_payload || (route.presign.is_some() && profile.presigned_unsigned_payload),
+    );
+    Ok(Some(Plan {
+        resolved,
+        service,
+        region,
+        unsigned_payload,
+        presign: None,
+    }))
+}
