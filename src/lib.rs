@@ -114,7 +114,7 @@ pub mod aws {
 
 #[cfg(feature = "aws-config")]
 pub use adapter::credentials::{AssumeRole, Profile};
-pub use adapter::{Presignable, SigV4Middleware};
+pub use adapter::{ClientBuilderFor, Presignable, SigV4Middleware};
 pub use config::{
     CrossRouteRedirect, RedirectPolicy, SigV4MiddlewareBuilder, SigningOverride, SkipSigning,
     DEFAULT_INSPECT_DEADLINE, DEFAULT_SERVICE,

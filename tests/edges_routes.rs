@@ -286,7 +286,7 @@ async fn presigned_validity_under_one_second_is_refused() {
         );
     }
     // The same rule for routes that sign every request in the query.
-    let err = crate::signer(
+    let err = self::signer(
         Route::direct(format!("https://{EXECUTE_API_HOST}"))
             .sign_in_query(Duration::from_millis(500)),
     );

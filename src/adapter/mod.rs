@@ -151,6 +151,18 @@ pub trait Presignable: sealed::Sealed {
     fn body_bytes(&self) -> Result<Option<&[u8]>, StreamingBody>;
 }
 
+/// A reqwest `ClientBuilder` [`SigV4Middleware::client_with`] builds a client over:
+/// reqwest 0.13's, and with the `reqwest-012` feature reqwest 0.12's. Sealed.
+pub trait ClientBuilderFor: sealed::Sealed {
+    /// The reqwest-middleware client it gives.
+    type Client;
+    /// Why building the reqwest client failed.
+    type Error;
+    /// The client, redirects off, with `middleware` in its stack.
+    #[doc(hidden)]
+    fn build_over(self, middleware: SigV4Middleware) -> Result<Self::Client, Self::Error>;
+}
+
 /// A body that is a stream: it cannot be hashed into a presigned URL.
 #[doc(hidden)]
 #[derive(Debug)]
@@ -311,17 +323,16 @@ impl SigV4Middleware {
     }
 
     /// Like [`client`](Self::client), over a reqwest client made by `builder` (timeouts,
-    /// TLS, proxies…) with its redirects turned off, whatever `builder` said.
-    pub fn client_with(
-        self,
-        builder: reqwest::ClientBuilder,
-    ) -> Result<reqwest_middleware::ClientWithMiddleware, reqwest::Error> {
-        let client = builder
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        Ok(reqwest_middleware::ClientBuilder::new(client)
-            .with(self)
-            .build())
+    /// TLS, proxies…) with its redirects turned off, whatever `builder` said. With the
+    /// `reqwest-012` feature, a reqwest 0.12 `ClientBuilder` gives a reqwest-middleware 0.4
+    /// client.
+    ///
+    /// # Errors
+    ///
+    /// Fails as `reqwest::ClientBuilder::build` does (no TLS backend, unreadable resolver
+    /// configuration).
+    pub fn client_with<B: ClientBuilderFor>(self, builder: B) -> Result<B::Client, B::Error> {
+        builder.build_over(self)
     }
 
     /// The offset most recently learned from a verifier's clock, in milliseconds, whichever

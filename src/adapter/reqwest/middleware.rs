@@ -8,7 +8,9 @@ use super::body::{clone_request, prepare};
 use super::inspect::inspect_403;
 use super::response::{attach, attach_explanation, explain_unsigned, redact_error};
 use super::{reqwest, reqwest_middleware};
-use crate::adapter::{sealed, Presignable, Shared, SigV4Middleware, StreamingBody};
+use crate::adapter::{
+    sealed, ClientBuilderFor, Presignable, Shared, SigV4Middleware, StreamingBody,
+};
 use crate::config::{SigningOverride, SkipSigning};
 use crate::engine::body::PreparedBody;
 use crate::engine::forbidden::Inspected;
@@ -52,6 +54,21 @@ impl Presignable for reqwest::Request {
             None => Ok(None),
             Some(body) => body.as_bytes().map(Some).ok_or(StreamingBody),
         }
+    }
+}
+
+impl sealed::Sealed for reqwest::ClientBuilder {}
+
+impl ClientBuilderFor for reqwest::ClientBuilder {
+    type Client = reqwest_middleware::ClientWithMiddleware;
+    type Error = reqwest::Error;
+
+    fn build_over(self, middleware: SigV4Middleware) -> Result<Self::Client, Self::Error> {
+        // The middleware follows redirects itself, signing each hop for its own URL.
+        let client = self.redirect(reqwest::redirect::Policy::none()).build()?;
+        Ok(reqwest_middleware::ClientBuilder::new(client)
+            .with(middleware)
+            .build())
     }
 }
 
