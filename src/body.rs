@@ -67,8 +67,8 @@ impl PreparedBody {
         };
         // Boxed: only streaming bodies need it, and it would otherwise grow every request's
         // future.
-        let prepared = Box::pin(Self::collect(body, limit)).await?;
-        *request.body_mut() = Some(prepared.to_body());
+        let (prepared, replay) = Box::pin(Self::collect(body, limit)).await?;
+        *request.body_mut() = Some(replay);
         Ok(prepared)
     }
 
@@ -104,7 +104,11 @@ impl PreparedBody {
         }
     }
 
-    async fn collect(mut body: reqwest::Body, limit: usize) -> Result<Self, Error> {
+    /// The streamed body's hash, and a body of the same bytes to send in its place.
+    async fn collect(
+        mut body: reqwest::Body,
+        limit: usize,
+    ) -> Result<(Self, reqwest::Body), Error> {
         let too_large = || Error::BodyTooLarge { limit };
         // A stream that says up front it is too large is refused before any of it is read.
         if body.size_hint().lower() > limit as u64 {
@@ -126,42 +130,45 @@ impl PreparedBody {
             hasher.update(&data);
             kept.push(data);
         }
-        Ok(Self {
+        let chunks: Arc<[Bytes]> = kept.finish().into();
+        let replay = chunks_body(&chunks, len);
+        let prepared = Self {
             sha256_hex: hex::encode(hasher.finalize()).into(),
             len,
-            replay: Replay::Chunks(kept.finish().into()),
-        })
-    }
-
-    /// A fresh body for a streamed request; `None` when the request's own body is reusable.
-    fn to_body(&self) -> reqwest::Body {
-        match &self.replay {
-            Replay::Chunks(chunks) if chunks.len() == 1 => reqwest::Body::from(chunks[0].clone()),
-            Replay::Chunks(chunks) => reqwest::Body::wrap(ChunkedBody {
-                chunks: chunks.clone(),
-                next: 0,
-                remaining: self.len,
-            }),
-            Replay::Reusable => reqwest::Body::from(Bytes::new()),
-        }
+            replay: Replay::Chunks(chunks),
+        };
+        Ok((prepared, replay))
     }
 
     /// A copy of `request` that can be sent again, body included.
     pub(crate) fn clone_request(&self, request: &mut reqwest::Request) -> Option<reqwest::Request> {
         match &self.replay {
             Replay::Reusable => request.try_clone(),
-            Replay::Chunks(_) => {
+            Replay::Chunks(chunks) => {
                 // reqwest clones everything but a streaming body; lend it the body-less
                 // request and give the copy its own stream over the same chunks.
                 let body = request.body_mut().take();
                 let copy = request.try_clone();
                 *request.body_mut() = body;
                 let mut copy = copy?;
-                *copy.body_mut() = Some(self.to_body());
+                *copy.body_mut() = Some(chunks_body(chunks, self.len));
                 Some(copy)
             }
         }
     }
+}
+
+/// A fresh body over a streamed body's kept chunks (`len` bytes in all). Only streamed
+/// bodies need one: an in-memory body is cloned by reqwest itself.
+fn chunks_body(chunks: &Arc<[Bytes]>, len: u64) -> reqwest::Body {
+    if let [only] = &chunks[..] {
+        return reqwest::Body::from(only.clone());
+    }
+    reqwest::Body::wrap(ChunkedBody {
+        chunks: chunks.clone(),
+        next: 0,
+        remaining: len,
+    })
 }
 
 /// Keeps a streamed body in memory at about its own size, whatever its chunk sizes: large
