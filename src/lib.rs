@@ -122,7 +122,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 #[cfg(feature = "aws-config")]
 pub use credentials::{AssumeRole, Profile};
 pub use diagnostics::{Cause, Explanation, Suggestion};
-pub use error::{BoxError, ConfigError, Error};
+pub use error::{BoxError, ConfigError, Error, ErrorKind, ProviderMessage};
 pub use middleware::{
     CrossRouteRedirect, RedirectPolicy, SigV4Middleware, SigV4MiddlewareBuilder, SigningOverride,
     SkipSigning, DEFAULT_INSPECT_DEADLINE, DEFAULT_SERVICE,

@@ -16,7 +16,7 @@ use crate::credentials::{
     CredentialsCache, Source, DEFAULT_PROVIDER_TIMEOUT, DEFAULT_REFRESH_AHEAD,
 };
 use crate::diagnostics::{self, Inspected};
-use crate::error::{ConfigError, Error};
+use crate::error::{ConfigError, Error, InvalidSetting};
 use crate::presign::PresignedUrl;
 use crate::route::{validate_scope, CompiledRoute, Resolved, Route, RouteTable};
 use crate::signing::{
@@ -479,11 +479,7 @@ impl SigV4Middleware {
         request: &Request,
         expires_in: Duration,
     ) -> Result<PresignedUrl, Error> {
-        if !crate::route::presign_validity_ok(expires_in) {
-            return Err(Error::InvalidExpiry {
-                expires: expires_in,
-            });
-        }
+        InvalidSetting::check_expiry(expires_in)?;
         let mut bare = Request::new(request.method().clone(), request.url().clone());
         let mut plan = self
             .inner
@@ -817,10 +813,7 @@ impl Shared {
         if let Some(o) = overrides {
             for (what, value) in [("service", &o.service), ("region", &o.region)] {
                 if let Some(v) = value {
-                    validate_scope(what, v).map_err(|_| Error::InvalidScope {
-                        what,
-                        value: v.clone(),
-                    })?;
+                    validate_scope(what, v)?;
                 }
             }
         }

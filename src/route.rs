@@ -12,7 +12,7 @@ use aws_credential_types::provider::ProvideCredentials;
 use url::Url;
 
 use crate::credentials::Source;
-use crate::error::{ConfigError, Error};
+use crate::error::{ConfigError, Error, InvalidSetting};
 
 /// Which request headers go into the signature besides `host` and `x-amz-*`.
 ///
@@ -595,9 +595,7 @@ impl RouteTable {
                 }
             }
             if let Some(expires) = route.presign {
-                if !presign_validity_ok(expires) {
-                    return Err(ConfigError::InvalidExpiry { expires });
-                }
+                InvalidSetting::check_expiry(expires)?;
             }
             let mut compiled = CompiledRoute {
                 kind: RouteKind::Direct,
@@ -882,7 +880,7 @@ fn validate_host(host: &str) -> Result<String, ConfigError> {
 }
 
 /// A service or region must be a plain token: it is a path segment of the credential scope.
-pub(crate) fn validate_scope(what: &'static str, value: &str) -> Result<(), ConfigError> {
+pub(crate) fn validate_scope(what: &'static str, value: &str) -> Result<(), InvalidSetting> {
     let ok = !value.is_empty()
         && value
             .bytes()
@@ -890,7 +888,7 @@ pub(crate) fn validate_scope(what: &'static str, value: &str) -> Result<(), Conf
     if ok {
         Ok(())
     } else {
-        Err(ConfigError::InvalidScope {
+        Err(InvalidSetting::Scope {
             what,
             value: value.to_owned(),
         })

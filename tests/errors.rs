@@ -36,6 +36,9 @@ async fn system_clock_is_a_value_callers_can_pass() {
     let now = SystemTime::now();
     for clock in clocks {
         let skew = clock.now().duration_since(now).unwrap_or_default();
-        assert!(skew < Duration::from_secs(60), "{clock:?} is {skew:?} ahead");
+        assert!(
+            skew < Duration::from_secs(60),
+            "{clock:?} is {skew:?} ahead"
+        );
     }
 }
