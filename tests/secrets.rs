@@ -404,6 +404,16 @@ async fn no_secret_in_traces_or_debug_output() {
     ));
     shown.debug("reqwest_middleware::Error", &err);
     shown.display("reqwest_middleware::Error", &err);
+    // The causes the crate's error keeps (the provider's message, the provider's error and
+    // its sources), each as a caller walking `source()` sees it, and the error's kind.
+    let ours = Error::from_middleware(&err).unwrap();
+    shown.debug("ErrorKind", &ours.kind());
+    let mut source = std::error::Error::source(ours);
+    while let Some(cause) = source {
+        shown.debug("Error source", &cause);
+        shown.display("Error source", &cause);
+        source = cause.source();
+    }
     let small = signer_builder(&server.uri()).body_limit(4).build().unwrap();
     let small_client = ClientBuilder::new(client_for(&[])).with(small).build();
     let err = small_client
