@@ -365,6 +365,15 @@ impl SigV4MiddlewareBuilder {
     }
 
     /// Checks the configuration and builds the middleware.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] for the first mistake found: no route
+    /// ([`NoRoutes`](ConfigError::NoRoutes)); a route URL that cannot be parsed, has another
+    /// scheme, no host, a query or user info, or a wildcard too broad; two routes matching
+    /// the same requests; a service, region or presigned validity SigV4 cannot take; static
+    /// credentials with an empty key; no credentials provider without the `aws-config`
+    /// feature. [`ConfigError::kind`] sorts them.
     pub fn build(self) -> Result<SigV4Middleware, ConfigError> {
         if self.routes.is_empty() {
             return Err(ConfigError::NoRoutes);
@@ -474,6 +483,17 @@ impl SigV4Middleware {
     /// println!("valid until {:?}: {}", presigned.expires_at(), presigned.as_str());
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidExpiry`] for a validity outside one second to 7 days;
+    /// [`Error::NoRoute`] when no route matches the URL (nothing to presign it for) and
+    /// [`Error::Rewrite`] when routes match it but none can place it;
+    /// [`Error::StreamingBodyNotPresignable`] for a streaming body and
+    /// [`Error::PayloadHashNotPresignable`] for a body hash S3 would not check; a
+    /// credentials error ([`ErrorKind::Credentials`](crate::ErrorKind::Credentials)) when no
+    /// usable credentials can be had; the errors of signing a request
+    /// ([`Error::MissingRegion`], [`Error::UnsignableQuery`], [`Error::Signing`]).
     pub async fn presign(
         &self,
         request: &Request,
@@ -549,12 +569,22 @@ impl SigV4Middleware {
     ///     .await?;
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// reqwest's error when it cannot build its client (its TLS backend or the system's
+    /// DNS resolver failed to start).
     pub fn client(self) -> Result<reqwest_middleware::ClientWithMiddleware, reqwest::Error> {
         self.client_with(reqwest::Client::builder())
     }
 
     /// Like [`client`](Self::client), over a reqwest client made by `builder` (timeouts,
     /// TLS, proxies…) with its redirects turned off, whatever `builder` said.
+    ///
+    /// # Errors
+    ///
+    /// reqwest's error when `builder` cannot build a client (an invalid TLS or proxy
+    /// setting, or a backend that failed to start).
     pub fn client_with(
         self,
         builder: reqwest::ClientBuilder,
