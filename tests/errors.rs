@@ -6,13 +6,23 @@ mod support;
 use std::error::Error as _;
 use std::time::{Duration, SystemTime};
 
-use reqwest_sigv4::aws::provider::{self, error::CredentialsError};
-use reqwest_sigv4::aws::ProvideCredentials;
+use reqwest_sigv4::aws::provider::error::CredentialsError;
 use reqwest_sigv4::{
-    Clock, ConfigError, Error, ErrorKind, Route, SigV4Middleware, SigningOverride, SystemClock,
+    Clock, ConfigError, Error, ErrorKind, Route, SigV4Middleware, SigV4MiddlewareBuilder,
+    SigningOverride, SystemClock,
 };
+use support::credentials::Failing;
 use support::example_credentials;
 use support::signing::{assert_every_request_signed, middleware_client, ok_server, verifier};
+
+/// A middleware for one direct route at `base`, signing for `region` with the example
+/// credentials.
+fn builder(base: &str, region: &str) -> SigV4MiddlewareBuilder {
+    SigV4Middleware::builder()
+        .route(Route::direct(base))
+        .region(region)
+        .static_credentials(example_credentials())
+}
 
 /// `SystemClock` is a value a caller can name (it was `#[non_exhaustive]`, which made the
 /// unit struct unconstructible outside the crate), and a middleware given it signs with
@@ -21,10 +31,7 @@ use support::signing::{assert_every_request_signed, middleware_client, ok_server
 #[tokio::test]
 async fn system_clock_is_a_value_callers_can_pass() {
     let server = ok_server().await;
-    let signer = SigV4Middleware::builder()
-        .route(Route::direct(server.uri()))
-        .region(support::REGION)
-        .static_credentials(example_credentials())
+    let signer = builder(&server.uri(), support::REGION)
         .clock(SystemClock)
         .build()
         .expect("valid config");
@@ -51,20 +58,6 @@ async fn system_clock_is_a_value_callers_can_pass() {
 #[error("the SSO session has expired; run aws sso login")]
 struct SsoExpired;
 
-#[derive(Debug)]
-struct FailingWithCause;
-
-impl ProvideCredentials for FailingWithCause {
-    fn provide_credentials<'a>(&'a self) -> provider::future::ProvideCredentials<'a>
-    where
-        Self: 'a,
-    {
-        provider::future::ProvideCredentials::ready(Err(CredentialsError::provider_error(
-            SsoExpired,
-        )))
-    }
-}
-
 /// A failing provider's error stays reachable from what the client returns: its text is
 /// the message, as before, and the error itself is in the source chain, where a caller can
 /// downcast it (it used to end at the crate's error, the cause flattened to a string).
@@ -72,10 +65,8 @@ impl ProvideCredentials for FailingWithCause {
 #[tokio::test]
 async fn provider_error_is_kept_as_a_source() {
     let server = ok_server().await;
-    let signer = SigV4Middleware::builder()
-        .route(Route::direct(server.uri()))
-        .region(support::REGION)
-        .credentials_provider(FailingWithCause)
+    let signer = builder(&server.uri(), support::REGION)
+        .credentials_provider(Failing(|| CredentialsError::provider_error(SsoExpired)))
         .build()
         .expect("valid config");
     let err = middleware_client(signer)
@@ -113,22 +104,14 @@ async fn provider_error_is_kept_as_a_source() {
 #[tokio::test]
 async fn scope_mistake_is_one_error_at_build_and_per_request() {
     let server = ok_server().await;
-    let at_build = SigV4Middleware::builder()
-        .route(Route::direct(server.uri()))
-        .region("eu west/1")
-        .static_credentials(example_credentials())
-        .build()
-        .unwrap_err();
+    let at_build = builder(&server.uri(), "eu west/1").build().unwrap_err();
     assert!(matches!(
         at_build,
         ConfigError::InvalidScope { what: "region", .. }
     ));
     assert_eq!(at_build.kind(), ErrorKind::Configuration);
 
-    let signer = SigV4Middleware::builder()
-        .route(Route::direct(server.uri()))
-        .region(support::REGION)
-        .static_credentials(example_credentials())
+    let signer = builder(&server.uri(), support::REGION)
         .build()
         .expect("valid config");
     let err = middleware_client(signer)

@@ -10,7 +10,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_credential_types::provider::{self, error::CredentialsError, ProvideCredentials};
+use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::Credentials;
 use http::{Extensions, HeaderValue};
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, Middleware, Next};
@@ -19,6 +19,7 @@ use reqwest_sigv4::{
     ConfigError, CrossRouteRedirect, Error, Explanation, RedirectPolicy, Route, SigV4Middleware,
     SignedRequest,
 };
+use support::credentials::Failing;
 use support::logs::Captured as Capture;
 use support::{client_for, ApiGateway, API_ID, EXECUTE_API_HOST, REGION, SERVICE, STAGE};
 use tracing_subscriber::fmt::format::FmtSpan;
@@ -150,18 +151,8 @@ async fn mount_redirect_away(server: &MockServer, elsewhere: &MockServer) {
 }
 
 /// A provider that fails with a message (providers do not put secrets in errors).
-#[derive(Debug)]
-struct Failing;
-
-impl ProvideCredentials for Failing {
-    fn provide_credentials<'a>(&'a self) -> provider::future::ProvideCredentials<'a>
-    where
-        Self: 'a,
-    {
-        provider::future::ProvideCredentials::ready(Err(CredentialsError::provider_error(
-            "the web identity token file is unreadable",
-        )))
-    }
+fn failing() -> Failing {
+    Failing(|| CredentialsError::provider_error("the web identity token file is unreadable"))
 }
 
 fn signer_builder(base: &str) -> reqwest_sigv4::SigV4MiddlewareBuilder {
@@ -388,7 +379,7 @@ async fn no_secret_in_traces_or_debug_output() {
     let failing = SigV4Middleware::builder()
         .route(Route::direct(server.uri()))
         .region(REGION)
-        .credentials_provider(Failing)
+        .credentials_provider(failing())
         .build()
         .unwrap();
     let err = ClientBuilder::new(client_for(&[]))
