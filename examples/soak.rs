@@ -86,7 +86,7 @@ struct Window {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    let provider = Rotating::new(SystemClock::default(), Duration::from_secs(args.lifetime));
+    let provider = Rotating::new(SystemClock, Duration::from_secs(args.lifetime));
     provider.set_delay(Duration::from_millis(args.provider_delay));
 
     let server_provider = provider.clone();

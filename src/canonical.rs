@@ -359,6 +359,10 @@ pub struct MissingHeader {
 /// conforming signer sorts), `name:value\n`, where the value joins with `,` the canonical
 /// values of every header of that name in `headers`, in received order. Names are compared
 /// case-insensitively and written lower-case.
+///
+/// # Errors
+///
+/// [`MissingHeader`] naming the first name of `signed` that no header in `headers` has.
 pub fn canonical_headers<N, V, S>(headers: &[(N, V)], signed: &[S]) -> Result<String, MissingHeader>
 where
     N: AsRef<str>,

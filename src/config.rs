@@ -322,6 +322,15 @@ impl SigV4MiddlewareBuilder {
     }
 
     /// Checks the configuration and builds the middleware.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] for the first mistake found: no route
+    /// ([`NoRoutes`](ConfigError::NoRoutes)); a route URL that cannot be parsed, has another
+    /// scheme, no host, a query or user info, or a wildcard too broad; two routes matching
+    /// the same requests; a service, region or presigned validity SigV4 cannot take; static
+    /// credentials with an empty key; no credentials provider without the `aws-config`
+    /// feature. [`ConfigError::kind`] sorts them.
     pub fn build(self) -> Result<SigV4Middleware, ConfigError> {
         if self.routes.is_empty() {
             return Err(ConfigError::NoRoutes);

@@ -1,10 +1,45 @@
 //! The crate's error types: [`ConfigError`] when a middleware is built, [`Error`] when a
 //! request is signed.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A boxed error from a body stream or a credentials provider.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What went wrong, by what the caller can do about it: [`Error::kind`] and
+/// [`ConfigError::kind`] answer it, so that code can branch on it without matching every
+/// variant (new variants get a kind, new kinds are rare). Shaped like
+/// [`std::io::ErrorKind`]; the same mistake has the same kind whether the builder or a
+/// request found it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The middleware's settings, or a request's [`SigningOverride`](crate::SigningOverride),
+    /// are wrong: a route URL, a service or region, a presigned validity, a missing region.
+    /// Fix the code or configuration; retrying cannot help.
+    Configuration,
+    /// No usable credentials: the provider failed, timed out, panicked, or returned empty
+    /// or expired credentials, or none was configured. A provider's failure may be
+    /// transient (a later request calls it again); empty credentials are a setup mistake.
+    Credentials,
+    /// The request body cannot be hashed: larger than
+    /// [`body_limit`](crate::SigV4MiddlewareBuilder::body_limit), a stream that failed while
+    /// read, or a stream given to [`presign`](crate::SigV4Middleware::presign). Raise the
+    /// limit, send an in-memory body, or retry with a stream that can be read.
+    Body,
+    /// The request as it is cannot be signed for its route: a header or query value SigV4
+    /// cannot carry reliably, a `Host` header other than the one signed, a URL its route
+    /// cannot place, or (to presign) no route at all. Change the request.
+    Request,
+    /// The reqwest client followed a redirect by itself with the signature on. Build it
+    /// with redirects off so that the middleware follows and re-signs them.
+    Redirect,
+    /// The signing library refused the request for a reason this crate does not check
+    /// beforehand: worth a bug report, with the error's sources.
+    Signing,
+}
 
 /// Why a [`SigV4Middleware`](crate::SigV4Middleware) could not be built.
 ///
@@ -54,7 +89,8 @@ pub enum ConfigError {
         host: String,
     },
     /// A service name or region is empty or contains characters a credential scope cannot.
-    #[error("{what} {value:?} is not valid in a SigV4 credential scope")]
+    /// The same mistake as [`Error::InvalidScope`], found at build time.
+    #[error(fmt = scope_message)]
     InvalidScope {
         /// `"service"` or `"region"`.
         what: &'static str,
@@ -68,8 +104,9 @@ pub enum ConfigError {
         pattern: String,
     },
     /// A presigned validity under one second (`X-Amz-Expires` counts whole seconds, so it
-    /// would be 0) or beyond SigV4's 7 days.
-    #[error("presigned validity {expires:?} must be at least one second and at most 7 days")]
+    /// would be 0) or beyond SigV4's 7 days. The same mistake as [`Error::InvalidExpiry`],
+    /// found at build time (a route's `presign`).
+    #[error(fmt = expiry_message)]
     InvalidExpiry {
         /// The validity asked for.
         expires: Duration,
@@ -115,8 +152,10 @@ pub enum Error {
     /// The credentials provider failed and no still-valid credentials were cached.
     #[error("no AWS credentials available: {message}")]
     CredentialsUnavailable {
-        /// The provider's message (providers do not put secrets in their errors).
-        message: String,
+        /// The provider's message (providers do not put secrets in their errors); the
+        /// provider's error itself is its source.
+        #[source]
+        message: ProviderMessage,
     },
     /// The credentials provider did not answer in time.
     #[error("the AWS credentials provider did not answer within {0:?}")]
@@ -165,26 +204,27 @@ pub enum Error {
         /// The host the request is signed for.
         host: String,
     },
-    /// A per-request override named an invalid service or region.
-    #[error("{what} {value:?} is not valid in a SigV4 credential scope")]
+    /// A per-request override named an invalid service or region: the same mistake as
+    /// [`ConfigError::InvalidScope`], found on a request.
+    #[error(fmt = scope_message)]
     InvalidScope {
         /// `"service"` or `"region"`.
         what: &'static str,
         /// The value as given.
         value: String,
     },
-    /// The signing library refused the request.
+    /// The signing library refused the request; its error is the source.
     #[error("signing failed: {0}")]
-    Signing(String),
+    Signing(#[source] BoxError),
     /// A request to presign matches no route.
     #[error("no route matches {url}: nothing to presign it for")]
     NoRoute {
         /// The request's URL.
         url: String,
     },
-    /// A presigned validity under one second (`X-Amz-Expires` counts whole seconds, so it
-    /// would be 0) or beyond SigV4's 7 days.
-    #[error("presigned validity {expires:?} must be at least one second and at most 7 days")]
+    /// A validity given to [`presign`](crate::SigV4Middleware::presign) under one second
+    /// or beyond SigV4's 7 days: the same mistake as [`ConfigError::InvalidExpiry`].
+    #[error(fmt = expiry_message)]
     InvalidExpiry {
         /// The validity asked for.
         expires: Duration,
@@ -218,7 +258,62 @@ pub enum Error {
     },
 }
 
+impl ConfigError {
+    /// What the mistake is about, for code that handles kinds rather than variants.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ConfigError::EmptyCredentials | ConfigError::NoCredentials => ErrorKind::Credentials,
+            ConfigError::InvalidUrl { .. }
+            | ConfigError::UnsupportedScheme { .. }
+            | ConfigError::EmptyHost { .. }
+            | ConfigError::UnexpectedUrlParts { .. }
+            | ConfigError::AliasEqualsOrigin { .. }
+            | ConfigError::InvalidSigningHost { .. }
+            | ConfigError::InvalidScope { .. }
+            | ConfigError::DuplicateRoute { .. }
+            | ConfigError::InvalidExpiry { .. }
+            | ConfigError::WildcardTooBroad { .. }
+            | ConfigError::NoRoutes => ErrorKind::Configuration,
+        }
+    }
+}
+
 impl Error {
+    /// What went wrong, by what the caller can do about it.
+    ///
+    /// ```
+    /// use reqwest_sigv4::{Error, ErrorKind};
+    ///
+    /// fn worth_retrying_later(err: &reqwest_middleware::Error) -> bool {
+    ///     Error::from_middleware(err).is_some_and(|e| e.kind() == ErrorKind::Credentials)
+    /// }
+    /// # let err: reqwest_middleware::Error = Error::CredentialsTimeout(Default::default()).into();
+    /// # assert!(worth_retrying_later(&err));
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::BodyTooLarge { .. }
+            | Error::BodyRead(_)
+            | Error::StreamingBodyNotPresignable => ErrorKind::Body,
+            Error::CredentialsUnavailable { .. }
+            | Error::CredentialsTimeout(_)
+            | Error::EmptyCredentials
+            | Error::CredentialsExpired { .. }
+            | Error::CredentialsProviderPanicked => ErrorKind::Credentials,
+            Error::UnsignableQuery { .. }
+            | Error::InvalidHeaderValue { .. }
+            | Error::HostHeaderMismatch { .. }
+            | Error::NoRoute { .. }
+            | Error::Rewrite(_) => ErrorKind::Request,
+            Error::MissingRegion { .. }
+            | Error::InvalidScope { .. }
+            | Error::InvalidExpiry { .. }
+            | Error::PayloadHashNotPresignable { .. } => ErrorKind::Configuration,
+            Error::ClientFollowedRedirect { .. } => ErrorKind::Redirect,
+            Error::Signing(_) => ErrorKind::Signing,
+        }
+    }
+
     /// The crate's error inside a `reqwest_middleware::Error`, if it is one.
     ///
     /// ```
@@ -264,6 +359,128 @@ pub(crate) mod sealed {
     }
 }
 
+/// The credentials provider's message, as [`Error::CredentialsUnavailable`] carries it:
+/// it reads as a `str` (the provider's error and its sources on one line), and the
+/// provider's error itself is its [`source`](std::error::Error::source), for callers that
+/// downcast it (to `aws_credential_types::provider::error::CredentialsError`, say).
+///
+/// Its `Debug` shows the text only, as a `String` would: the provider's error is reached
+/// through `source()`, never printed by this type.
+#[derive(Clone)]
+pub struct ProviderMessage {
+    text: String,
+    // Shared: waiters on one failed provider call each get a copy of the error.
+    source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl ProviderMessage {
+    /// The provider's error, its text rendered with its sources on one line.
+    pub(crate) fn of(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self {
+            text: error_chain(&error),
+            source: Some(Arc::new(error)),
+        }
+    }
+
+    /// The message as text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl std::ops::Deref for ProviderMessage {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl From<String> for ProviderMessage {
+    fn from(text: String) -> Self {
+        Self { text, source: None }
+    }
+}
+
+impl From<&str> for ProviderMessage {
+    fn from(text: &str) -> Self {
+        text.to_owned().into()
+    }
+}
+
+impl fmt::Display for ProviderMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Debug for ProviderMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.text, f)
+    }
+}
+
+impl std::error::Error for ProviderMessage {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// A service, region or presigned validity SigV4 cannot take. The same mistake whether the
+/// builder finds it ([`ConfigError`]) or a request does ([`Error`]): the checks return this,
+/// `?` turns it into either enum, and both print it with the same words. (The two enums
+/// keep a variant each, with the same fields, so that callers match it where they meet it.)
+#[derive(Debug)]
+pub(crate) enum InvalidSetting {
+    Scope { what: &'static str, value: String },
+    Expiry { expires: Duration },
+}
+
+impl InvalidSetting {
+    /// A presigned validity must be at least one second and at most SigV4's 7 days.
+    pub(crate) fn check_expiry(expires: Duration) -> Result<(), InvalidSetting> {
+        if crate::engine::route::presign_validity_ok(expires) {
+            Ok(())
+        } else {
+            Err(InvalidSetting::Expiry { expires })
+        }
+    }
+}
+
+impl From<InvalidSetting> for ConfigError {
+    fn from(invalid: InvalidSetting) -> Self {
+        match invalid {
+            InvalidSetting::Scope { what, value } => ConfigError::InvalidScope { what, value },
+            InvalidSetting::Expiry { expires } => ConfigError::InvalidExpiry { expires },
+        }
+    }
+}
+
+impl From<InvalidSetting> for Error {
+    fn from(invalid: InvalidSetting) -> Self {
+        match invalid {
+            InvalidSetting::Scope { what, value } => Error::InvalidScope { what, value },
+            InvalidSetting::Expiry { expires } => Error::InvalidExpiry { expires },
+        }
+    }
+}
+
+fn scope_message(what: &str, value: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(
+        f,
+        "{what} {value:?} is not valid in a SigV4 credential scope"
+    )
+}
+
+fn expiry_message(expires: &Duration, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(
+        f,
+        "presigned validity {expires:?} must be at least one second and at most 7 days"
+    )
+}
+
 /// Renders an error and its sources on one line, the way providers' messages read best.
 pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut out = err.to_string();
@@ -291,6 +508,211 @@ mod tests {
             Some(Error::BodyTooLarge { limit: 10 })
         ));
         assert!(err.to_string().contains("10 bytes"));
+    }
+
+    /// Every variant of both enums, with the kind it must report: the `match`es in `kind`
+    /// make a new variant a compile error there, and this pins what each one answers.
+    #[test]
+    fn every_variant_has_its_kind() {
+        use std::time::SystemTime;
+        let config = [
+            (
+                ConfigError::InvalidUrl {
+                    url: "u".into(),
+                    reason: "r".into(),
+                },
+                ErrorKind::Configuration,
+            ),
+            (
+                ConfigError::UnsupportedScheme {
+                    url: "u".into(),
+                    scheme: "ftp".into(),
+                },
+                ErrorKind::Configuration,
+            ),
+            (
+                ConfigError::EmptyHost { url: "u".into() },
+                ErrorKind::Configuration,
+            ),
+            (
+                ConfigError::UnexpectedUrlParts { url: "u".into() },
+                ErrorKind::Configuration,
+            ),
+            (
+                ConfigError::AliasEqualsOrigin { alias: "a".into() },
+                ErrorKind::Configuration,
+            ),
+            (
+                ConfigError::InvalidSigningHost { host: "h".into() },
+                ErrorKind::Configuration,
+            ),
+            (
+                ConfigError::InvalidScope {
+                    what: "region",
+                    value: "".into(),
+                },
+                ErrorKind::Configuration,
+            ),
+            (
+                ConfigError::DuplicateRoute {
+                    pattern: "p".into(),
+                },
+                ErrorKind::Configuration,
+            ),
+            (
+                ConfigError::InvalidExpiry {
+                    expires: Duration::ZERO,
+                },
+                ErrorKind::Configuration,
+            ),
+            (ConfigError::EmptyCredentials, ErrorKind::Credentials),
+            (ConfigError::NoCredentials, ErrorKind::Credentials),
+            (
+                ConfigError::WildcardTooBroad {
+                    url: "u".into(),
+                    reason: "r",
+                },
+                ErrorKind::Configuration,
+            ),
+            (ConfigError::NoRoutes, ErrorKind::Configuration),
+        ];
+        for (err, kind) in config {
+            assert_eq!(err.kind(), kind, "{err:?}");
+        }
+        let request = [
+            (Error::BodyTooLarge { limit: 1 }, ErrorKind::Body),
+            (Error::BodyRead("r".into()), ErrorKind::Body),
+            (
+                Error::CredentialsUnavailable {
+                    message: "m".into(),
+                },
+                ErrorKind::Credentials,
+            ),
+            (
+                Error::CredentialsTimeout(Duration::from_secs(1)),
+                ErrorKind::Credentials,
+            ),
+            (Error::EmptyCredentials, ErrorKind::Credentials),
+            (
+                Error::CredentialsExpired {
+                    expiry: SystemTime::UNIX_EPOCH,
+                },
+                ErrorKind::Credentials,
+            ),
+            (Error::CredentialsProviderPanicked, ErrorKind::Credentials),
+            (
+                Error::UnsignableQuery {
+                    parameter: "p".into(),
+                },
+                ErrorKind::Request,
+            ),
+            (
+                Error::InvalidHeaderValue { name: "n".into() },
+                ErrorKind::Request,
+            ),
+            (
+                Error::HostHeaderMismatch {
+                    sent: "a".into(),
+                    signed: "b".into(),
+                },
+                ErrorKind::Request,
+            ),
+            (
+                Error::MissingRegion { host: "h".into() },
+                ErrorKind::Configuration,
+            ),
+            (
+                Error::InvalidScope {
+                    what: "service",
+                    value: "".into(),
+                },
+                ErrorKind::Configuration,
+            ),
+            (Error::Signing("s".into()), ErrorKind::Signing),
+            (Error::NoRoute { url: "u".into() }, ErrorKind::Request),
+            (
+                Error::InvalidExpiry {
+                    expires: Duration::ZERO,
+                },
+                ErrorKind::Configuration,
+            ),
+            (Error::StreamingBodyNotPresignable, ErrorKind::Body),
+            (Error::Rewrite("r".into()), ErrorKind::Request),
+            (
+                Error::ClientFollowedRedirect {
+                    from: "a".into(),
+                    to: "b".into(),
+                },
+                ErrorKind::Redirect,
+            ),
+            (
+                Error::PayloadHashNotPresignable {
+                    service: "s3".into(),
+                },
+                ErrorKind::Configuration,
+            ),
+        ];
+        for (err, kind) in request {
+            assert_eq!(err.kind(), kind, "{err:?}");
+        }
+    }
+
+    /// A scope or expiry mistake reads the same, and is of the same kind, whether the
+    /// builder or a request found it.
+    #[test]
+    fn one_mistake_one_message_and_kind_in_both_enums() {
+        let scope = || InvalidSetting::Scope {
+            what: "region",
+            value: "us east".into(),
+        };
+        let expiry = || InvalidSetting::check_expiry(Duration::from_secs(8 * 24 * 3600));
+        let (config, request) = (ConfigError::from(scope()), Error::from(scope()));
+        assert_eq!(config.to_string(), request.to_string());
+        assert_eq!(
+            config.to_string(),
+            "region \"us east\" is not valid in a SigV4 credential scope"
+        );
+        assert_eq!(config.kind(), request.kind());
+        let (config, request) = (
+            ConfigError::from(expiry().unwrap_err()),
+            Error::from(expiry().unwrap_err()),
+        );
+        assert!(matches!(config, ConfigError::InvalidExpiry { .. }));
+        assert!(matches!(request, Error::InvalidExpiry { .. }));
+        assert_eq!(config.to_string(), request.to_string());
+        assert!(config.to_string().contains("at most 7 days"), "{config}");
+        assert_eq!(config.kind(), request.kind());
+        assert!(InvalidSetting::check_expiry(Duration::from_secs(1)).is_ok());
+        assert!(InvalidSetting::check_expiry(Duration::from_millis(999)).is_err());
+    }
+
+    /// The signing library's and the provider's errors are sources, reachable and
+    /// downcastable; the provider's text is still the message.
+    #[test]
+    fn causes_are_kept_as_sources() {
+        use std::error::Error as _;
+        #[derive(Debug, thiserror::Error)]
+        #[error("the cause")]
+        struct Cause;
+
+        let err = Error::Signing(Box::new(Cause));
+        assert!(err.source().unwrap().downcast_ref::<Cause>().is_some());
+        assert_eq!(err.to_string(), "signing failed: the cause");
+
+        let err = Error::CredentialsUnavailable {
+            message: ProviderMessage::of(Cause),
+        };
+        let message = err.source().expect("the message is the source");
+        assert!(message.source().unwrap().downcast_ref::<Cause>().is_some());
+        assert_eq!(err.to_string(), "no AWS credentials available: the cause");
+        assert_eq!(
+            format!("{err:?}"),
+            r#"CredentialsUnavailable { message: "the cause" }"#
+        );
+        // Text alone (a copy made from another error) has no source beyond itself.
+        let text: ProviderMessage = "just text".into();
+        assert!(text.source().is_none());
+        assert_eq!(&*text, "just text");
     }
 
     #[test]

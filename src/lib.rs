@@ -64,6 +64,7 @@
 //!   cli`); library users need not enable it.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![warn(clippy::missing_errors_doc, clippy::missing_panics_doc)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod adapter;
@@ -125,7 +126,7 @@ pub use engine::clock::{Clock, FixedClock, SystemClock};
 pub use engine::presign::PresignedUrl;
 pub use engine::route::RouteKind;
 pub use engine::summary::SignedRequest;
-pub use error::{BoxError, ConfigError, Error};
+pub use error::{BoxError, ConfigError, Error, ErrorKind, ProviderMessage};
 pub use route::{Route, SignedHeaders, Topology};
 
 // The README's examples are compiled and run as doc tests (one of them needs the wiremock

@@ -3,6 +3,9 @@
 //! naming the older versions, so that every client, request and response in them is 0.12's
 //! and the middleware under test is the `reqwest-012` adapter.
 #![cfg(feature = "reqwest-012")]
+// Each file brings its own `mod support;`: the helpers are compiled once per file, as they
+// are when the files run on their own.
+#![allow(clippy::duplicate_mod)]
 
 extern crate reqwest_0_12 as reqwest;
 extern crate reqwest_middleware_0_4 as reqwest_middleware;

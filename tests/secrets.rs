@@ -10,7 +10,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_credential_types::provider::{self, error::CredentialsError, ProvideCredentials};
+use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::Credentials;
 use http::{Extensions, HeaderValue};
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, Middleware, Next};
@@ -19,6 +19,7 @@ use reqwest_sigv4::{
     ConfigError, CrossRouteRedirect, Error, Explanation, RedirectPolicy, Route, SigV4Middleware,
     SignedRequest,
 };
+use support::credentials::Failing;
 use support::logs::Captured as Capture;
 use support::{client_for, ApiGateway, API_ID, EXECUTE_API_HOST, REGION, SERVICE, STAGE};
 use tracing_subscriber::fmt::format::FmtSpan;
@@ -150,18 +151,8 @@ async fn mount_redirect_away(server: &MockServer, elsewhere: &MockServer) {
 }
 
 /// A provider that fails with a message (providers do not put secrets in errors).
-#[derive(Debug)]
-struct Failing;
-
-impl ProvideCredentials for Failing {
-    fn provide_credentials<'a>(&'a self) -> provider::future::ProvideCredentials<'a>
-    where
-        Self: 'a,
-    {
-        provider::future::ProvideCredentials::ready(Err(CredentialsError::provider_error(
-            "the web identity token file is unreadable",
-        )))
-    }
+fn failing() -> Failing {
+    Failing(|| CredentialsError::provider_error("the web identity token file is unreadable"))
 }
 
 fn signer_builder(base: &str) -> reqwest_sigv4::SigV4MiddlewareBuilder {
@@ -388,7 +379,7 @@ async fn no_secret_in_traces_or_debug_output() {
     let failing = SigV4Middleware::builder()
         .route(Route::direct(server.uri()))
         .region(REGION)
-        .credentials_provider(Failing)
+        .credentials_provider(failing())
         .build()
         .unwrap();
     let err = ClientBuilder::new(client_for(&[]))
@@ -404,6 +395,16 @@ async fn no_secret_in_traces_or_debug_output() {
     ));
     shown.debug("reqwest_middleware::Error", &err);
     shown.display("reqwest_middleware::Error", &err);
+    // The causes the crate's error keeps (the provider's message, the provider's error and
+    // its sources), each as a caller walking `source()` sees it, and the error's kind.
+    let ours = Error::from_middleware(&err).unwrap();
+    shown.debug("ErrorKind", &ours.kind());
+    let mut source = std::error::Error::source(ours);
+    while let Some(cause) = source {
+        shown.debug("Error source", &cause);
+        shown.display("Error source", &cause);
+        source = cause.source();
+    }
     let small = signer_builder(&server.uri()).body_limit(4).build().unwrap();
     let small_client = ClientBuilder::new(client_for(&[])).with(small).build();
     let err = small_client

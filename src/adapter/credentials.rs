@@ -28,7 +28,7 @@ use aws_credential_types::Credentials;
 
 use crate::engine::clock::SharedClock;
 use crate::engine::sign::SigningCredentials;
-use crate::error::{error_chain, Error};
+use crate::error::{Error, ProviderMessage};
 
 /// Refresh this long before credentials expire, at most (see [`schedule`]).
 pub(crate) const DEFAULT_REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
@@ -372,7 +372,7 @@ impl Inner {
             .map_err(|_| Error::CredentialsTimeout(self.timeout))?
             .map_err(|()| Error::CredentialsProviderPanicked)?;
         result.map_err(|e| Error::CredentialsUnavailable {
-            message: error_chain(&e),
+            message: ProviderMessage::of(e),
         })
     }
 
@@ -469,7 +469,7 @@ fn replay(err: &Error) -> Error {
         Error::CredentialsExpired { expiry } => Error::CredentialsExpired { expiry: *expiry },
         Error::CredentialsProviderPanicked => Error::CredentialsProviderPanicked,
         other => Error::CredentialsUnavailable {
-            message: other.to_string(),
+            message: other.to_string().into(),
         },
     }
 }

@@ -241,16 +241,23 @@ impl SigV4Middleware {
     /// println!("valid until {:?}: {}", presigned.expires_at(), presigned.as_str());
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidExpiry`] for a validity outside one second to 7 days;
+    /// [`Error::NoRoute`] when no route matches the URL (nothing to presign it for) and
+    /// [`Error::Rewrite`] when routes match it but none can place it;
+    /// [`Error::StreamingBodyNotPresignable`] for a streaming body and
+    /// [`Error::PayloadHashNotPresignable`] for a body hash S3 would not check; a
+    /// credentials error ([`ErrorKind::Credentials`](crate::ErrorKind::Credentials)) when no
+    /// usable credentials can be had; the errors of signing a request
+    /// ([`Error::MissingRegion`], [`Error::UnsignableQuery`], [`Error::Signing`]).
     pub async fn presign(
         &self,
         request: &impl Presignable,
         expires_in: Duration,
     ) -> Result<PresignedUrl, Error> {
-        if !crate::engine::route::presign_validity_ok(expires_in) {
-            return Err(Error::InvalidExpiry {
-                expires: expires_in,
-            });
-        }
+        crate::error::InvalidSetting::check_expiry(expires_in)?;
         let shared = &*self.inner;
         let mut bare = Head::new(request.method().clone(), request.url().clone());
         let mut plan = shared
@@ -302,9 +309,6 @@ impl SigV4Middleware {
     /// `redirect(reqwest::redirect::Policy::none())` and use
     /// `reqwest_middleware::ClientBuilder` directly.
     ///
-    /// Fails as `reqwest::ClientBuilder::build` does (no TLS backend, unreadable resolver
-    /// configuration).
-    ///
     /// ```no_run
     /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     /// use reqwest_sigv4::{Route, SigV4Middleware};
@@ -318,6 +322,11 @@ impl SigV4Middleware {
     ///     .await?;
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// reqwest's error when it cannot build its client (its TLS backend or the system's
+    /// DNS resolver failed to start).
     pub fn client(self) -> Result<reqwest_middleware::ClientWithMiddleware, reqwest::Error> {
         self.client_with(reqwest::Client::builder())
     }

@@ -14,9 +14,10 @@ pub trait Clock: Debug + Send + Sync + 'static {
     fn now(&self) -> SystemTime;
 }
 
-/// The system clock.
+/// The system clock: what the middleware uses unless given another
+/// ([`SigV4MiddlewareBuilder::clock`](crate::SigV4MiddlewareBuilder::clock)). A unit
+/// struct, so that `SystemClock` is a value callers can pass back (to undo a test clock).
 #[derive(Clone, Copy, Debug, Default)]
-#[non_exhaustive]
 pub struct SystemClock;
 
 impl Clock for SystemClock {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::engine::redact;
-use crate::error::{ConfigError, Error};
+use crate::error::{ConfigError, Error, InvalidSetting};
 use crate::route::{Route, SignedHeaders, Topology};
 
 /// A base URL taken apart: what a route matches on or signs for.
@@ -326,9 +326,7 @@ impl RouteTable {
                 }
             }
             if let Some(expires) = route.presign {
-                if !presign_validity_ok(expires) {
-                    return Err(ConfigError::InvalidExpiry { expires });
-                }
+                InvalidSetting::check_expiry(expires)?;
             }
             let mut compiled = CompiledRoute {
                 kind: RouteKind::Direct,
@@ -607,7 +605,7 @@ fn validate_host(host: &str) -> Result<String, ConfigError> {
 }
 
 /// A service or region must be a plain token: it is a path segment of the credential scope.
-pub(crate) fn validate_scope(what: &'static str, value: &str) -> Result<(), ConfigError> {
+pub(crate) fn validate_scope(what: &'static str, value: &str) -> Result<(), InvalidSetting> {
     let ok = !value.is_empty()
         && value
             .bytes()
@@ -615,7 +613,7 @@ pub(crate) fn validate_scope(what: &'static str, value: &str) -> Result<(), Conf
     if ok {
         Ok(())
     } else {
-        Err(ConfigError::InvalidScope {
+        Err(InvalidSetting::Scope {
             what,
             value: value.to_owned(),
         })

@@ -42,10 +42,7 @@ pub(crate) fn plan<'a>(
     if let Some(o) = overrides {
         for (what, value) in [("service", &o.service), ("region", &o.region)] {
             if let Some(v) = value {
-                validate_scope(what, v).map_err(|_| Error::InvalidScope {
-                    what,
-                    value: v.clone(),
-                })?;
+                validate_scope(what, v)?;
             }
         }
     }

@@ -356,7 +356,7 @@ fn signing_params<'a>(
             .settings(settings)
             .build()
             .map(Into::into)
-            .map_err(|e| Error::Signing(e.to_string()));
+            .map_err(|e| Error::Signing(Box::new(e)));
     }
     v4::SigningParams::builder()
         .identity(identity)
@@ -366,7 +366,7 @@ fn signing_params<'a>(
         .settings(settings)
         .build()
         .map(Into::into)
-        .map_err(|e| Error::Signing(e.to_string()))
+        .map_err(|e| Error::Signing(Box::new(e)))
 }
 
 /// A header value with a tab between its words, folded as botocore and the AWS Java SDK
@@ -529,9 +529,9 @@ pub(crate) fn sign_request(
             SignableBody::Precomputed(payload_sha256.to_string())
         },
     )
-    .map_err(|e| Error::Signing(e.to_string()))?;
+    .map_err(|e| Error::Signing(Box::new(e)))?;
     let (instructions, _signature) = sign(signable, &params)
-        .map_err(|e| Error::Signing(e.to_string()))?
+        .map_err(|e| Error::Signing(Box::new(e)))?
         .into_parts();
 
     let mut out = Vec::with_capacity(4);
@@ -568,7 +568,7 @@ pub(crate) fn sign_request(
             amz_date = header.value().to_owned();
         }
         let mut value =
-            HeaderValue::from_str(header.value()).map_err(|e| Error::Signing(e.to_string()))?;
+            HeaderValue::from_str(header.value()).map_err(|e| Error::Signing(Box::new(e)))?;
         // The signature is a secret too: keep it out of reqwest's and hyper's Debug output.
         value.set_sensitive(
             header.sensitive() || name == "authorization" || name == "x-amz-security-token",

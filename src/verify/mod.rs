@@ -436,6 +436,10 @@ impl Verifier {
     }
 
     /// [`Verifier::verify`] on an `http::Request` (see [`ReceivedRequest::from_http`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::verify`]: a [`Rejection`] saying why the request is refused.
     pub fn verify_http<B: AsRef<[u8]>>(
         &self,
         req: &http::Request<B>,
@@ -465,6 +469,11 @@ impl Verifier {
     /// listed header are signed and present, the time is acceptable (unless
     /// [`skip_time_check`](Self::skip_time_check)), the session token is right, the body matches its declared hash, and the
     /// signature is the one the verifier computes.
+    ///
+    /// # Errors
+    ///
+    /// A [`Rejection`] for the first check that fails: its
+    /// [`kind`](Rejection::kind) says which, and never quotes a secret.
     pub fn verify(&self, req: &ReceivedRequest) -> Result<Verified, Rejection> {
         let (raw_path, raw_query) = req.path_and_query();
         // Lookups of the X-Amz-* parameters only; the canonical query is rebuilt later with

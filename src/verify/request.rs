@@ -142,6 +142,12 @@ impl ReceivedRequest {
     /// header above with one space), a request-target that may hold raw spaces and UTF-8
     /// (the method is the first token, the version the last, if it starts with `HTTP/`, and
     /// the target everything between). The body is everything after the first blank line.
+    ///
+    /// # Errors
+    ///
+    /// A [`ParseError`] when the text is not such a request: no request line, a line that
+    /// is not UTF-8, no request-target, no method, a malformed header line, or a
+    /// continuation line with no header above it.
     pub fn parse_http1(raw: &[u8]) -> Result<Self, ParseError> {
         let mut pos = 0usize;
         let mut line_no = 0usize;

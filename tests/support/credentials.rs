@@ -350,3 +350,17 @@ pub fn access_key_of(r: &ReceivedRequest) -> String {
     let cred = auth.split("Credential=").nth(1).expect("credential");
     cred.split('/').next().unwrap_or_default().to_owned()
 }
+
+/// A provider that fails every call with the error `make` returns (a fresh one per call:
+/// `CredentialsError` is not `Clone`).
+#[derive(Debug)]
+pub struct Failing(pub fn() -> CredentialsError);
+
+impl ProvideCredentials for Failing {
+    fn provide_credentials<'a>(&'a self) -> provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        provider::future::ProvideCredentials::ready(Err((self.0)()))
+    }
+}
