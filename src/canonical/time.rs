@@ -14,6 +14,8 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
+/// The proleptic Gregorian `(year, month, day)` of a day count since 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`), the inverse of [`days_from_civil`].
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -26,7 +28,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     // Both are in range by construction (1..=31, 1..=12).
-    (year, day as u32, month as u32)
+    (year, month as u32, day as u32)
 }
 
 fn unix_seconds(t: SystemTime) -> i64 {
@@ -51,7 +53,7 @@ pub fn format_amz_date(t: SystemTime) -> String {
     let seconds = unix_seconds(t);
     let days = seconds.div_euclid(86_400);
     let in_day = seconds.rem_euclid(86_400);
-    let (year, day, month) = civil_from_days(days);
+    let (year, month, day) = civil_from_days(days);
     format!(
         "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
         in_day / 3600,
@@ -74,8 +76,7 @@ pub(crate) fn time_from_fields(
     }
     let days = days_from_civil(year, month, day);
     // Reject 31 February and the like by a round trip.
-    let (y, d, m) = civil_from_days(days);
-    if (y, m, d) != (year, month, day) {
+    if civil_from_days(days) != (year, month, day) {
         return None;
     }
     let seconds = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
@@ -107,6 +108,20 @@ pub fn parse_amz_date(s: &str) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn civil_from_days_is_year_month_day() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        // 2015-08-30, the AWS suite's date: a day above 12 and a month that is not.
+        assert_eq!(civil_from_days(16_677), (2015, 8, 30));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        for (year, month, day) in [(2024, 2, 29), (2000, 3, 1), (1900, 2, 28), (2015, 12, 13)] {
+            assert_eq!(
+                civil_from_days(days_from_civil(year, month, day)),
+                (year, month, day)
+            );
+        }
+    }
 
     #[test]
     fn amz_dates_round_trip() {
