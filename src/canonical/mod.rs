@@ -47,7 +47,7 @@ mod encode;
 mod headers;
 mod key;
 mod request;
-mod rules;
+pub(crate) mod rules;
 #[cfg(feature = "sigv4a")]
 mod sigv4a;
 mod time;
@@ -65,6 +65,7 @@ pub use request::{
     canonical_request, hex_sha256, string_to_sign, string_to_sign_v4a, CredentialScope,
     CredentialScopeV4a,
 };
+pub(crate) use rules::ServiceRules;
 pub use rules::{PathEncoding, QueryPlus, Rules};
 #[cfg(feature = "sigv4a")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sigv4a")))]
@@ -88,6 +89,11 @@ pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
 /// What stands in for a session token in any text this crate renders.
 pub const REDACTED: &str = "<redacted>";
+
+/// The longest validity SigV4 allows a presigned request, in seconds (`X-Amz-Expires`):
+/// seven days. The signer refuses to presign for longer and the verifier refuses a longer
+/// `X-Amz-Expires`, as AWS does.
+pub const MAX_PRESIGN_EXPIRES: u64 = 7 * 24 * 60 * 60;
 
 /// The SigV4a algorithm name (ECDSA P-256 with SHA-256), first line of its string-to-sign.
 pub const ALGORITHM_V4A: &str = "AWS4-ECDSA-P256-SHA256";

@@ -73,8 +73,7 @@ pub use rejection::{
 };
 pub use request::{ParseError, ReceivedRequest};
 
-/// The longest `X-Amz-Expires` SigV4 allows (seven days).
-pub const MAX_PRESIGN_EXPIRES: u64 = 604_800;
+pub use crate::canonical::MAX_PRESIGN_EXPIRES;
 
 /// Where the request carried its signature.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
