@@ -58,7 +58,6 @@ use crate::canonical::{
     EMPTY_PAYLOAD_SHA256, REDACTED, SCOPE_TERMINATOR, UNSIGNED_PAYLOAD,
 };
 
-pub mod cli;
 mod rejection;
 mod request;
 #[cfg(feature = "sigv4a")]
