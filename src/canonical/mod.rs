@@ -70,8 +70,6 @@ pub use rules::{PathEncoding, QueryPlus, Rules};
 #[cfg(feature = "sigv4a")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sigv4a")))]
 pub use sigv4a::{sigv4a_signing_key, SigV4aKey};
-#[cfg(feature = "verify")]
-pub(crate) use time::time_from_fields;
 pub use time::{format_amz_date, parse_amz_date};
 
 /// The SigV4 algorithm name, first line of the string-to-sign.

@@ -63,7 +63,7 @@ pub fn format_amz_date(t: SystemTime) -> String {
 }
 
 /// Builds a time from calendar fields, rejecting impossible dates.
-pub(crate) fn time_from_fields(
+fn time_from_fields(
     year: i64,
     month: u32,
     day: u32,

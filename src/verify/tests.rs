@@ -682,6 +682,19 @@ fn date_header_is_accepted_instead_of_x_amz_date() {
 }
 
 #[test]
+fn date_header_in_the_obsolete_http_date_forms_is_read() {
+    // RFC 9110 5.6.7: a recipient accepts the RFC 850 and asctime forms as well.
+    assert_eq!(
+        parse_http_date("Sunday, 30-Aug-15 12:36:00 GMT"),
+        Some(t0())
+    );
+    assert_eq!(parse_http_date("Sun Aug 30 12:36:00 2015"), Some(t0()));
+    assert_eq!(parse_http_date(" 20150830T123600Z "), Some(t0()));
+    assert_eq!(parse_http_date("Sun, 31 Feb 2015 12:36:00 GMT"), None);
+    assert_eq!(parse_http_date("Sun, 30 Aug 2015 24:36:00 GMT"), None);
+}
+
+#[test]
 fn mismatch_explained_single_vs_double_encoding() {
     // A signer that single-encoded the path (the S3 rule) while the service double-encodes.
     let req = aws_signed(
