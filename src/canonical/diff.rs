@@ -261,6 +261,55 @@ fn redact_header_value<'a>(name: &str, value: &'a str) -> &'a str {
     }
 }
 
+/// Pushes `variant(expected, actual)` when the two lines differ: for the lines compared as
+/// they are (method, path, signed headers, payload hash).
+fn line_difference(
+    out: &mut Vec<CanonicalDifference>,
+    expected: &str,
+    actual: &str,
+    variant: fn(String, String) -> CanonicalDifference,
+) {
+    if expected != actual {
+        out.push(variant(expected.to_owned(), actual.to_owned()));
+    }
+}
+
+/// Each header whose value differs or that only one side has, by name; a redacted session
+/// token matches any token.
+fn header_differences(
+    expected: &[(&str, &str)],
+    actual: &[(&str, &str)],
+) -> Vec<CanonicalDifference> {
+    fn value_of<'s>(side: &[(&str, &'s str)], name: &str) -> Option<&'s str> {
+        side.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+    let mut names: Vec<&str> = expected
+        .iter()
+        .chain(actual.iter())
+        .map(|(name, _)| *name)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut out = Vec::new();
+    for name in names {
+        let (ev, av) = (value_of(expected, name), value_of(actual, name));
+        let is_token = name.eq_ignore_ascii_case("x-amz-security-token");
+        let same = match (ev, av) {
+            (Some(x), Some(y)) => x == y || (is_token && (x == REDACTED || y == REDACTED)),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            out.push(CanonicalDifference::Header {
+                name: name.to_owned(),
+                expected: ev.map(|v| redact_header_value(name, v).to_owned()),
+                actual: av.map(|v| redact_header_value(name, v).to_owned()),
+            });
+        }
+    }
+    out
+}
+
 /// Compares two canonical requests line by line and classifies each difference: method,
 /// path, query (naming the parameters that differ), each header whose value differs or that
 /// only one side has, the signed header list, the payload hash. Returns nothing when they are
@@ -283,18 +332,12 @@ pub fn diff_canonical_requests(expected: &str, actual: &str) -> Vec<CanonicalDif
             return out;
         }
     };
-    if e.method != a.method {
-        out.push(CanonicalDifference::Method {
-            expected: e.method.to_owned(),
-            actual: a.method.to_owned(),
-        });
-    }
-    if e.path != a.path {
-        out.push(CanonicalDifference::Path {
-            expected: e.path.to_owned(),
-            actual: a.path.to_owned(),
-        });
-    }
+    line_difference(&mut out, e.method, a.method, |expected, actual| {
+        CanonicalDifference::Method { expected, actual }
+    });
+    line_difference(&mut out, e.path, a.path, |expected, actual| {
+        CanonicalDifference::Path { expected, actual }
+    });
     if e.query != a.query {
         let parameters = query_names_that_differ(e.query, a.query);
         let (eq, aq) = (redact_query(e.query), redact_query(a.query));
@@ -306,45 +349,13 @@ pub fn diff_canonical_requests(expected: &str, actual: &str) -> Vec<CanonicalDif
             });
         }
     }
-    let mut names: Vec<&str> = e
-        .headers
-        .iter()
-        .chain(a.headers.iter())
-        .map(|(name, _)| *name)
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    for name in names {
-        fn value_of<'s>(side: &[(&str, &'s str)], name: &str) -> Option<&'s str> {
-            side.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
-        }
-        let (ev, av) = (value_of(&e.headers, name), value_of(&a.headers, name));
-        let is_token = name.eq_ignore_ascii_case("x-amz-security-token");
-        let same = match (ev, av) {
-            (Some(x), Some(y)) => x == y || (is_token && (x == REDACTED || y == REDACTED)),
-            (None, None) => true,
-            _ => false,
-        };
-        if !same {
-            out.push(CanonicalDifference::Header {
-                name: name.to_owned(),
-                expected: ev.map(|v| redact_header_value(name, v).to_owned()),
-                actual: av.map(|v| redact_header_value(name, v).to_owned()),
-            });
-        }
-    }
-    if e.signed != a.signed {
-        out.push(CanonicalDifference::SignedHeaders {
-            expected: e.signed.to_owned(),
-            actual: a.signed.to_owned(),
-        });
-    }
-    if e.payload != a.payload {
-        out.push(CanonicalDifference::PayloadHash {
-            expected: e.payload.to_owned(),
-            actual: a.payload.to_owned(),
-        });
-    }
+    out.extend(header_differences(&e.headers, &a.headers));
+    line_difference(&mut out, e.signed, a.signed, |expected, actual| {
+        CanonicalDifference::SignedHeaders { expected, actual }
+    });
+    line_difference(&mut out, e.payload, a.payload, |expected, actual| {
+        CanonicalDifference::PayloadHash { expected, actual }
+    });
     out
 }
 
