@@ -3,7 +3,7 @@
 //! output. No separate binary is needed, so this holds under `cargo test --test
 //! verify_example` as well as under `cargo test --all-features`.
 
-#[path = "../examples/verify.rs"]
+#[path = "../examples/verify/main.rs"]
 #[allow(dead_code)]
 mod example;
 mod support;
@@ -269,4 +269,38 @@ fn usage_io_parse_and_environment_errors_exit_2_with_one_line() {
     let help = run(&["--help"], KEYS);
     assert_eq!(help.code, 0);
     assert!(help.out.contains("--max-skew"));
+}
+
+#[test]
+fn the_cli_verifies_sigv4a_requests_with_the_feature_only() {
+    let file = support::suite::case_dir("v4a", "get-vanilla").join("header-signed-request.txt");
+    let run = |region: &str| {
+        let outcome = run(
+            &[
+                "--region",
+                region,
+                "--single-encode",
+                "--now",
+                SUITE_NOW,
+                path_str(&file),
+            ],
+            KEYS,
+        );
+        (outcome.code, outcome.out)
+    };
+    let (inside, inside_out) = run("us-east-1");
+    let (outside, outside_out) = run("eu-west-1");
+    if cfg!(feature = "sigv4a") {
+        assert_eq!((inside, inside_out.as_str()), (0, "valid\n"));
+        assert_eq!(outside, 1);
+        assert!(
+            outside_out.contains("does not include the region 'eu-west-1'"),
+            "{outside_out}"
+        );
+    } else {
+        for (code, out) in [(inside, inside_out), (outside, outside_out)] {
+            assert_eq!(code, 1);
+            assert!(out.contains("`sigv4a` feature"), "{out}");
+        }
+    }
 }

@@ -553,7 +553,7 @@ impl Entry {
 }
 
 /// The longest validity SigV4 allows a presigned request: 7 days.
-pub(crate) const MAX_PRESIGN: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+pub(crate) const MAX_PRESIGN: Duration = Duration::from_secs(crate::canonical::MAX_PRESIGN_EXPIRES);
 
 /// Whether a presigned request can be valid this long: `X-Amz-Expires` counts whole
 /// seconds, so anything under one second would be signed as `0` (dead on arrival).

@@ -86,28 +86,15 @@ pub(crate) struct ServiceProfile {
 }
 
 impl ServiceProfile {
-    /// The settings AWS documents for `service`. Every service not named here (API
-    /// Gateway, Lambda function URLs, OpenSearch `es`, …) takes the SigV4 defaults.
+    /// The settings AWS documents for `service`: its row of the services table
+    /// ([`canonical::ServiceRules`]). A single-encoded path is S3's, with its spelling.
     pub(crate) fn of(service: &str) -> Self {
-        match service {
-            "s3" => Self {
-                s3_path: true,
-                content_sha256_header: true,
-                unsigned_payload: false,
-                presigned_unsigned_payload: true,
-            },
-            // OpenSearch Serverless requires the hash header on every request.
-            "aoss" => Self {
-                content_sha256_header: true,
-                ..Self::default()
-            },
-            // VPC Lattice does not support payload signing.
-            "vpc-lattice-svcs" => Self {
-                content_sha256_header: true,
-                unsigned_payload: true,
-                ..Self::default()
-            },
-            _ => Self::default(),
+        let row = canonical::ServiceRules::of(service);
+        Self {
+            s3_path: row.path_encoding == canonical::PathEncoding::Single,
+            content_sha256_header: row.content_sha256_header,
+            unsigned_payload: row.unsigned_payload,
+            presigned_unsigned_payload: row.presigned_unsigned_payload,
         }
     }
 
@@ -827,5 +814,25 @@ mod tests {
         let (h, summary) = sign_request(req, &identity(None)).unwrap();
         assert!(h.headers.iter().any(|(n, _)| n == "x-amz-content-sha256"));
         assert!(summary.headers().any(|(n, _)| n == "x-amz-content-sha256"));
+    }
+
+    #[test]
+    fn service_profiles_are_views_of_the_services_table() {
+        for (name, row) in canonical::rules::SERVICES {
+            let profile = ServiceProfile::of(name);
+            assert_eq!(
+                profile.content_sha256_header, row.content_sha256_header,
+                "{name}"
+            );
+            assert_eq!(profile.unsigned_payload, row.unsigned_payload, "{name}");
+            let rules = profile.rules();
+            assert_eq!(rules.normalize_path, row.normalize_path, "{name}");
+            assert_eq!(rules.path_encoding, row.path_encoding, "{name}");
+            assert_eq!(
+                rules.presigned_unsigned_payload, row.presigned_unsigned_payload,
+                "{name}"
+            );
+        }
+        assert_eq!(ServiceProfile::of("execute-api"), ServiceProfile::default());
     }
 }

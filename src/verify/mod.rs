@@ -58,7 +58,6 @@ use crate::canonical::{
     EMPTY_PAYLOAD_SHA256, REDACTED, SCOPE_TERMINATOR, UNSIGNED_PAYLOAD,
 };
 
-pub mod cli;
 mod rejection;
 mod request;
 #[cfg(feature = "sigv4a")]
@@ -73,8 +72,7 @@ pub use rejection::{
 };
 pub use request::{ParseError, ReceivedRequest};
 
-/// The longest `X-Amz-Expires` SigV4 allows (seven days).
-pub const MAX_PRESIGN_EXPIRES: u64 = 604_800;
+pub use crate::canonical::MAX_PRESIGN_EXPIRES;
 
 /// Where the request carried its signature.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -287,6 +285,35 @@ enum Check {
 }
 
 impl Check {
+    /// The key of `credentials` for the request's algorithm and scope.
+    fn new(
+        algorithm: Algorithm,
+        claimed: &Claimed<'_>,
+        scope: &CredentialScope,
+        credentials: &Credentials,
+    ) -> Result<Self, Rejection> {
+        match algorithm {
+            Algorithm::SigV4 => Ok(Self::V4 {
+                key: canonical::signing_key(credentials.secret_access_key(), scope),
+                scope: scope.clone(),
+            }),
+            #[cfg(feature = "sigv4a")]
+            Algorithm::SigV4a => Ok(Self::V4a {
+                key: canonical::sigv4a_signing_key(
+                    claimed.access_key_id,
+                    credentials.secret_access_key(),
+                ),
+                scope: canonical::CredentialScopeV4a::new(claimed.date, claimed.service),
+            }),
+            // Refused when the region set was read; kept for the match to be complete.
+            #[cfg(not(feature = "sigv4a"))]
+            Algorithm::SigV4a => {
+                let _ = claimed;
+                Err(Algorithm::SigV4a.unsupported())
+            }
+        }
+    }
+
     fn string_to_sign(&self, amz_date: &str, canonical_request: &str) -> String {
         match self {
             Self::V4 { scope, .. } => canonical::string_to_sign(amz_date, scope, canonical_request),
@@ -318,6 +345,140 @@ struct Shape<'a> {
     strip_host_port: bool,
     /// Header values canonicalized as aws-sigv4 does: tabs kept, only spaces folded.
     keep_tabs: bool,
+}
+
+/// The query's parameters, decoded: where a presigned URL carries its authentication.
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The credential scope as the request names it, once checked against the verifier's.
+struct Claimed<'p> {
+    access_key_id: &'p str,
+    date: &'p str,
+    /// `None` for SigV4a, whose scope names no region.
+    region: Option<&'p str>,
+    service: &'p str,
+}
+
+/// The payload hash the canonical request is rebuilt with.
+struct Payload<'r> {
+    hash: String,
+    /// The request's `x-amz-content-sha256`, trimmed.
+    declared: Option<&'r str>,
+    /// Why the declared hash is refused, if it is.
+    problem: Option<RejectionKind>,
+}
+
+/// What the canonical request is rebuilt from: the request as received, with an empty value
+/// for a signed header it lacks (so that the expected canonical request can still be shown).
+struct Rebuild<'r> {
+    req: &'r ReceivedRequest,
+    presented: &'r Presented,
+    raw_path: &'r str,
+    raw_query: &'r str,
+    headers: Vec<(&'r str, &'r str)>,
+    signed_names: &'r [String],
+    /// The first signed header the request lacks.
+    missing_header: Option<String>,
+}
+
+impl<'a> Shape<'a> {
+    /// The canonical request as the service builds it: no signer mistake replayed.
+    fn as_received(rules: Rules, payload_hash: &'a str) -> Self {
+        Self {
+            rules,
+            payload_hash,
+            omit_query_token: false,
+            strip_host_port: false,
+            keep_tabs: false,
+        }
+    }
+}
+
+impl<'r> Rebuild<'r> {
+    fn new(req: &'r ReceivedRequest, presented: &'r Presented, signed_names: &'r [String]) -> Self {
+        let (raw_path, raw_query) = req.path_and_query();
+        let mut headers: Vec<(&str, &str)> = req
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let mut missing_header = None;
+        for name in signed_names {
+            if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                missing_header.get_or_insert_with(|| name.clone());
+                headers.push((name.as_str(), ""));
+            }
+        }
+        Self {
+            req,
+            presented,
+            raw_path,
+            raw_query,
+            headers,
+            signed_names,
+            missing_header,
+        }
+    }
+
+    /// The canonical request of this request in `shape`.
+    fn build(&self, shape: Shape<'_>) -> String {
+        let rules = shape.rules;
+        let path =
+            canonical::canonical_path(self.raw_path, rules.normalize_path, rules.path_encoding);
+        let query = match self.presented.location {
+            SignatureLocation::Header => {
+                canonical::canonical_query(self.raw_query, rules.query_plus)
+            }
+            SignatureLocation::Query => {
+                canonical::canonical_query_filtered(self.raw_query, rules.query_plus, |k| {
+                    k != b"X-Amz-Signature"
+                        && !(shape.omit_query_token && k == b"X-Amz-Security-Token")
+                })
+            }
+        };
+        let stripped: Vec<(&str, &str)>;
+        let header_list: &[(&str, &str)] = if shape.strip_host_port {
+            stripped = self
+                .headers
+                .iter()
+                .map(|&(n, v)| {
+                    if n.eq_ignore_ascii_case("host") {
+                        (n, strip_port(v))
+                    } else {
+                        (n, v)
+                    }
+                })
+                .collect();
+            &stripped
+        } else {
+            &self.headers
+        };
+        // Every listed header is in `headers`, so this cannot fail; an empty block would
+        // only make the signature mismatch.
+        let block = if shape.keep_tabs {
+            canonical::canonical_headers_with(header_list, self.signed_names, fold_spaces_only)
+        } else {
+            canonical::canonical_headers(header_list, self.signed_names)
+        }
+        .unwrap_or_default();
+        canonical::canonical_request(
+            self.req.method(),
+            &path,
+            &query,
+            &block,
+            &self.presented.signed_headers,
+            shape.payload_hash,
+        )
+    }
 }
 
 impl Verifier {
@@ -475,52 +636,76 @@ impl Verifier {
     /// A [`Rejection`] for the first check that fails: its
     /// [`kind`](Rejection::kind) says which, and never quotes a secret.
     pub fn verify(&self, req: &ReceivedRequest) -> Result<Verified, Rejection> {
-        let (raw_path, raw_query) = req.path_and_query();
-        // Lookups of the X-Amz-* parameters only; the canonical query is rebuilt later with
-        // the service's rules, once the scope names the service.
-        let lookup_plus = self.query_plus.unwrap_or_else(|| {
+        // 1. The authentication, from the Authorization header or the query.
+        let params = self.auth_params(req);
+        let param = |name: &str| params.get(name);
+        let presented = read_authentication(req, &param)?;
+        let with_date = |r: Rejection| r.with_amz_date(Some(&presented.amz_date));
+
+        // 2. The scope, the signed header list and the time.
+        let claimed = self.check_scope(&presented).map_err(with_date)?;
+        let signed_names = signed_header_names(&presented.signed_headers).map_err(with_date)?;
+        let region_set = self
+            .region_set(req, &param, &presented, &signed_names)
+            .map_err(with_date)?;
+        self.check_time(&presented).map_err(with_date)?;
+
+        // 3. The credentials that signed, and the key to check with.
+        let credentials = self
+            .credentials_for(&presented, claimed.access_key_id, &signed_names)
+            .map_err(with_date)?;
+        let scope = CredentialScope::new(
+            claimed.date,
+            claimed.region.or(region_set.as_deref()).unwrap_or_default(),
+            claimed.service,
+        );
+        let check =
+            Check::new(presented.algorithm, &claimed, &scope, credentials).map_err(with_date)?;
+
+        // 4. The canonical request rebuilt from what was received, and the comparison.
+        let rules = self.rules_for(self.service.as_deref().unwrap_or(claimed.service));
+        let payload = self.payload(req, &presented, rules);
+        let rebuild = Rebuild::new(req, &presented, &signed_names);
+        let accepted = Verified {
+            access_key_id: claimed.access_key_id.to_owned(),
+            algorithm: presented.algorithm,
+            location: presented.location,
+            signed_headers: signed_names.clone(),
+            amz_date: presented.amz_date.clone(),
+            scope,
+            region_set,
+            payload_hash: payload.hash.clone(),
+            session_token_signed: None,
+            canonical_request: String::new(),
+            string_to_sign: String::new(),
+        };
+        self.compare(&rebuild, &check, rules, payload, accepted)
+    }
+
+    /// The query's parameters, decoded, for looking up the `X-Amz-*` ones. The canonical
+    /// query is rebuilt later with the service's rules, once the scope names the service.
+    fn auth_params(&self, req: &ReceivedRequest) -> Params {
+        let (_, raw_query) = req.path_and_query();
+        let plus = self.query_plus.unwrap_or_else(|| {
             self.rules_for(self.service.as_deref().unwrap_or(""))
                 .query_plus
         });
-        let params: Vec<(String, String)> = canonical::query_pairs(raw_query, lookup_plus)
-            .map(|(k, v)| {
-                (
-                    String::from_utf8_lossy(&k).into_owned(),
-                    String::from_utf8_lossy(&v).into_owned(),
-                )
-            })
-            .collect();
-        let param = |name: &str| {
-            params
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-        };
-        let query_auth = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature"]
-            .iter()
-            .any(|name| param(name).is_some());
-        let authorization: Vec<&str> = req.header_values("authorization").collect();
+        Params(
+            canonical::query_pairs(raw_query, plus)
+                .map(|(k, v)| {
+                    (
+                        String::from_utf8_lossy(&k).into_owned(),
+                        String::from_utf8_lossy(&v).into_owned(),
+                    )
+                })
+                .collect(),
+        )
+    }
 
-        let presented = match (authorization.as_slice(), query_auth) {
-            ([], false) => return Err(Rejection::new(RejectionKind::MissingAuthentication)),
-            ([_, ..], true) => {
-                return Err(Rejection::malformed(
-                    "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, \
-                     Signature query string parameter or the Authorization header should be specified",
-                ))
-            }
-            ([value], false) => presented_from_header(req, value)?,
-            ([_, _, ..], false) => {
-                return Err(Rejection::malformed(
-                    "Only one Authorization header is allowed",
-                ))
-            }
-            ([], true) => presented_from_query(req, &param)?,
-        };
-        let amz_date = presented.amz_date.clone();
-        let with_date = |r: Rejection| r.with_amz_date(Some(&amz_date));
-
-        // Credential: keyid/date/region/service/terminator; SigV4a's has no region.
+    /// Reads the credential (`keyid/date/region/service/aws4_request`; SigV4a's names no
+    /// region) and checks it against the verifier's region and service and the request's
+    /// date.
+    fn check_scope<'p>(&self, presented: &'p Presented) -> Result<Claimed<'p>, Rejection> {
         let parts: Vec<&str> = presented.credential.split('/').collect();
         let (access_key_id, date, region, service, terminator) =
             match (presented.algorithm, parts.as_slice()) {
@@ -531,102 +716,104 @@ impl Verifier {
                     (*key, *date, None, *service, *terminator)
                 }
                 (Algorithm::SigV4, _) => {
-                    return Err(with_date(Rejection::malformed(format!(
+                    return Err(Rejection::malformed(format!(
                         "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{}'",
                         presented.credential
-                    ))))
+                    )))
                 }
                 (Algorithm::SigV4a, _) => {
-                    return Err(with_date(Rejection::malformed(format!(
+                    return Err(Rejection::malformed(format!(
                         "Credential must have exactly 4 slash-delimited elements, e.g. keyid/date/service/term, got '{}'",
                         presented.credential
-                    ))))
+                    )))
                 }
             };
-        let scope_mismatch = |field, expected: &str, got: &str| {
-            with_date(Rejection::new(RejectionKind::ScopeMismatch {
+        let mismatch = |field, expected: &str, got: &str| {
+            Err(Rejection::new(RejectionKind::ScopeMismatch {
                 field,
                 expected: expected.to_owned(),
-                got: (*got).to_owned(),
+                got: got.to_owned(),
             }))
         };
         if let (Some(expected), Some(region)) = (&self.region, region) {
             if region != expected {
-                return Err(scope_mismatch(ScopeField::Region, expected, region));
+                return mismatch(ScopeField::Region, expected, region);
             }
         }
         if let Some(expected) = &self.service {
             if service != expected {
-                return Err(scope_mismatch(ScopeField::Service, expected, service));
+                return mismatch(ScopeField::Service, expected, service);
             }
         }
         if terminator != SCOPE_TERMINATOR {
-            return Err(scope_mismatch(
-                ScopeField::Terminator,
-                SCOPE_TERMINATOR,
-                terminator,
-            ));
+            return mismatch(ScopeField::Terminator, SCOPE_TERMINATOR, terminator);
         }
-        let date_of_request = amz_date.get(..8).unwrap_or(&amz_date);
+        let amz_date = &presented.amz_date;
+        let date_of_request = amz_date.get(..8).unwrap_or(amz_date);
         if date != date_of_request {
-            return Err(scope_mismatch(ScopeField::Date, date_of_request, date));
+            return mismatch(ScopeField::Date, date_of_request, date);
         }
+        Ok(Claimed {
+            access_key_id,
+            date,
+            region,
+            service,
+        })
+    }
 
-        let signed_names: Vec<String> = presented
-            .signed_headers
-            .split(';')
-            .map(|name| name.trim().to_ascii_lowercase())
-            .collect();
-        if !signed_names.iter().any(|name| name == "host") {
-            return Err(with_date(Rejection::new(RejectionKind::MissingSignedHost)));
-        }
-
-        // SigV4a: the regions travel in the signed region set instead of the scope.
-        let region_set = match presented.algorithm {
-            Algorithm::SigV4 => None,
+    /// SigV4a: the region set the signature covers (the regions travel there instead of in
+    /// the scope), which must include the verifier's region. `None` for SigV4.
+    fn region_set<'a>(
+        &self,
+        req: &ReceivedRequest,
+        param: &dyn Fn(&str) -> Option<&'a str>,
+        presented: &Presented,
+        signed_names: &[String],
+    ) -> Result<Option<String>, Rejection> {
+        match presented.algorithm {
+            Algorithm::SigV4 => Ok(None),
             #[cfg(feature = "sigv4a")]
             Algorithm::SigV4a => {
-                let set = sigv4a::region_set(req, &param, &signed_names).map_err(with_date)?;
+                let set = sigv4a::region_set(req, param, signed_names)?;
                 if let Some(expected) = &self.region {
                     if !sigv4a::region_set_includes(&set, expected) {
-                        return Err(with_date(Rejection::new(
-                            RejectionKind::RegionNotInRegionSet {
-                                region: expected.clone(),
-                                region_set: set,
-                            },
-                        )));
+                        return Err(Rejection::new(RejectionKind::RegionNotInRegionSet {
+                            region: expected.clone(),
+                            region_set: set,
+                        }));
                     }
                 }
-                Some(set)
+                Ok(Some(set))
             }
             #[cfg(not(feature = "sigv4a"))]
-            Algorithm::SigV4a => return Err(with_date(Algorithm::SigV4a.unsupported())),
-        };
-        let scope = CredentialScope::new(
-            date,
-            region.or(region_set.as_deref()).unwrap_or_default(),
-            service,
-        );
+            Algorithm::SigV4a => {
+                let _ = (req, param, signed_names);
+                Err(Algorithm::SigV4a.unsupported())
+            }
+        }
+    }
 
-        self.check_time(&presented)
-            .map_err(|r| r.with_amz_date(Some(&amz_date)))?;
-
-        // Credentials and session token.
+    /// The credentials of the access key that signed, chosen by the session token presented:
+    /// a token must be the credentials' own, one the credentials have must be presented
+    /// (unless [`require_session_token(false)`](Self::require_session_token)), and a token
+    /// in a header must be signed (unless
+    /// [`require_signed_session_token(false)`](Self::require_signed_session_token)).
+    fn credentials_for(
+        &self,
+        presented: &Presented,
+        access_key_id: &str,
+        signed_names: &[String],
+    ) -> Result<&Credentials, Rejection> {
         let candidates: Vec<&Credentials> = self
             .credentials
             .iter()
             .filter(|c| c.access_key_id() == access_key_id)
             .collect();
         if candidates.is_empty() {
-            return Err(with_date(Rejection::new(RejectionKind::UnknownAccessKey {
+            return Err(Rejection::new(RejectionKind::UnknownAccessKey {
                 access_key_id: access_key_id.to_owned(),
-            })));
+            }));
         }
-        let token_problem = |problem| {
-            with_date(Rejection::new(RejectionKind::InvalidSecurityToken {
-                problem,
-            }))
-        };
         let credentials = match &presented.token {
             Some(token) => match candidates.iter().find(|c| {
                 c.session_token()
@@ -649,209 +836,136 @@ impl Verifier {
                 *chosen
             }
         };
-        let token_header_signed = signed_names.iter().any(|n| n == "x-amz-security-token");
         if presented.token.is_some()
             && self.require_signed_session_token
             && !presented.token_in_query
-            && !token_header_signed
+            && !token_header_signed(signed_names)
         {
             return Err(token_problem(TokenProblem::NotSigned));
         }
+        Ok(credentials)
+    }
 
-        // Headers: a listed header must be present. The expected canonical request is still
-        // built (with an empty value) so the report can show it.
-        let mut headers: Vec<(&str, &str)> = req
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let mut missing_header = None;
-        for name in &signed_names {
-            if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
-                missing_header.get_or_insert_with(|| name.clone());
-                headers.push((name.as_str(), ""));
-            }
-        }
-
-        // Payload hash.
-        let rules = self.rules_for(self.service.as_deref().unwrap_or(service));
+    /// The payload hash the canonical request is rebuilt with, and what is wrong with a
+    /// declared `x-amz-content-sha256`, if anything.
+    fn payload<'r>(
+        &self,
+        req: &'r ReceivedRequest,
+        presented: &Presented,
+        rules: Rules,
+    ) -> Payload<'r> {
         let body_hash = hex_sha256(req.body());
         let declared = req.header("x-amz-content-sha256").map(str::trim);
-        let mut payload_problem = None;
-        let payload_hash: &str = match declared {
+        let (hash, problem) = match declared {
             // S3 presigned URLs sign the literal UNSIGNED-PAYLOAD: the URL is made before the
             // body it will carry is known.
             None if presented.location == SignatureLocation::Query
                 && rules.presigned_unsigned_payload =>
             {
-                UNSIGNED_PAYLOAD
+                (UNSIGNED_PAYLOAD.to_owned(), None)
             }
-            Some(UNSIGNED_PAYLOAD) if self.allow_unsigned_payload => UNSIGNED_PAYLOAD,
-            Some(UNSIGNED_PAYLOAD) => {
-                payload_problem = Some(RejectionKind::UnsignedPayloadNotAllowed);
-                &body_hash
+            Some(UNSIGNED_PAYLOAD) if self.allow_unsigned_payload => {
+                (UNSIGNED_PAYLOAD.to_owned(), None)
             }
+            Some(UNSIGNED_PAYLOAD) => (body_hash, Some(RejectionKind::UnsignedPayloadNotAllowed)),
             Some(value) if !value.eq_ignore_ascii_case(&body_hash) => {
-                payload_problem = Some(RejectionKind::PayloadHashMismatch {
+                let problem = RejectionKind::PayloadHashMismatch {
                     declared: value.to_owned(),
                     computed: body_hash.clone(),
-                });
-                &body_hash
+                };
+                (body_hash, Some(problem))
             }
-            Some(value) => value,
-            None => &body_hash,
+            Some(value) => (value.to_owned(), None),
+            None => (body_hash, None),
+        };
+        Payload {
+            hash,
+            declared,
+            problem,
+        }
+    }
+
+    /// Compares the signature with the one computed over the rebuilt canonical request. A
+    /// refusal carries the expected canonical request and string-to-sign and, when one of
+    /// the replayed signer mistakes matches the signature, what the signer signed instead.
+    fn compare(
+        &self,
+        rebuild: &Rebuild<'_>,
+        check: &Check,
+        rules: Rules,
+        payload: Payload<'_>,
+        accepted: Verified,
+    ) -> Result<Verified, Rejection> {
+        let presented = rebuild.presented;
+        let amz_date = presented.amz_date.as_str();
+        let signs =
+            |creq: &str| check.verify(&check.string_to_sign(amz_date, creq), &presented.signature);
+        let shape = Shape::as_received(rules, &payload.hash);
+        let expected_creq = rebuild.build(shape);
+        let expected_sts = check.string_to_sign(amz_date, &expected_creq);
+        let refuse = |kind, signed| {
+            Err(refusal(
+                kind,
+                amz_date,
+                &expected_creq,
+                &expected_sts,
+                signed,
+            ))
         };
 
-        let check = match presented.algorithm {
-            Algorithm::SigV4 => Check::V4 {
-                key: canonical::signing_key(credentials.secret_access_key(), &scope),
-                scope: scope.clone(),
-            },
-            #[cfg(feature = "sigv4a")]
-            Algorithm::SigV4a => Check::V4a {
-                key: canonical::sigv4a_signing_key(access_key_id, credentials.secret_access_key()),
-                scope: canonical::CredentialScopeV4a::new(date, service),
-            },
-            // Refused when the region set was read; kept for the match to be complete.
-            #[cfg(not(feature = "sigv4a"))]
-            Algorithm::SigV4a => return Err(with_date(Algorithm::SigV4a.unsupported())),
-        };
-        let build = |shape: Shape<'_>| -> String {
-            let path = canonical::canonical_path(
-                raw_path,
-                shape.rules.normalize_path,
-                shape.rules.path_encoding,
+        if let Some(name) = &rebuild.missing_header {
+            return refuse(
+                RejectionKind::SignedHeaderMissing { name: name.clone() },
+                None,
             );
-            let query = match presented.location {
-                SignatureLocation::Header => {
-                    canonical::canonical_query(raw_query, shape.rules.query_plus)
-                }
-                SignatureLocation::Query => {
-                    canonical::canonical_query_filtered(raw_query, shape.rules.query_plus, |k| {
-                        k != b"X-Amz-Signature"
-                            && !(shape.omit_query_token && k == b"X-Amz-Security-Token")
-                    })
-                }
-            };
-            let stripped: Vec<(&str, &str)>;
-            let header_list: &[(&str, &str)] = if shape.strip_host_port {
-                stripped = headers
-                    .iter()
-                    .map(|&(n, v)| {
-                        if n.eq_ignore_ascii_case("host") {
-                            (n, strip_port(v))
-                        } else {
-                            (n, v)
-                        }
-                    })
-                    .collect();
-                &stripped
-            } else {
-                &headers
-            };
-            // Every listed header is in `headers` by now, so this cannot fail; an empty block
-            // would only make the signature mismatch.
-            let block = if shape.keep_tabs {
-                canonical::canonical_headers_with(header_list, &signed_names, fold_spaces_only)
-            } else {
-                canonical::canonical_headers(header_list, &signed_names)
-            }
-            .unwrap_or_default();
-            canonical::canonical_request(
-                req.method(),
-                &path,
-                &query,
-                &block,
-                &presented.signed_headers,
-                shape.payload_hash,
-            )
-        };
-        let shape = Shape {
-            rules,
-            payload_hash,
-            omit_query_token: false,
-            strip_host_port: false,
-            keep_tabs: false,
-        };
-        let expected_creq = build(shape);
-        let expected_sts = check.string_to_sign(&amz_date, &expected_creq);
-        let expected = |r: Rejection| {
-            r.with_amz_date(Some(&amz_date))
-                .with_expected(expected_creq.clone(), expected_sts.clone())
-        };
-
-        if let Some(name) = missing_header {
-            return Err(expected(Rejection::new(
-                RejectionKind::SignedHeaderMissing { name },
-            )));
         }
-        if let Some(kind) = payload_problem {
-            let mut rejection = expected(Rejection::new(kind));
-            if let Some(declared) = declared {
-                let signed = build(Shape {
-                    payload_hash: declared,
-                    ..shape
-                });
-                if check.verify(
-                    &check.string_to_sign(&amz_date, &signed),
-                    &presented.signature,
-                ) {
-                    rejection.differences = diff_canonical_requests(&expected_creq, &signed);
-                    rejection.signer_canonical_request = Some(signed);
-                }
-            }
-            return Err(rejection);
+        if let Some(kind) = payload.problem {
+            let signed = payload
+                .declared
+                .map(|declared| {
+                    rebuild.build(Shape {
+                        payload_hash: declared,
+                        ..shape
+                    })
+                })
+                .filter(|signed| signs(signed));
+            return refuse(kind, signed);
         }
 
-        let accepted = |creq: String, sts: String, token_signed: bool| Verified {
-            access_key_id: access_key_id.to_owned(),
-            algorithm: presented.algorithm,
-            location: presented.location,
-            signed_headers: signed_names.clone(),
-            amz_date: amz_date.clone(),
-            scope: scope.clone(),
-            region_set: region_set.clone(),
-            payload_hash: payload_hash.to_owned(),
-            session_token_signed: presented.token.as_ref().map(|_| token_signed),
-            canonical_request: creq,
-            string_to_sign: sts,
-        };
-        let token_signed = if presented.token_in_query {
-            true
-        } else {
-            token_header_signed
+        let accept = |canonical_request: String, string_to_sign: String, token_signed: bool| {
+            Ok(Verified {
+                session_token_signed: presented.token.as_ref().map(|_| token_signed),
+                canonical_request,
+                string_to_sign,
+                ..accepted
+            })
         };
         if check.verify(&expected_sts, &presented.signature) {
-            return Ok(accepted(
-                expected_creq.clone(),
-                expected_sts.clone(),
-                token_signed,
-            ));
+            let token_signed =
+                presented.token_in_query || token_header_signed(rebuild.signed_names);
+            return accept(expected_creq.clone(), expected_sts.clone(), token_signed);
         }
         if presented.token_in_query {
             // A presigned URL whose token was appended after signing (the suite's
             // `omit_session_token`): its canonical query leaves the token out.
-            let without = build(Shape {
+            let without = rebuild.build(Shape {
                 omit_query_token: true,
                 ..shape
             });
-            let sts = check.string_to_sign(&amz_date, &without);
+            let sts = check.string_to_sign(amz_date, &without);
             if check.verify(&sts, &presented.signature) {
                 if self.require_signed_session_token {
-                    return Err(token_problem(TokenProblem::NotSigned));
+                    return Err(
+                        token_problem(TokenProblem::NotSigned).with_amz_date(Some(amz_date))
+                    );
                 }
-                return Ok(accepted(without, sts, false));
+                return accept(without, sts, false);
             }
         }
-
-        let mut rejection = expected(Rejection::new(RejectionKind::SignatureMismatch));
-        if let Some(signed) =
-            explain_mismatch(&build, shape, &check, &amz_date, &presented, req, raw_query)
-        {
-            rejection.differences = diff_canonical_requests(&expected_creq, &signed);
-            rejection.signer_canonical_request = Some(signed);
-        }
-        Err(rejection)
+        refuse(
+            RejectionKind::SignatureMismatch,
+            explain_mismatch(rebuild, shape, &signs),
+        )
     }
 
     fn check_time(&self, presented: &Presented) -> Result<(), Rejection> {
@@ -935,17 +1049,24 @@ fn strip_port(host: &str) -> &str {
 }
 
 /// Replays common signer mistakes and returns the canonical request that the signature
-/// matches, if one does. Only runs after a mismatch, so its cost (a few HMACs, or ECDSA
-/// verifications for SigV4a) is not on the accepting path.
+/// matches (`signs`), if one does. Only runs after a mismatch, so its cost (a few HMACs, or
+/// ECDSA verifications for SigV4a) is not on the accepting path.
 fn explain_mismatch(
-    build: &dyn Fn(Shape<'_>) -> String,
+    rebuild: &Rebuild<'_>,
     shape: Shape<'_>,
-    check: &Check,
-    amz_date: &str,
-    presented: &Presented,
-    req: &ReceivedRequest,
-    raw_query: &str,
+    signs: &dyn Fn(&str) -> bool,
 ) -> Option<String> {
+    let expected = rebuild.build(shape);
+    mistakes(shape, rebuild)
+        .into_iter()
+        .map(|variant| rebuild.build(variant))
+        .find(|candidate| *candidate != expected && signs(candidate))
+}
+
+/// The shapes of the signer mistakes worth replaying for this request: the other path
+/// encoding and normalization, the other reading of a `+` in the query, the empty or
+/// unsigned payload hash, tabs kept in header values, the port kept in `host`.
+fn mistakes<'a>(shape: Shape<'a>, rebuild: &Rebuild<'_>) -> Vec<Shape<'a>> {
     let flip_encoding = |rules: Rules| {
         rules.with_path_encoding(match rules.path_encoding {
             PathEncoding::Double => PathEncoding::Single,
@@ -959,7 +1080,7 @@ fn explain_mismatch(
         })
     };
     let rules = shape.rules;
-    let mut variants: Vec<Shape<'_>> = vec![
+    let mut variants: Vec<Shape<'a>> = vec![
         Shape {
             rules: flip_encoding(rules),
             ..shape
@@ -973,7 +1094,7 @@ fn explain_mismatch(
             ..shape
         },
     ];
-    if raw_query.contains('+') {
+    if rebuild.raw_query.contains('+') {
         variants.push(Shape {
             rules: flip_plus(rules),
             ..shape
@@ -991,6 +1112,7 @@ fn explain_mismatch(
             });
         }
     }
+    let req = rebuild.req;
     if req.headers().iter().any(|(_, value)| value.contains('\t')) {
         variants.push(Shape {
             keep_tabs: true,
@@ -1006,18 +1128,70 @@ fn explain_mismatch(
             ..shape
         });
     }
-    let expected = build(shape);
-    for variant in variants {
-        let candidate = build(variant);
-        if candidate == expected {
-            continue;
-        }
-        let sts = check.string_to_sign(amz_date, &candidate);
-        if check.verify(&sts, &presented.signature) {
-            return Some(candidate);
-        }
+    variants
+}
+
+/// Reads the authentication from the `Authorization` header or from the query (a presigned
+/// URL), refusing a request that has neither, both, or two `Authorization` headers.
+fn read_authentication<'a>(
+    req: &ReceivedRequest,
+    param: &dyn Fn(&str) -> Option<&'a str>,
+) -> Result<Presented, Rejection> {
+    let query_auth = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature"]
+        .iter()
+        .any(|name| param(name).is_some());
+    let authorization: Vec<&str> = req.header_values("authorization").collect();
+    match (authorization.as_slice(), query_auth) {
+        ([], false) => Err(Rejection::new(RejectionKind::MissingAuthentication)),
+        ([_, ..], true) => Err(Rejection::malformed(
+            "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, \
+             Signature query string parameter or the Authorization header should be specified",
+        )),
+        ([value], false) => presented_from_header(req, value),
+        ([_, _, ..], false) => Err(Rejection::malformed(
+            "Only one Authorization header is allowed",
+        )),
+        ([], true) => presented_from_query(req, param),
     }
-    None
+}
+
+/// A refusal of `kind` that shows the expected canonical request and string-to-sign and, when
+/// known, what the signer signed instead and how it differs.
+fn refusal(
+    kind: RejectionKind,
+    amz_date: &str,
+    expected_creq: &str,
+    expected_sts: &str,
+    signed: Option<String>,
+) -> Rejection {
+    let mut rejection = Rejection::new(kind)
+        .with_amz_date(Some(amz_date))
+        .with_expected(expected_creq.to_owned(), expected_sts.to_owned());
+    if let Some(signed) = signed {
+        rejection.differences = diff_canonical_requests(expected_creq, &signed);
+        rejection.signer_canonical_request = Some(signed);
+    }
+    rejection
+}
+
+/// The signed header names, lower-cased, as the request lists them; `host` must be one.
+fn signed_header_names(list: &str) -> Result<Vec<String>, Rejection> {
+    let names: Vec<String> = list
+        .split(';')
+        .map(|name| name.trim().to_ascii_lowercase())
+        .collect();
+    if !names.iter().any(|name| name == "host") {
+        return Err(Rejection::new(RejectionKind::MissingSignedHost));
+    }
+    Ok(names)
+}
+
+fn token_header_signed(signed_names: &[String]) -> bool {
+    signed_names.iter().any(|n| n == "x-amz-security-token")
+}
+
+fn token_problem(problem: TokenProblem) -> Rejection {
+    Rejection::new(RejectionKind::InvalidSecurityToken { problem })
 }
 
 /// Replaces the value of `Signature=` in an echoed `Authorization` header.
@@ -1035,43 +1209,11 @@ fn redact_authorization(value: &str) -> String {
     out
 }
 
+/// The time of a `Date` header: an `X-Amz-Date`-shaped value, or an HTTP-date (IMF-fixdate
+/// or the obsolete RFC 850 and asctime forms, which RFC 9110 has recipients accept).
 fn parse_http_date(value: &str) -> Option<SystemTime> {
     let value = value.trim();
-    if let Some(t) = parse_amz_date(value) {
-        return Some(t);
-    }
-    // IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`.
-    let (_, rest) = value.split_once(", ")?;
-    let mut parts = rest.split(' ');
-    let number = |s: &str| -> Option<u32> {
-        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        s.parse().ok()
-    };
-    let day = number(parts.next()?)?;
-    let month_name = parts.next()?;
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| *m == month_name)?;
-    let year = number(parts.next()?)?;
-    let mut hms = parts.next()?.split(':');
-    let hour = number(hms.next()?)?;
-    let minute = number(hms.next()?)?;
-    let second = number(hms.next()?)?;
-    if parts.next()? != "GMT" || parts.next().is_some() || hms.next().is_some() {
-        return None;
-    }
-    canonical::time_from_fields(
-        i64::from(year),
-        u32::try_from(month + 1).ok()?,
-        day,
-        hour,
-        minute,
-        second,
-    )
+    parse_amz_date(value).or_else(|| httpdate::parse_http_date(value).ok())
 }
 
 fn date_format_error(got: &str) -> Rejection {
@@ -1080,15 +1222,10 @@ fn date_format_error(got: &str) -> Rejection {
     ))
 }
 
-fn presented_from_header(req: &ReceivedRequest, value: &str) -> Result<Presented, Rejection> {
-    let value = value.trim();
-    let (algorithm, rest) = match value.split_once([' ', '\t']) {
-        Some((algorithm, rest)) => (algorithm, rest),
-        None => (value, ""),
-    };
-    let mut credential = None;
-    let mut signed_headers = None;
-    let mut signature = None;
+/// The `Credential`, `SignedHeaders` and `Signature` of the `key=value` list `rest` that
+/// follows the algorithm in the `Authorization` header `value`.
+fn authorization_fields(value: &str, rest: &str) -> Result<[Option<String>; 3], Rejection> {
+    let mut fields = [None, None, None];
     for part in rest.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let Some((key, val)) = part.split_once('=') else {
             return Err(Rejection::malformed(format!(
@@ -1097,13 +1234,23 @@ fn presented_from_header(req: &ReceivedRequest, value: &str) -> Result<Presented
             )));
         };
         let slot = match key.trim() {
-            "Credential" => &mut credential,
-            "SignedHeaders" => &mut signed_headers,
-            "Signature" => &mut signature,
+            "Credential" => 0,
+            "SignedHeaders" => 1,
+            "Signature" => 2,
             _ => continue,
         };
-        *slot = Some(val.trim().to_owned());
+        fields[slot] = Some(val.trim().to_owned());
     }
+    Ok(fields)
+}
+
+fn presented_from_header(req: &ReceivedRequest, value: &str) -> Result<Presented, Rejection> {
+    let value = value.trim();
+    let (algorithm, rest) = match value.split_once([' ', '\t']) {
+        Some((algorithm, rest)) => (algorithm, rest),
+        None => (value, ""),
+    };
+    let [credential, signed_headers, signature] = authorization_fields(value, rest)?;
     let x_amz_date = req.header("x-amz-date");
     let date = req.header("date");
     let mut message = String::new();

@@ -1,6 +1,6 @@
 //! The logic of the `verify` example (verify a raw HTTP/1.1 request file with credentials
-//! from the environment), kept in the library so that it is tested as a function and the
-//! example stays a thin argument-parsing wrapper.
+//! from the environment), apart from argument parsing so that it reads as a function of its
+//! options, environment and output streams (tests/verify_example.rs runs it that way).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
 
-use super::{ReceivedRequest, Verifier};
+use reqwest_sigv4::verify::{ReceivedRequest, Verifier};
 
 /// Exit code: the request verifies.
 pub const EXIT_VALID: u8 = 0;

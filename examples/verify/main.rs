@@ -11,8 +11,8 @@
 //! and string-to-sign, what differs when it can tell) and exits 1. Usage, I/O, parse and
 //! environment errors print one line and exit 2. The request's time must be within
 //! `--max-skew` (default 300 s, API Gateway's) of the system clock, or of `--now` for a
-//! recorded request; `--no-time-check` skips that check. The logic lives in `reqwest_sigv4::verify::cli`; this file only parses
-//! arguments.
+//! recorded request; `--no-time-check` skips that check. The logic lives in `cli.rs`; this
+//! file only parses arguments.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -21,7 +21,9 @@ use std::time::{Duration, SystemTime};
 
 use clap::error::ErrorKind;
 use clap::Parser;
-use reqwest_sigv4::verify::cli::{self, Options, EXIT_USAGE};
+use cli::{Options, EXIT_USAGE};
+
+mod cli;
 
 /// Verify the SigV4 signature of a raw HTTP/1.1 request file (credentials from
 /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN).
