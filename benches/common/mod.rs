@@ -263,6 +263,9 @@ impl<'a> Variant<'a> {
 /// Batch sizes that take about `target` each (also warms every variant up).
 pub fn calibrate(variants: &mut [Variant<'_>], target: Duration) {
     for v in variants.iter_mut() {
+        // A first call pays for cold caches and lazily built state: timed, it would make
+        // the batch far too small.
+        (v.run)(1);
         let mut n = 1u64;
         loop {
             let start = Instant::now();
