@@ -37,8 +37,8 @@ use aws_smithy_runtime_api::client::identity::Identity;
 use bytes::Bytes;
 use common::{
     bare_stack, calibrate, credentials, current_thread, describe, interleave, percentile,
-    process_cpu_ns, reqwest_client, signer, signer_stack, signing_time, verdict, wall_ns, Capture,
-    Variant, ACCESS_KEY, HOST, SECRET_KEY,
+    process_cpu_ns, reqwest_client, signer, signer_stack, signing_time, thread_cpu_ns, verdict,
+    Capture, Variant, ACCESS_KEY, HOST, SECRET_KEY,
 };
 use criterion::{BenchmarkId, Criterion, Throughput};
 use http::HeaderValue;
@@ -339,6 +339,9 @@ fn bench_concurrency(c: &mut Criterion) {
 // ---------------------------------------------------------------------------------------
 // Interleaved ("paired") measurements: the ratios the targets are judged by.
 //
+// Timed in CPU time of the calling thread (every variant here runs on it: a current-thread
+// runtime), so time the machine gives to other processes is not counted.
+//
 // Criterion measures one function after another, so on a machine shared with other builds
 // a burst of load lands on one side of a ratio only. Here the variants of a ratio take
 // turns in short batches (rotating which goes first), so every variant sees the same
@@ -382,7 +385,7 @@ fn paired_small_request(rounds: usize) {
         }),
     ];
     calibrate(&mut variants, Duration::from_millis(1));
-    let s = interleave(&mut variants, rounds, wall_ns);
+    let s = interleave(&mut variants, rounds, thread_cpu_ns);
     println!("1. small request, interleaved:");
     println!("   Authorization: {}", cached.authorization());
     describe(&variants, &s);
@@ -436,7 +439,7 @@ fn paired_large_body(rounds: usize) {
         Variant::new("signer_stack 16 MiB", |n| sign(&bodies[1], n)),
     ];
     calibrate(&mut variants, Duration::from_millis(20));
-    let s = interleave(&mut variants, rounds, wall_ns);
+    let s = interleave(&mut variants, rounds, thread_cpu_ns);
     println!("2. large in-memory body, interleaved:");
     describe(&variants, &s);
     for (k, mib) in [(0, 1usize), (2, 16)] {
@@ -446,11 +449,13 @@ fn paired_large_body(rounds: usize) {
         let per_round: Vec<f64> = (0..rounds).map(|r| sha[r] / signer[r]).collect();
         println!(
             "   {mib:>2} MiB: sha256 {:.0} MiB/s, signer {:.0} MiB/s (p10s); signer / sha256 \
-             throughput = {p10:.3} from p10s, {:.3} median of rounds (target >= 0.9: {})",
+             throughput = {p10:.3} from p10s, {:.3} median of rounds (target >= 0.9: {}; \
+             issue 16's >= 0.97: {})",
             mib_s(percentile(sha, 0.1)),
             mib_s(percentile(signer, 0.1)),
             percentile(&per_round, 0.5),
-            verdict(p10 >= 0.9)
+            verdict(p10 >= 0.9),
+            verdict(p10 >= 0.97)
         );
     }
 }
