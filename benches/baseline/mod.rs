@@ -79,7 +79,7 @@ impl Middleware for Baseline {
             .into_parts();
         for header in instructions.into_parts().0 {
             let mut value = HeaderValue::from_str(header.value()).map_err(Error::middleware)?;
-            value.set_sensitive(header.sensitive());
+            value.set_sensitive(header.sensitive() || header.name() == "authorization");
             req.headers_mut().insert(header.name(), value);
         }
         next.run(req, extensions).await
