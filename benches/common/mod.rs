@@ -153,33 +153,44 @@ pub fn baseline_stack() -> ClientWithMiddleware {
 // ---------------------------------------------------------------------------------------
 // The two requests of issue 16.
 
-/// The issue's GET: 2 query parameters and 3 headers.
-pub fn issue16_get(base: &str) -> reqwest::Request {
-    let url = format!("{base}/prod/items?limit=10&offset=20");
-    let mut req = reqwest::Request::new(reqwest::Method::GET, url.parse().expect("a URL"));
-    for (name, value) in [
-        ("accept", "application/json"),
-        ("x-api-version", "2024-06-01"),
-        ("x-request-id", "4f1c2a9e-8d6b-4c3e-9a7f-2b5d8e1f0a63"),
-    ] {
+/// A request to `url` with `headers`.
+fn request(
+    method: reqwest::Method,
+    url: &str,
+    headers: [(&'static str, &'static str); 3],
+) -> reqwest::Request {
+    let mut req = reqwest::Request::new(method, url.parse().expect("a URL"));
+    for (name, value) in headers {
         req.headers_mut()
             .insert(name, HeaderValue::from_static(value));
     }
     req
 }
 
+/// The issue's GET: 2 query parameters and 3 headers.
+pub fn issue16_get(base: &str) -> reqwest::Request {
+    request(
+        reqwest::Method::GET,
+        &format!("{base}/prod/items?limit=10&offset=20"),
+        [
+            ("accept", "application/json"),
+            ("x-api-version", "2024-06-01"),
+            ("x-request-id", "4f1c2a9e-8d6b-4c3e-9a7f-2b5d8e1f0a63"),
+        ],
+    )
+}
+
 /// The issue's POST: a 1 KiB JSON body in memory (`Bytes`: cloning the request shares it).
 pub fn issue16_post(base: &str) -> reqwest::Request {
-    let url = format!("{base}/prod/items");
-    let mut req = reqwest::Request::new(reqwest::Method::POST, url.parse().expect("a URL"));
-    for (name, value) in [
-        ("accept", "application/json"),
-        ("content-type", "application/json"),
-        ("x-request-id", "4f1c2a9e-8d6b-4c3e-9a7f-2b5d8e1f0a63"),
-    ] {
-        req.headers_mut()
-            .insert(name, HeaderValue::from_static(value));
-    }
+    let mut req = request(
+        reqwest::Method::POST,
+        &format!("{base}/prod/items"),
+        [
+            ("accept", "application/json"),
+            ("content-type", "application/json"),
+            ("x-request-id", "4f1c2a9e-8d6b-4c3e-9a7f-2b5d8e1f0a63"),
+        ],
+    );
     *req.body_mut() = Some(reqwest::Body::from(json_body(1024)));
     req
 }
