@@ -1,9 +1,12 @@
 //! End to end over loopback (issue 5, target 4): 10,000 small requests with 64 in flight
 //! against a local hyper server answering 200, with the signer and without it, same
-//! `reqwest::Client` (same connection pool). Run with
+//! `reqwest::Client` (same connection pool). Issue 16's target compares the signer with
+//! the hand-written aws-sigv4 middleware (`benches/baseline`), a fourth mode, at 32 in
+//! flight. Run with
 //!
 //! ```text
 //! cargo bench --bench loopback
+//! cargo bench --bench loopback -- --in-flight 32     # issue 16's setting
 //! cargo bench --bench loopback -- --requests 10000 --in-flight 64 --rounds 7
 //! ```
 //!
@@ -16,17 +19,23 @@
 //! bounds the throughput. Without `--bench` (as under `cargo test --benches`) it runs one
 //! tiny round as a smoke test.
 
+mod common;
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use common::{
+    assert_same_signature, current_thread, percentile, process_cpu_ns, signing_time, thread_cpu_ns,
+    verdict, Baseline,
+};
 use futures::StreamExt;
 use http_body_util::Empty;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
-use reqwest_sigv4::{Route, SigV4Middleware};
+use reqwest_sigv4::{FixedClock, Route, SigV4Middleware};
 
 const SMALL_HEADERS: [(&str, &str); 4] = [
     ("accept", "application/json"),
@@ -110,25 +119,6 @@ fn small_request(addr: SocketAddr) -> reqwest::Request {
     req
 }
 
-/// CPU time of the calling thread so far, in ns (Linux).
-fn thread_cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
-}
-
-/// CPU time of every thread of this process so far, in ns (Linux).
-fn process_cpu_ns() -> u64 {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return 0;
-    };
-    tasks
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
-        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-        .sum()
-}
-
 /// One run: wall time, and CPU time of the client thread and of the rest of the process
 /// (the server), in ns.
 struct Run {
@@ -139,7 +129,7 @@ struct Run {
 
 /// Sends `o.requests` copies of `template`, `o.in_flight` at a time.
 async fn run(client: &ClientWithMiddleware, template: &reqwest::Request, o: &Options) -> Run {
-    let (client0, all0) = (thread_cpu_ns(), process_cpu_ns());
+    let (client0, all0) = (thread_cpu_ns(), process_cpu_ns().unwrap_or(0));
     let start = Instant::now();
     let mut responses = futures::stream::iter(0..o.requests)
         .map(|_| {
@@ -158,7 +148,7 @@ async fn run(client: &ClientWithMiddleware, template: &reqwest::Request, o: &Opt
     assert_eq!(done, o.requests);
     let wall = start.elapsed();
     let client_cpu = thread_cpu_ns().saturating_sub(client0);
-    let all_cpu = process_cpu_ns().saturating_sub(all0);
+    let all_cpu = process_cpu_ns().unwrap_or(0).saturating_sub(all0);
     Run {
         wall,
         client_cpu,
@@ -184,21 +174,32 @@ fn main() {
         .pool_max_idle_per_host(o.in_flight)
         .build()
         .expect("a client");
-    let signer = SigV4Middleware::builder()
-        .route(Route::direct(format!("http://{addr}")))
-        .region("us-east-1")
-        .static_credentials(aws_credential_types::Credentials::new(
-            "AKIDEXAMPLE",
-            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-            None,
-            None,
-            "bench",
-        ))
+    let signer = |clock: Option<FixedClock>| {
+        let builder = SigV4Middleware::builder()
+            .route(Route::direct(format!("http://{addr}")))
+            .region("us-east-1")
+            .static_credentials(common::credentials());
+        match clock {
+            Some(clock) => builder.clock(clock),
+            None => builder,
+        }
         .build()
-        .expect("valid config");
-    let bare = ClientBuilder::new(client.clone()).build();
-    let signed = ClientBuilder::new(client).with(signer).build();
+        .expect("valid config")
+    };
+    let baseline = |time| Baseline::new(common::credentials(), "us-east-1", "execute-api", time);
     let template = small_request(addr);
+    // Both sign the same request alike (at a fixed time: in the runs both read the clock).
+    assert_same_signature(
+        &current_thread(),
+        signer(Some(FixedClock(signing_time()))),
+        baseline(Some(signing_time())),
+        &template,
+    );
+    let bare = ClientBuilder::new(client.clone()).build();
+    let signed = ClientBuilder::new(client.clone())
+        .with(signer(None))
+        .build();
+    let hand_written = ClientBuilder::new(client).with(baseline(None)).build();
     // A control, not a target: the bare client sending a request as large as a signed one
     // (the same `Authorization` and `X-Amz-Date` headers, fixed), to tell the cost of the
     // signature's bytes on the wire from the cost of computing it.
@@ -216,10 +217,15 @@ fn main() {
             .headers_mut()
             .insert(name, http::HeaderValue::from_static(value));
     }
-    let modes: [(&str, &ClientWithMiddleware, &reqwest::Request); 3] = [
+    let modes: [(&str, &ClientWithMiddleware, &reqwest::Request); 4] = [
         ("bare", &bare, &template),
         ("signed", &signed, &template),
         ("bare + signature-sized headers", &bare, &padded),
+        (
+            "hand-written aws-sigv4 middleware",
+            &hand_written,
+            &template,
+        ),
     ];
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -241,9 +247,9 @@ fn main() {
         );
         // Per mode: requests/s, and CPU µs per request of the client thread and of the rest
         // of the process (the server).
-        let mut rps: [Vec<f64>; 3] = Default::default();
-        let mut client_us: [Vec<f64>; 3] = Default::default();
-        let mut server_us: [Vec<f64>; 3] = Default::default();
+        let mut rps: [Vec<f64>; 4] = Default::default();
+        let mut client_us: [Vec<f64>; 4] = Default::default();
+        let mut server_us: [Vec<f64>; 4] = Default::default();
         for round in 0..o.rounds {
             for j in 0..modes.len() {
                 let k = (round + j) % modes.len();
@@ -254,20 +260,26 @@ fn main() {
                 server_us[k].push(r.other_cpu as f64 / 1e3 / o.requests as f64);
             }
             println!(
-                "round {round}: bare {:.0} req/s, signed {:.0} req/s, ratio {:.3}",
+                "round {round}: bare {:.0} req/s, signed {:.0} req/s, ratio {:.3}; \
+                 hand-written {:.0} req/s, signed / hand-written {:.3}",
                 rps[0][round],
                 rps[1][round],
-                rps[1][round] / rps[0][round]
+                rps[1][round] / rps[0][round],
+                rps[3][round],
+                rps[1][round] / rps[3][round]
             );
         }
-        let mut medians = [0.0; 3];
+        let per_round: Vec<f64> = rps[1].iter().zip(&rps[3]).map(|(s, h)| s / h).collect();
+        let mut medians = [0.0; 4];
+        let mut client_cpu = [0.0; 4];
         for (k, (name, _, _)) in modes.iter().enumerate() {
             medians[k] = median(&mut rps[k]);
+            client_cpu[k] = median(&mut client_us[k]);
             println!(
                 "{name}: {:.0} req/s; CPU per request: client thread {:.2} us, server and \
                  other threads {:.2} us (medians)",
                 medians[k],
-                median(&mut client_us[k]),
+                client_cpu[k],
                 median(&mut server_us[k])
             );
         }
@@ -277,6 +289,38 @@ fn main() {
              signed / (bare + signature-sized headers) = {:.3}",
             if ratio >= 0.85 { "pass" } else { "MISS" },
             medians[1] / medians[2]
+        );
+        let ratio16 = medians[1] / medians[3];
+        // On a loaded machine the wall clock carries other processes' time; requests per
+        // CPU-second of the client thread (the side that bounds throughput) do not.
+        println!(
+            "issue 16, loopback end to end: signed / hand-written = {ratio16:.3} (target >= \
+             0.98 at 32 in flight: {}); per client-thread CPU-second: {:.3}",
+            verdict(ratio16 >= 0.98),
+            client_cpu[3] / client_cpu[1]
+        );
+        println!("\n| target | crate vs baseline | detail | verdict |");
+        println!("|---|---|---|---|");
+        println!(
+            "| loopback, {} in flight: crate / baseline throughput ≥ 0.98 | **{ratio16:.3}** \
+             (per round p10–p90 {:.3}–{:.3}) | {:.0} vs {:.0} req/s; per client-thread \
+             CPU-second {:.3} ({:.2} vs {:.2} µs); {} requests x {} rounds | {}{} |",
+            o.in_flight,
+            percentile(&per_round, 0.1),
+            percentile(&per_round, 0.9),
+            medians[1],
+            medians[3],
+            client_cpu[3] / client_cpu[1],
+            client_cpu[1],
+            client_cpu[3],
+            o.requests,
+            o.rounds,
+            verdict(ratio16 >= 0.98),
+            if o.in_flight == 32 {
+                ""
+            } else {
+                " (not the target's 32 in flight)"
+            }
         );
     });
 }
