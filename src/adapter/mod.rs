@@ -12,18 +12,19 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderMap, Method};
+use http::Method;
 use url::Url;
 
 use crate::config::SigV4MiddlewareBuilder;
 use crate::engine::body::PreparedBody;
 use crate::engine::presign::PresignedUrl;
 use crate::engine::redact::Redacted;
+use crate::engine::replay::Kept;
 use crate::engine::route::CompiledRoute;
 use crate::engine::scope::Plan;
 use crate::engine::sign::ServiceProfile;
 use crate::engine::summary::SignedRequest;
-use crate::engine::{Engine, RequestHead};
+use crate::engine::{Engine, Head, RequestHead};
 use crate::error::Error;
 use credentials::CredentialsCache;
 
@@ -98,9 +99,11 @@ impl Shared {
         plan: Plan<'_>,
         req: &mut impl RequestHead,
         body: &PreparedBody,
+        kept: Kept,
     ) -> Result<SignedRequest, Error> {
         let credentials = self.cache_for(plan.resolved.route).get().await?;
-        self.engine.sign(plan, req, body, &credentials.signing)
+        self.engine
+            .sign(plan, req, body, &credentials.signing, kept)
     }
 
     /// The credentials cache `route` signs with.
@@ -172,44 +175,6 @@ pub(crate) mod sealed {
     pub trait Sealed {}
 }
 
-/// A request head of the engine's own: what presigning signs (method and URL, no headers).
-struct Head {
-    method: Method,
-    url: Url,
-    headers: HeaderMap,
-}
-
-impl Head {
-    fn new(method: Method, url: Url) -> Self {
-        Self {
-            method,
-            url,
-            headers: HeaderMap::new(),
-        }
-    }
-}
-
-impl RequestHead for Head {
-    fn method(&self) -> &Method {
-        &self.method
-    }
-    fn method_mut(&mut self) -> &mut Method {
-        &mut self.method
-    }
-    fn url(&self) -> &Url {
-        &self.url
-    }
-    fn url_mut(&mut self) -> &mut Url {
-        &mut self.url
-    }
-    fn headers(&self) -> &HeaderMap {
-        &self.headers
-    }
-    fn headers_mut(&mut self) -> &mut HeaderMap {
-        &mut self.headers
-    }
-}
-
 impl SigV4Middleware {
     /// A builder with the defaults: default credentials chain (feature `aws-config`),
     /// 32 MiB body limit, system clock, clock-skew correction and redirect following on.
@@ -277,7 +242,7 @@ impl SigV4Middleware {
         } else {
             match request.body_bytes() {
                 Ok(None) => PreparedBody::empty(),
-                Ok(Some(bytes)) => PreparedBody::of_bytes(bytes),
+                Ok(Some(bytes)) => PreparedBody::hash_of(bytes),
                 Err(StreamingBody) => return Err(Error::StreamingBodyNotPresignable),
             }
         };
@@ -285,9 +250,16 @@ impl SigV4Middleware {
         // credentials, which expire no earlier than these, so the expiry reported is never
         // later than the real one.
         let credentials = shared.cache_for(plan.resolved.route).get().await?;
+        let kept = Kept::new(
+            &bare.method,
+            &bare.url,
+            &bare.headers,
+            http::Version::HTTP_11,
+            None,
+        );
         let signed = shared
             .engine
-            .sign(plan, &mut bare, &body, &credentials.signing)?;
+            .sign(plan, &mut bare, &body, &credentials.signing, kept)?;
         let signed_at = crate::canonical::parse_amz_date(signed.amz_date())
             .ok_or_else(|| Error::Signing("the presigned URL carries no signing time".into()))?;
         Ok(PresignedUrl::new(

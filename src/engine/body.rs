@@ -38,18 +38,36 @@ const SEGMENT: usize = 64 * 1024;
 pub(crate) struct PreparedBody {
     pub(crate) sha256_hex: Arc<str>,
     pub(crate) len: u64,
-    /// A streamed body, kept as the chunks it arrived in; `None` when the request's own
-    /// body is in memory (and copies with the request) or absent.
-    chunks: Option<Arc<[Bytes]>>,
+    /// The bytes, to send the body again.
+    kept: KeptBody,
+}
+
+#[derive(Clone, Debug)]
+enum KeptBody {
+    /// No body, or one that is not kept (unsigned, or presigned: never sent again).
+    None,
+    /// An in-memory body: the bytes themselves (shared, not copied).
+    Bytes(Bytes),
+    /// A streamed body, as the chunks it arrived in.
+    Chunks(Arc<[Bytes]>),
 }
 
 impl PreparedBody {
     /// An in-memory body's hash.
-    pub(crate) fn of_bytes(bytes: &[u8]) -> Self {
+    pub(crate) fn of_bytes(bytes: Bytes) -> Self {
+        Self {
+            sha256_hex: hex_sha256(&bytes).into(),
+            len: bytes.len() as u64,
+            kept: KeptBody::Bytes(bytes),
+        }
+    }
+
+    /// The hash of `bytes`, which are not kept (a presigned URL is not sent from here).
+    pub(crate) fn hash_of(bytes: &[u8]) -> Self {
         Self {
             sha256_hex: hex_sha256(bytes).into(),
             len: bytes.len() as u64,
-            chunks: None,
+            kept: KeptBody::None,
         }
     }
 
@@ -58,7 +76,7 @@ impl PreparedBody {
         Self {
             sha256_hex: UNSIGNED_PAYLOAD.into(),
             len: 0,
-            chunks: None,
+            kept: KeptBody::None,
         }
     }
 
@@ -72,14 +90,16 @@ impl PreparedBody {
         Self {
             sha256_hex: EMPTY.get_or_init(|| EMPTY_PAYLOAD_SHA256.into()).clone(),
             len: 0,
-            chunks: None,
+            kept: KeptBody::None,
         }
     }
 
     /// A fresh body over the kept chunks of a streamed body; `None` when the request's
     /// own body is reusable.
     pub(crate) fn replay(&self) -> Option<ChunkedBody> {
-        let chunks = self.chunks.as_ref()?;
+        let KeptBody::Chunks(chunks) = &self.kept else {
+            return None;
+        };
         Some(ChunkedBody {
             chunks: chunks.clone(),
             next: 0,
@@ -87,9 +107,12 @@ impl PreparedBody {
         })
     }
 
-    /// Whether the body was streamed (and so is kept here, not in the request).
-    pub(crate) fn is_streamed(&self) -> bool {
-        self.chunks.is_some()
+    /// An in-memory body's bytes, to send it again.
+    pub(crate) fn bytes(&self) -> Option<Bytes> {
+        match &self.kept {
+            KeptBody::Bytes(bytes) => Some(bytes.clone()),
+            _ => None,
+        }
     }
 }
 
@@ -130,7 +153,7 @@ impl BodyHasher {
         PreparedBody {
             sha256_hex: hex::encode(self.hasher.finalize()).into(),
             len: self.len,
-            chunks: Some(self.kept.finish().into()),
+            kept: KeptBody::Chunks(self.kept.finish().into()),
         }
     }
 }
@@ -261,9 +284,11 @@ mod tests {
     fn no_body_hashes_as_empty() {
         assert_eq!(&*PreparedBody::empty().sha256_hex, EMPTY_PAYLOAD_SHA256);
         assert_eq!(hex::encode(Sha256::digest(b"")), EMPTY_PAYLOAD_SHA256);
-        assert!(PreparedBody::of_bytes(b"hello").replay().is_none());
+        assert!(PreparedBody::of_bytes(Bytes::from_static(b"hello"))
+            .replay()
+            .is_none());
         assert_eq!(
-            &*PreparedBody::of_bytes(b"hello").sha256_hex,
+            &*PreparedBody::hash_of(b"hello").sha256_hex,
             hex_sha256(b"hello")
         );
     }
@@ -291,7 +316,10 @@ mod tests {
     }
 
     fn kept_chunks(p: &PreparedBody) -> Arc<[Bytes]> {
-        p.chunks.clone().expect("a streamed body is kept as chunks")
+        match &p.kept {
+            KeptBody::Chunks(chunks) => chunks.clone(),
+            other => panic!("a streamed body is kept as chunks, not {other:?}"),
+        }
     }
 
     #[tokio::test]

@@ -19,11 +19,13 @@ pub(crate) mod forbidden;
 pub(crate) mod presign;
 pub(crate) mod redact;
 pub(crate) mod redirect;
+pub(crate) mod replay;
 pub(crate) mod route;
 pub(crate) mod scope;
 pub(crate) mod sign;
 pub(crate) mod summary;
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderValue, Method};
@@ -35,6 +37,7 @@ use body::PreparedBody;
 use clock::{ClockOffsets, SharedClock};
 use forbidden::Inspected;
 use redact::Redacted;
+use replay::Kept;
 use route::RouteTable;
 use scope::{Defaults, Plan};
 use sign::{
@@ -51,6 +54,45 @@ pub(crate) trait RequestHead {
     fn url_mut(&mut self) -> &mut Url;
     fn headers(&self) -> &HeaderMap;
     fn headers_mut(&mut self) -> &mut HeaderMap;
+}
+
+/// A request head of the engine's own: what presigning signs (method and URL, no
+/// headers), and what unit tests sign.
+pub(crate) struct Head {
+    pub(crate) method: Method,
+    pub(crate) url: Url,
+    pub(crate) headers: HeaderMap,
+}
+
+impl Head {
+    pub(crate) fn new(method: Method, url: Url) -> Self {
+        Self {
+            method,
+            url,
+            headers: HeaderMap::new(),
+        }
+    }
+}
+
+impl RequestHead for Head {
+    fn method(&self) -> &Method {
+        &self.method
+    }
+    fn method_mut(&mut self) -> &mut Method {
+        &mut self.method
+    }
+    fn url(&self) -> &Url {
+        &self.url
+    }
+    fn url_mut(&mut self) -> &mut Url {
+        &mut self.url
+    }
+    fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+    fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
 }
 
 /// The per-middleware configuration the engine decides with, and what it learns (clock
@@ -91,7 +133,13 @@ impl Engine {
         req: &mut impl RequestHead,
         overrides: Option<&SigningOverride>,
     ) -> Result<Option<Plan<'_>>, Error> {
-        strip_query_signature(req.url_mut());
+        // The URL of a request no route matches is sent as it is, stale parameters and all.
+        if sign::has_query_signature(req.url()) {
+            if !self.routes.matches(req.url()) {
+                return Ok(None);
+            }
+            strip_query_signature(req.url_mut());
+        }
         scope::plan(&self.routes, &self.defaults, req.url(), overrides)
     }
 
@@ -103,6 +151,7 @@ impl Engine {
         req: &mut impl RequestHead,
         body: &PreparedBody,
         credentials: &SigningCredentials,
+        kept: Kept,
     ) -> Result<SignedRequest, Error> {
         strip_signature(req);
         let Plan {
@@ -131,20 +180,25 @@ impl Engine {
         };
         let time = self.offsets.apply(&resolved.sign_host, self.clock.now());
         let sign = || {
+            let path_and_query = match resolved.sign_path_and_query {
+                Some(owned) => Cow::Owned(owned),
+                None => {
+                    Cow::Borrowed(&req.url()[url::Position::BeforePath..url::Position::AfterQuery])
+                }
+            };
             sign_request(
                 ToSign {
                     method: req.method(),
                     host: resolved.sign_host,
-                    path_and_query: resolved.sign_path_and_query,
+                    path_and_query,
                     headers: req.headers(),
-                    signed_headers: &route.signed_headers,
+                    route: route.clone(),
                     payload_sha256: body.sha256_hex.clone(),
                     service,
                     region,
-                    sigv4a: route.region_set.is_some(),
                     time,
-                    route: route.kind,
                     placement,
+                    kept,
                 },
                 credentials,
             )
@@ -157,7 +211,7 @@ impl Engine {
                 tracing::dispatcher::with_default(&tracing::Dispatch::none(), sign)?
             }
         };
-        signature.apply(req);
+        signature.apply(req)?;
         if tracing::enabled!(tracing::Level::DEBUG) {
             tracing::debug!(
                 route = ?route.kind,

@@ -8,6 +8,7 @@ use http::{HeaderMap, Method, StatusCode};
 use url::Url;
 
 use crate::config::{CrossRouteRedirect, RedirectPolicy};
+use crate::engine::replay::Kept;
 use crate::engine::route::RouteTable;
 use crate::engine::RequestHead;
 use crate::error::Error;
@@ -91,19 +92,65 @@ pub(crate) fn next_hop(
     })
 }
 
-/// Fails when the response came from another URL than the request was sent to: the client
-/// below the middleware followed a redirect with the signed request.
-pub(crate) fn check_not_redirected(sent: &Url, answered: &Url) -> Result<(), Error> {
-    use url::Position::{AfterPort, AfterQuery, BeforeHost};
-    // reqwest's stand-in URL for a response built without one (a middleware's canned answer).
-    if answered.host_str() == Some("no.url.provided.local")
-        || sent[..AfterQuery] == answered[..AfterQuery]
-    {
-        return Ok(());
+/// Where a signed request was sent, remembered without a copy of its URL: to tell whether
+/// its answer came from there, or from wherever the client below followed a redirect to.
+#[derive(Debug)]
+pub(crate) struct SentUrl {
+    /// Hash of the URL up to its query (what a redirect would change).
+    hash: u64,
+    /// Scheme, host and port sent to, when not the kept URL's (a rewritten URL).
+    origin: Option<String>,
+}
+
+impl SentUrl {
+    /// `sent`, the URL of the request `kept` was taken from, as it goes out.
+    pub(crate) fn new(sent: &Url, kept: &Kept) -> Self {
+        let origin = (origin_of(sent) != origin_of_str(kept.url_str())).then(|| origin_of(sent));
+        Self {
+            hash: hash_of(sent),
+            origin,
+        }
     }
-    let origin = |u: &Url| format!("{}://{}", u.scheme(), &u[BeforeHost..AfterPort]);
-    Err(Error::ClientFollowedRedirect {
-        from: origin(sent),
-        to: origin(answered),
-    })
+
+    /// Fails when the response came from another URL than the request was sent to: the
+    /// client below the middleware followed a redirect with the signed request.
+    pub(crate) fn check(&self, answered: &Url, kept: &Kept) -> Result<(), Error> {
+        // reqwest's stand-in URL for a response built without one (a middleware's canned
+        // answer).
+        if answered.host_str() == Some("no.url.provided.local") || hash_of(answered) == self.hash {
+            return Ok(());
+        }
+        let from = match &self.origin {
+            Some(origin) => origin.clone(),
+            None => origin_of(&kept.url()),
+        };
+        Err(Error::ClientFollowedRedirect {
+            from,
+            to: origin_of(answered),
+        })
+    }
+}
+
+fn hash_of(url: &Url) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    url[..url::Position::AfterQuery].hash(&mut hasher);
+    hasher.finish()
+}
+
+/// `scheme://host[:port]`, without user info.
+fn origin_of(url: &Url) -> String {
+    use url::Position::{AfterPort, BeforeHost};
+    format!("{}://{}", url.scheme(), &url[BeforeHost..AfterPort])
+}
+
+/// `scheme://[userinfo@]host[:port]` of a serialized URL, compared with [`origin_of`] only
+/// to tell whether the origin changed (a URL with user info then counts as changed, and
+/// pays one string for it).
+fn origin_of_str(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let end = url[after_scheme..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| after_scheme + i);
+    &url[..end]
 }

@@ -272,17 +272,29 @@ struct Entry {
 /// Where and how one request is signed and sent.
 #[derive(Debug)]
 pub(crate) struct Resolved<'a> {
-    pub(crate) route: &'a CompiledRoute,
+    pub(crate) route: &'a Arc<CompiledRoute>,
     /// The `Host` value that goes into the signature.
     pub(crate) sign_host: Arc<str>,
-    /// Path and query (already percent-encoded) that go into the signature.
-    pub(crate) sign_path_and_query: String,
+    /// Path and query (already percent-encoded) that go into the signature; `None` when
+    /// they are the URL's own, as sent (read from the URL, not copied).
+    pub(crate) sign_path_and_query: Option<String>,
     /// The URL to send to, when it differs from the request's.
     pub(crate) send_url: Option<Url>,
     /// A `Host` header to send, when it differs from the URL's authority.
     pub(crate) send_host: Option<String>,
     /// Service and region the signing host names (`{id}.execute-api.{region}…`).
     pub(crate) inferred: Option<(&'static str, Arc<str>)>,
+}
+
+#[cfg(test)]
+impl Resolved<'_> {
+    /// The path and query to sign for `url`, the URL this was resolved from.
+    pub(crate) fn path_and_query<'u>(&'u self, url: &'u Url) -> &'u str {
+        match &self.sign_path_and_query {
+            Some(owned) => owned,
+            None => &url[url::Position::BeforePath..url::Position::AfterQuery],
+        }
+    }
 }
 
 /// All routes of one middleware, most specific first.
@@ -486,7 +498,7 @@ impl Entry {
     }
 
     fn resolve_target(&self, url: &Url) -> Option<Resolved<'_>> {
-        let route = &*self.route;
+        let route = &self.route;
         // Path and query as reqwest sends them (no fragment).
         let sent = &url[url::Position::BeforePath..url::Position::AfterQuery];
         match self.action {
@@ -497,7 +509,7 @@ impl Entry {
                 };
                 Some(Resolved {
                     route,
-                    sign_path_and_query: sent.to_owned(),
+                    sign_path_and_query: None,
                     send_host: route.sign_host.clone(),
                     sign_host,
                     send_url: None,
@@ -509,7 +521,7 @@ impl Entry {
                 Some(Resolved {
                     route,
                     sign_host: self.fixed_host.clone()?,
-                    sign_path_and_query: join_paths(&origin.path, sent),
+                    sign_path_and_query: Some(join_paths(&origin.path, sent)),
                     send_url: None,
                     send_host: None,
                     inferred: None,
@@ -539,10 +551,10 @@ impl Entry {
                 Some(Resolved {
                     route,
                     sign_host: self.fixed_host.clone()?,
-                    sign_path_and_query: join_paths(
+                    sign_path_and_query: Some(join_paths(
                         &origin.path,
                         &format!("{viewer_path}{}", &sent[url.path().len()..]),
-                    ),
+                    )),
                     send_url: Some(send),
                     send_host: None,
                     inferred: None,
@@ -550,6 +562,24 @@ impl Entry {
             }
         }
     }
+}
+
+/// A direct route signing `signed_headers`, for unit tests of what it feeds.
+#[cfg(test)]
+pub(crate) fn test_route(signed_headers: SignedHeaders) -> Arc<CompiledRoute> {
+    Arc::new(CompiledRoute {
+        kind: RouteKind::Direct,
+        service: None,
+        region: None,
+        signed_headers,
+        unsigned_payload: None,
+        presign: None,
+        region_set: None,
+        credentials_slot: 0,
+        origin: None,
+        alias: None,
+        sign_host: None,
+    })
 }
 
 /// The longest validity SigV4 allows a presigned request: 7 days.
@@ -651,11 +681,10 @@ mod tests {
     #[test]
     fn direct_signs_what_is_sent_including_port() {
         let t = table(&[Route::direct("http://api.local:8080")]);
-        let r = t
-            .resolve_ok(&url("http://api.local:8080/a%20b?x=1"))
-            .unwrap();
+        let u = url("http://api.local:8080/a%20b?x=1");
+        let r = t.resolve_ok(&u).unwrap();
         assert_eq!(&*r.sign_host, "api.local:8080");
-        assert_eq!(r.sign_path_and_query, "/a%20b?x=1");
+        assert_eq!(r.path_and_query(&u), "/a%20b?x=1");
         assert!(r.send_url.is_none() && r.send_host.is_none());
         assert!(t.resolve_ok(&url("http://api.local:9090/")).is_none());
         assert!(t.resolve_ok(&url("https://api.local:8080/")).is_none());
@@ -665,11 +694,10 @@ mod tests {
     #[test]
     fn cloudfront_alias_signs_for_origin_host_and_path() {
         let t = table(&[Route::cloudfront("https://www.example.com", ORIGIN)]);
-        let r = t
-            .resolve_ok(&url("https://www.example.com/items?x=1"))
-            .unwrap();
+        let u = url("https://www.example.com/items?x=1");
+        let r = t.resolve_ok(&u).unwrap();
         assert_eq!(&*r.sign_host, "abc123.execute-api.us-east-1.amazonaws.com");
-        assert_eq!(r.sign_path_and_query, "/prod/items?x=1");
+        assert_eq!(r.path_and_query(&u), "/prod/items?x=1");
         assert_eq!(r.route.signed_headers, SignedHeaders::HostAndAmzOnly);
         // Without rewriting, a URL written for the origin is not this route's.
         assert!(t.resolve_ok(&url(&format!("{ORIGIN}/items"))).is_none());
@@ -678,10 +706,9 @@ mod tests {
     #[test]
     fn cloudfront_behavior_prefix_is_kept_in_the_signed_path() {
         let t = table(&[Route::cloudfront("https://d1.cloudfront.net/api", ORIGIN)]);
-        let r = t
-            .resolve_ok(&url("https://d1.cloudfront.net/api/x"))
-            .unwrap();
-        assert_eq!(r.sign_path_and_query, "/prod/api/x");
+        let u = url("https://d1.cloudfront.net/api/x");
+        let r = t.resolve_ok(&u).unwrap();
+        assert_eq!(r.path_and_query(&u), "/prod/api/x");
         assert!(t
             .resolve_ok(&url("https://d1.cloudfront.net/other"))
             .is_none());
@@ -695,15 +722,14 @@ mod tests {
         let t = table(&[
             Route::cloudfront("http://www.example.com:8443", ORIGIN).rewrite_origin_urls(true)
         ]);
-        let r = t
-            .resolve_ok(&url(&format!("{ORIGIN}/items/1?q=a+b")))
-            .unwrap();
+        let u = url(&format!("{ORIGIN}/items/1?q=a+b"));
+        let r = t.resolve_ok(&u).unwrap();
         assert_eq!(
             r.send_url.as_ref().map(Url::as_str),
             Some("http://www.example.com:8443/items/1?q=a+b")
         );
         assert_eq!(&*r.sign_host, "abc123.execute-api.us-east-1.amazonaws.com");
-        assert_eq!(r.sign_path_and_query, "/prod/items/1?q=a+b");
+        assert_eq!(r.path_and_query(&u), "/prod/items/1?q=a+b");
         // Outside the origin path (another stage) it is not this route's.
         assert!(t
             .resolve_ok(&url(
@@ -718,14 +744,11 @@ mod tests {
             "https://vpce-1.execute-api.us-east-1.vpce.amazonaws.com",
             "abc123.execute-api.us-east-1.amazonaws.com",
         )]);
-        let r = t
-            .resolve_ok(&url(
-                "https://vpce-1.execute-api.us-east-1.vpce.amazonaws.com/prod/x",
-            ))
-            .unwrap();
+        let u = url("https://vpce-1.execute-api.us-east-1.vpce.amazonaws.com/prod/x");
+        let r = t.resolve_ok(&u).unwrap();
         assert_eq!(&*r.sign_host, "abc123.execute-api.us-east-1.amazonaws.com");
         assert_eq!(r.send_host.as_deref(), Some(&*r.sign_host));
-        assert_eq!(r.sign_path_and_query, "/prod/x");
+        assert_eq!(r.path_and_query(&u), "/prod/x");
     }
 
     #[test]

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use http::{HeaderName, HeaderValue};
 
 use crate::canonical;
-use crate::engine::route::RouteKind;
-use crate::engine::sign::form_encode;
+use crate::engine::replay::Kept;
+use crate::engine::route::{CompiledRoute, RouteKind};
+use crate::engine::sign::{form_encode, is_signed, AmzDate};
 
 /// What a request was signed as: host, path, headers, scope. Attached to every response of
 /// a signed request (`response.extensions().get::<SignedRequest>()`), and the key to
@@ -27,18 +28,22 @@ use crate::engine::sign::form_encode;
 /// handed to the signer.
 #[derive(Clone)]
 pub struct SignedRequest {
-    pub(in crate::engine) method: http::Method,
+    /// The request as it was before it was signed: method, URL and headers (the signed
+    /// ones are read from it, not copied).
+    pub(in crate::engine) kept: Kept,
     pub(in crate::engine) host: Arc<str>,
-    pub(in crate::engine) path_and_query: String,
-    /// The request's own signed headers besides `host` (the signature's `x-amz-*` ones are
-    /// derived from the fields below, not copied).
-    pub(in crate::engine) headers: Vec<(HeaderName, HeaderValue)>,
+    /// The signed path and query when they are not the kept URL's own.
+    pub(in crate::engine) path_and_query: Option<String>,
+    /// Signed headers whose values were folded: every value of each such name, as signed.
+    pub(in crate::engine) folded: Vec<(HeaderName, HeaderValue)>,
+    /// The route: which headers it signs, and its kind.
+    pub(in crate::engine) route: Arc<CompiledRoute>,
     /// Whether the signature went in headers (else in the query).
     pub(in crate::engine) in_headers: bool,
     /// Whether `x-amz-content-sha256` was signed.
     pub(in crate::engine) hash_header: bool,
     pub(in crate::engine) payload_sha256: Arc<str>,
-    pub(in crate::engine) amz_date: String,
+    pub(in crate::engine) amz_date: AmzDate,
     pub(in crate::engine) service: Cow<'static, str>,
     pub(in crate::engine) region: Arc<str>,
     pub(in crate::engine) access_key_id: Arc<str>,
@@ -46,14 +51,23 @@ pub struct SignedRequest {
     pub(in crate::engine) session_token: Option<Arc<str>>,
     /// How the signer canonicalized the request.
     pub(in crate::engine) rules: canonical::Rules,
-    pub(in crate::engine) route: RouteKind,
     pub(in crate::engine) sigv4a: bool,
 }
 
 impl SignedRequest {
+    /// What was kept of the request before it was signed, to send it again.
+    pub(crate) fn kept(&self) -> &Kept {
+        &self.kept
+    }
+
+    /// The route it was signed by.
+    pub(crate) fn compiled_route(&self) -> &CompiledRoute {
+        &self.route
+    }
+
     /// The HTTP method.
     pub fn method(&self) -> &str {
-        self.method.as_str()
+        self.kept.method().as_str()
     }
 
     /// The `Host` that was signed.
@@ -65,16 +79,28 @@ impl SignedRequest {
     /// request with the `X-Amz-*` parameters but the signature (and the session token's
     /// value redacted).
     pub fn path_and_query(&self) -> &str {
-        &self.path_and_query
+        match &self.path_and_query {
+            Some(owned) => owned,
+            None => path_and_query_of(self.kept.url_str()),
+        }
     }
 
     /// The signed headers besides `host` (lower-case names, values as sent); the session
     /// token's value is `<redacted>`.
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        let policy = &self.route.signed_headers;
+        let mut next_folded = 0;
         let own = self
-            .headers
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.to_str().unwrap_or_default()));
+            .kept
+            .headers()
+            .filter(move |(name, _, _)| is_signed(name, policy))
+            .map(move |(name, value, _)| match self.folded.get(next_folded) {
+                Some((folded_name, folded)) if folded_name == name => {
+                    next_folded += 1;
+                    (name, folded.to_str().unwrap_or_default())
+                }
+                _ => (name, std::str::from_utf8(value).unwrap_or_default()),
+            });
         let added = [
             ("x-amz-date", Some(self.amz_date.as_str())),
             (
@@ -101,7 +127,7 @@ impl SignedRequest {
 
     /// The signing time, `YYYYMMDD'T'HHMMSS'Z'`.
     pub fn amz_date(&self) -> &str {
-        &self.amz_date
+        self.amz_date.as_str()
     }
 
     /// The service in the credential scope.
@@ -121,7 +147,7 @@ impl SignedRequest {
 
     /// The kind of route the request matched.
     pub fn route(&self) -> RouteKind {
-        self.route
+        self.route.kind
     }
 
     /// `AWS4-HMAC-SHA256`, or `AWS4-ECDSA-P256-SHA256` for SigV4a.
@@ -141,37 +167,39 @@ impl SignedRequest {
 
     /// The string-to-sign that was signed.
     pub fn string_to_sign(&self) -> String {
-        let date = self.amz_date.get(..8).unwrap_or_default();
+        let amz_date = self.amz_date.as_str();
+        let date = amz_date.get(..8).unwrap_or_default();
         if self.sigv4a {
             // SigV4a's scope has no region: the region set is a signed header instead.
             let scope = canonical::CredentialScopeV4a::new(date, &*self.service);
             return canonical::string_to_sign_v4a(
-                &self.amz_date,
+                amz_date,
                 &scope,
                 &self.render_canonical_request(true),
             );
         }
         let scope = canonical::CredentialScope::new(date, &*self.region, &*self.service);
-        canonical::string_to_sign(&self.amz_date, &scope, &self.render_canonical_request(true))
+        canonical::string_to_sign(amz_date, &scope, &self.render_canonical_request(true))
     }
 
     fn render_canonical_request(&self, with_token: bool) -> String {
         let rules = self.rules;
         let token = self.session_token.as_deref().filter(|_| with_token);
         let redacted_param = format!("X-Amz-Security-Token={}", canonical::REDACTED);
+        let signed_path = self.path_and_query();
         let path_and_query = match token {
-            Some(token) if self.path_and_query.contains(&redacted_param) => {
-                Cow::Owned(self.path_and_query.replace(
+            Some(token) if signed_path.contains(&redacted_param) => {
+                Cow::Owned(signed_path.replace(
                     &redacted_param,
                     &format!("X-Amz-Security-Token={}", form_encode(token)),
                 ))
             }
-            _ => Cow::Borrowed(self.path_and_query.as_str()),
+            _ => Cow::Borrowed(signed_path),
         };
         let (path, query) = path_and_query
             .split_once('?')
             .unwrap_or((&path_and_query, ""));
-        let mut headers: Vec<(&str, &str)> = Vec::with_capacity(self.headers.len() + 1);
+        let mut headers: Vec<(&str, &str)> = Vec::with_capacity(8);
         headers.push(("host", &self.host));
         for (name, value) in self.headers() {
             let value = match token {
@@ -200,15 +228,48 @@ impl fmt::Debug for SignedRequest {
         f.debug_struct("SignedRequest")
             .field("method", &self.method())
             .field("host", &self.host)
-            .field("path_and_query", &self.path_and_query)
+            .field("path_and_query", &self.path_and_query())
             .field("headers", &headers)
             .field("payload_sha256", &self.payload_sha256())
-            .field("amz_date", &self.amz_date)
+            .field("amz_date", &self.amz_date())
             .field("service", &self.service)
             .field("region", &self.region)
             .field("access_key_id", &self.access_key_id())
-            .field("route", &self.route)
+            .field("route", &self.route())
             .field("algorithm", &self.algorithm())
             .finish()
+    }
+}
+
+/// The path and query of a serialized URL (`scheme://authority/path?query#fragment`).
+fn path_and_query_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[after_scheme..];
+    let start = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let rest = &rest[start..];
+    let end = rest.find('#').unwrap_or(rest.len());
+    &rest[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_and_query_of;
+
+    #[test]
+    fn path_and_query_of_a_serialized_url_is_the_urls_own() {
+        for raw in [
+            "https://h.example.com/p/a%20b?x=1&y=2#frag",
+            "http://user:pw@h:8080/p?q",
+            "https://h/",
+            "https://h/?a=b",
+            "http://[::1]:80/x/y",
+        ] {
+            let url = url::Url::parse(raw).unwrap();
+            assert_eq!(
+                path_and_query_of(url.as_str()),
+                &url[url::Position::BeforePath..url::Position::AfterQuery],
+                "{raw}"
+            );
+        }
     }
 }

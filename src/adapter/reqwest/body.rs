@@ -1,33 +1,46 @@
 //! Request bodies: hashing a reqwest body for the engine, reading a stream when it must,
 //! and giving a retry or a redirect a body of the same bytes.
 
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use bytes::Bytes;
 use http_body::Body as _;
 use http_body_util::BodyExt;
 
 use super::reqwest;
 use crate::engine::body::{BodyHasher, PreparedBody};
+use crate::engine::replay::Kept;
 use crate::error::Error;
 
-/// Hashes the body of `request`; a streaming body is read (up to `limit` bytes) and put
-/// back as a body of the same bytes.
+/// Hashes the body of `request` and keeps its bytes: an in-memory body's are shared, a
+/// streaming body is read (up to `limit` bytes) and put back as a body of the same bytes.
 pub(crate) async fn prepare(
     request: &mut reqwest::Request,
     limit: usize,
 ) -> Result<PreparedBody, Error> {
-    let Some(body) = request.body() else {
-        return Ok(PreparedBody::empty());
-    };
-    if let Some(bytes) = body.as_bytes() {
-        return Ok(PreparedBody::of_bytes(bytes));
-    }
     let Some(body) = request.body_mut().take() else {
         return Ok(PreparedBody::empty());
     };
+    if body.as_bytes().is_some() {
+        let bytes = in_memory_bytes(body);
+        *request.body_mut() = Some(reqwest::Body::from(bytes.clone()));
+        return Ok(PreparedBody::of_bytes(bytes));
+    }
     // Boxed: only streaming bodies need it, and it would otherwise grow every request's
     // future.
     let prepared = Box::pin(collect(body, limit)).await?;
     *request.body_mut() = replay(&prepared);
     Ok(prepared)
+}
+
+/// The bytes of an in-memory body, moved out of it: its one frame is ready at once.
+fn in_memory_bytes(mut body: reqwest::Body) -> Bytes {
+    let mut cx = Context::from_waker(Waker::noop());
+    match Pin::new(&mut body).poll_frame(&mut cx) {
+        Poll::Ready(Some(Ok(frame))) => frame.into_data().unwrap_or_default(),
+        _ => Bytes::new(),
+    }
 }
 
 async fn collect(mut body: reqwest::Body, limit: usize) -> Result<PreparedBody, Error> {
@@ -43,9 +56,11 @@ async fn collect(mut body: reqwest::Body, limit: usize) -> Result<PreparedBody, 
     Ok(hasher.finish())
 }
 
-/// A fresh body over a streamed body's kept bytes; `None` when the request's own body is
-/// in memory (or absent).
+/// A fresh body of the bytes `prepared` kept; `None` when there is no body.
 fn replay(prepared: &PreparedBody) -> Option<reqwest::Body> {
+    if let Some(bytes) = prepared.bytes() {
+        return Some(reqwest::Body::from(bytes));
+    }
     let chunks = prepared.replay()?;
     Some(match chunks.single() {
         Some(chunk) => reqwest::Body::from(chunk),
@@ -53,22 +68,25 @@ fn replay(prepared: &PreparedBody) -> Option<reqwest::Body> {
     })
 }
 
-/// A copy of `request` that can be sent again, body included.
-pub(crate) fn clone_request(
-    body: &PreparedBody,
-    request: &mut reqwest::Request,
-) -> Option<reqwest::Request> {
-    if !body.is_streamed() {
-        return request.try_clone();
-    }
-    // reqwest clones everything but a streaming body; lend it the body-less request and
-    // give the copy its own stream over the same chunks.
-    let taken = request.body_mut().take();
-    let copy = request.try_clone();
-    *request.body_mut() = taken;
-    let mut copy = copy?;
-    *copy.body_mut() = replay(body);
-    Some(copy)
+/// What is kept of `request` to send it again.
+pub(crate) fn keep(request: &reqwest::Request) -> Kept {
+    Kept::new(
+        request.method(),
+        request.url(),
+        request.headers(),
+        request.version(),
+        request.timeout().copied(),
+    )
+}
+
+/// The request `kept` and `body` describe, to send again.
+pub(crate) fn rebuild(kept: &Kept, body: &PreparedBody) -> reqwest::Request {
+    let mut request = reqwest::Request::new(kept.method().clone(), kept.url());
+    *request.headers_mut() = kept.header_map();
+    *request.version_mut() = kept.version();
+    *request.timeout_mut() = kept.timeout();
+    *request.body_mut() = replay(body);
+    request
 }
 
 #[cfg(test)]
@@ -103,7 +121,8 @@ mod tests {
         let p = prepare(&mut r, 1).await.unwrap();
         assert_eq!(&*p.sha256_hex, hex_sha256(b"hello"));
         assert_eq!(r.body().and_then(|b| b.as_bytes()), Some(&b"hello"[..]));
-        assert!(clone_request(&p, &mut r).is_some());
+        let again = rebuild(&keep(&r), &p);
+        assert_eq!(again.body().and_then(|b| b.as_bytes()), Some(&b"hello"[..]));
     }
 
     #[tokio::test]
@@ -119,7 +138,7 @@ mod tests {
         let p = prepare(&mut r, 11).await.unwrap();
         assert_eq!(&*p.sha256_hex, hex_sha256(b"hello world"));
         assert_eq!(p.len, 11);
-        let copy = clone_request(&p, &mut r).unwrap();
+        let copy = rebuild(&keep(&r), &p);
         assert_eq!(&body_bytes(copy).await[..], b"hello world");
         assert_eq!(&body_bytes(r).await[..], b"hello world");
     }

@@ -4,7 +4,7 @@
 use http::{Extensions, HeaderMap, Method, StatusCode};
 use url::Url;
 
-use super::body::{clone_request, prepare};
+use super::body::{keep, prepare, rebuild};
 use super::inspect::inspect_403;
 use super::response::{attach, attach_explanation, explain_unsigned, redact_error};
 use super::{reqwest, reqwest_middleware};
@@ -15,7 +15,9 @@ use crate::config::{SigningOverride, SkipSigning};
 use crate::engine::body::PreparedBody;
 use crate::engine::forbidden::Inspected;
 use crate::engine::redact::Redacted;
-use crate::engine::redirect::{check_not_redirected, next_hop};
+use crate::engine::redirect::{next_hop, SentUrl};
+use crate::engine::scope::Plan;
+use crate::engine::summary::SignedRequest;
 use crate::engine::{strip_signature, RequestHead};
 use crate::error::Error;
 
@@ -91,7 +93,7 @@ impl crate::error::sealed::MiddlewareError for reqwest_middleware::Error {
 impl reqwest_middleware::Middleware for SigV4Middleware {
     async fn handle(
         &self,
-        req: reqwest::Request,
+        mut req: reqwest::Request,
         extensions: &mut Extensions,
         next: reqwest_middleware::Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
@@ -99,35 +101,51 @@ impl reqwest_middleware::Middleware for SigV4Middleware {
             return next.run(req, extensions).await;
         }
         let shared = &*self.inner;
-        if !shared.engine.routes.matches(req.url()) {
-            tracing::trace!(url = %Redacted(req.url()), "no route matches: sent unsigned");
-            shared.engine.routes.warn_near_miss(req.url());
-            let response = next.run(req, extensions).await.map_err(redact_error)?;
-            return Ok(explain_unsigned(shared, response));
-        }
         let overrides = extensions.get::<SigningOverride>().cloned();
-        send(shared, req, extensions, next, overrides).await
+        match shared.plan(&mut req, overrides.as_ref()).await? {
+            Some(plan) => send(shared, req, plan, extensions, next, overrides).await,
+            None => {
+                tracing::trace!(url = %Redacted(req.url()), "no route matches: sent unsigned");
+                shared.engine.routes.warn_near_miss(req.url());
+                let response = next.run(req, extensions).await.map_err(redact_error)?;
+                Ok(explain_unsigned(shared, response))
+            }
+        }
     }
 }
 
-/// Signs and sends `req`, then follows what the answer asks for: a clock retry, a token
-/// reload, a redirect.
+/// What was retried or followed so far for one request.
+#[derive(Default)]
+struct Attempts {
+    clock_retried: bool,
+    token_retried: bool,
+    redirects: usize,
+}
+
+/// What to do after a 403 to a signed request.
+enum AfterForbidden {
+    /// Send this request again (re-signed).
+    Retry(reqwest::Request),
+    /// Hand this response to the caller.
+    Return(reqwest::Response),
+}
+
+/// Signs and sends `req` by `plan`, then follows what the answer asks for: a clock retry,
+/// a token reload, a redirect.
 async fn send(
     shared: &Shared,
     mut req: reqwest::Request,
+    plan: Plan<'_>,
     extensions: &mut Extensions,
     next: reqwest_middleware::Next<'_>,
     overrides: Option<SigningOverride>,
 ) -> reqwest_middleware::Result<reqwest::Response> {
-    let engine = &shared.engine;
-    let mut plan = shared.plan(&mut req, overrides.as_ref()).await?;
-    let mut body = match &plan {
-        Some(p) if p.unsigned_payload => PreparedBody::unsigned(),
-        _ => prepare(&mut req, shared.body_limit).await?,
+    let mut body = match plan.unsigned_payload {
+        true => PreparedBody::unsigned(),
+        false => prepare(&mut req, shared.body_limit).await?,
     };
-    let mut clock_retried = false;
-    let mut token_retried = false;
-    let mut redirects = 0;
+    let mut plan = Some(plan);
+    let mut attempts = Attempts::default();
     loop {
         if let Some(p) = &plan {
             if !p.unsigned_payload && body.is_unsigned() {
@@ -135,101 +153,117 @@ async fn send(
                 body = prepare(&mut req, shared.body_limit).await?;
             }
         }
-        let can_retry = plan.is_some() && engine.max_clock_correction.is_some() && !clock_retried;
-        // The cache the request is signed from, kept to forget a refused session token.
-        let reload_from = plan
-            .as_ref()
-            .filter(|_| !token_retried)
-            .map(|p| shared.cache_for(p.resolved.route).clone());
-        let keep_copy =
-            can_retry || reload_from.is_some() || engine.redirects.max_redirects > redirects;
-        // Copied before signing: a retry or redirect signs afresh anyway, and the copy is
-        // cheaper without the signature's headers.
-        let copy = if keep_copy {
-            clone_request(&body, &mut req)
-        } else {
-            None
-        };
-        let signed = match plan.take() {
-            Some(plan) => Some(shared.sign(plan, &mut req, &body).await?),
+        // What a retry or a redirect sends again, taken before the signature is added; a
+        // signed request's summary keeps it.
+        let (signed, unsigned_kept) = match plan.take() {
+            Some(plan) => {
+                let kept = keep(&req);
+                (Some(shared.sign(plan, &mut req, &body, kept).await?), None)
+            }
             None => {
                 strip_signature(&mut req);
-                None
+                (None, Some(keep(&req)))
             }
         };
         // Only a signed request can carry a signature somewhere it does not belong.
-        let sent = signed.as_ref().map(|_| req.url().clone());
+        let sent = signed
+            .as_ref()
+            .map(|signed| SentUrl::new(req.url(), signed.kept()));
         let response = next
             .clone()
             .run(req, extensions)
             .await
             .map_err(redact_error)?;
-        if let Some(sent) = &sent {
-            check_not_redirected(sent, response.url())?;
+        if let (Some(sent), Some(signed)) = (&sent, &signed) {
+            sent.check(response.url(), signed.kept())?;
         }
-
-        if response.status() == StatusCode::FORBIDDEN {
+        let status = response.status();
+        if status == StatusCode::FORBIDDEN {
             let Some(signed) = signed else {
                 return Ok(response);
             };
-            // Read only for a use: an explanation or a clock correction.
-            let (mut response, inspected) =
-                if shared.explain_403 || can_retry || (reload_from.is_some() && copy.is_some()) {
-                    Box::pin(inspect_403(response, shared.inspect_deadline)).await
-                } else {
-                    (response, Inspected::default())
-                };
-            let copy = match (copy, reload_from) {
-                (Some(copy), Some(cache)) if inspected.security_token_refused() => {
-                    if Shared::reload_refused(&cache, &signed).await {
-                        token_retried = true;
-                        req = copy;
-                        plan = shared.plan(&mut req, overrides.as_ref()).await?;
-                        continue;
-                    }
-                    Some(copy)
-                }
-                (copy, _) => copy,
+            // Boxed: 403s are rare, and reading one is a large future.
+            match Box::pin(after_forbidden(
+                shared,
+                response,
+                signed,
+                &body,
+                &mut attempts,
+            ))
+            .await
+            {
+                AfterForbidden::Return(response) => return Ok(response),
+                AfterForbidden::Retry(again) => req = again,
+            }
+        } else {
+            let kept = match (&signed, &unsigned_kept) {
+                (Some(signed), _) => signed.kept(),
+                (None, Some(kept)) => kept,
+                (None, None) => return Ok(attach(response, signed)),
             };
-            if let (Some(copy), Some(offset)) = (
-                copy,
-                engine.clock_correction(&inspected, signed.host(), can_retry),
-            ) {
-                tracing::warn!(offset_ms = offset, host = signed.host(), "the verifier's clock differs from ours: re-signing with its time and retrying once");
-                engine.offsets.set(signed.host(), offset);
-                clock_retried = true;
-                req = copy;
-                plan = shared.plan(&mut req, overrides.as_ref()).await?;
-                continue;
+            let hop = next_hop(
+                &shared.engine.redirects,
+                &shared.engine.routes,
+                status,
+                response.headers(),
+                response.url(),
+                kept.method(),
+                attempts.redirects,
+            );
+            let Some(hop) = hop else {
+                return Ok(attach(response, signed));
+            };
+            attempts.redirects += 1;
+            let mut again = rebuild(kept, &body);
+            if hop.drops_body() {
+                *again.body_mut() = None;
+                body = PreparedBody::empty();
             }
-            if shared.explain_403 {
-                attach_explanation(shared, &mut response, &inspected, Some(&signed));
-            }
-            return Ok(attach(response, Some(signed)));
+            hop.apply(&mut again, response.url());
+            req = again;
         }
-
-        let Some(mut copy) = copy else {
-            return Ok(attach(response, signed));
-        };
-        let hop = next_hop(
-            &engine.redirects,
-            &engine.routes,
-            response.status(),
-            response.headers(),
-            response.url(),
-            copy.method(),
-            redirects,
-        );
-        let Some(hop) = hop else {
-            return Ok(attach(response, signed));
-        };
-        redirects += 1;
-        if hop.drops_body() {
-            *copy.body_mut() = None;
-            body = PreparedBody::empty();
-        }
-        hop.apply(&mut copy, response.url());
-        req = copy;
         plan = shared.plan(&mut req, overrides.as_ref()).await?;
     }
+}
+
+/// After a 403 to the signed request `signed`: reloads credentials whose session token
+/// the verifier refused, or learns the verifier's clock, and says whether to send again;
+/// else explains the refusal on the response.
+async fn after_forbidden(
+    shared: &Shared,
+    response: reqwest::Response,
+    signed: SignedRequest,
+    body: &PreparedBody,
+    attempts: &mut Attempts,
+) -> AfterForbidden {
+    let engine = &shared.engine;
+    let can_retry = engine.max_clock_correction.is_some() && !attempts.clock_retried;
+    let can_reload = !attempts.token_retried;
+    // Read only for a use: an explanation, a clock correction or a token reload.
+    let (mut response, inspected) = if shared.explain_403 || can_retry || can_reload {
+        inspect_403(response, shared.inspect_deadline).await
+    } else {
+        (response, Inspected::default())
+    };
+    if can_reload && inspected.security_token_refused() {
+        let cache = shared.cache_for(signed.compiled_route());
+        if Shared::reload_refused(cache, &signed).await {
+            attempts.token_retried = true;
+            return AfterForbidden::Retry(rebuild(signed.kept(), body));
+        }
+    }
+    if let Some(offset) = engine.clock_correction(&inspected, signed.host(), can_retry) {
+        tracing::warn!(
+            offset_ms = offset,
+            host = signed.host(),
+            "the verifier's clock differs from ours: re-signing with its time and retrying once"
+        );
+        engine.offsets.set(signed.host(), offset);
+        attempts.clock_retried = true;
+        return AfterForbidden::Retry(rebuild(signed.kept(), body));
+    }
+    if shared.explain_403 {
+        attach_explanation(shared, &mut response, &inspected, Some(&signed));
+    }
+    AfterForbidden::Return(attach(response, Some(signed)))
 }

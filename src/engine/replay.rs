@@ -1,0 +1,208 @@
+//! What is kept of a request to send it again: its method, URL and headers, taken before
+//! it is signed and sent, in one allocation.
+//!
+//! The client below the middleware consumes the request, so a clock retry, a token reload
+//! or a redirect must rebuild it; and the summary of what was signed reads its headers
+//! back. A full copy of the request would cost an allocation per header (each value's
+//! buffer is shared on first copy) on every request, while it is used on few: this keeps
+//! the bytes once, and rebuilds the headers only when they are needed. The body is kept by
+//! [`PreparedBody`](crate::engine::body::PreparedBody).
+
+use std::fmt;
+use std::time::Duration;
+
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Version};
+use url::Url;
+
+/// A request's method, URL and headers, as they were before it was signed.
+#[derive(Clone)]
+pub(crate) struct Kept {
+    method: Method,
+    version: Version,
+    timeout: Option<Duration>,
+    /// The URL, then each header as `name length (u16 LE), value length (u32 LE),
+    /// sensitive (u8), name, value`.
+    bytes: Box<[u8]>,
+    url_len: usize,
+}
+
+/// Bytes of a header's record besides its name and value.
+const RECORD_HEAD: usize = 2 + 4 + 1;
+
+impl Kept {
+    /// Keeps `method`, `url`, `headers` (and the version and timeout reqwest sends with).
+    pub(crate) fn new(
+        method: &Method,
+        url: &Url,
+        headers: &HeaderMap,
+        version: Version,
+        timeout: Option<Duration>,
+    ) -> Self {
+        let url = url.as_str();
+        let size = url.len()
+            + headers
+                .iter()
+                .map(|(n, v)| RECORD_HEAD + n.as_str().len() + v.len())
+                .sum::<usize>();
+        let mut bytes = Vec::with_capacity(size);
+        bytes.extend_from_slice(url.as_bytes());
+        for (name, value) in headers {
+            let name = name.as_str().as_bytes();
+            // Header names are tokens far below 64 KiB; a value over 4 GiB is no header.
+            bytes.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            bytes.extend_from_slice(&(value.len() as u32).to_le_bytes());
+            bytes.push(u8::from(value.is_sensitive()));
+            bytes.extend_from_slice(name);
+            bytes.extend_from_slice(value.as_bytes());
+        }
+        Self {
+            method: method.clone(),
+            version,
+            timeout,
+            bytes: bytes.into_boxed_slice(),
+            url_len: url.len(),
+        }
+    }
+
+    pub(crate) fn method(&self) -> &Method {
+        &self.method
+    }
+
+    pub(crate) fn version(&self) -> Version {
+        self.version
+    }
+
+    pub(crate) fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// The URL as it was serialized.
+    pub(crate) fn url_str(&self) -> &str {
+        // Written from a `&str` above.
+        std::str::from_utf8(&self.bytes[..self.url_len]).unwrap_or_default()
+    }
+
+    /// The URL, parsed again.
+    pub(crate) fn url(&self) -> Url {
+        // A serialized `Url` parses back to itself.
+        Url::parse(self.url_str()).expect("a serialized URL parses")
+    }
+
+    /// Every header: name, value bytes and whether the value was marked sensitive, in the
+    /// order `HeaderMap::iter` gave them.
+    pub(crate) fn headers(&self) -> Headers<'_> {
+        Headers {
+            rest: &self.bytes[self.url_len..],
+        }
+    }
+
+    /// The headers as a map again.
+    pub(crate) fn header_map(&self) -> HeaderMap {
+        let mut map = HeaderMap::with_capacity(self.headers().count());
+        for (name, value, sensitive) in self.headers() {
+            // Both came from a valid `HeaderMap`.
+            let (Ok(name), Ok(mut value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_bytes(value),
+            ) else {
+                continue;
+            };
+            value.set_sensitive(sensitive);
+            map.append(name, value);
+        }
+        map
+    }
+}
+
+impl fmt::Debug for Kept {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Header values may be secrets: names only.
+        f.debug_struct("Kept")
+            .field("method", &self.method)
+            .field(
+                "headers",
+                &self.headers().map(|(n, _, _)| n).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// The headers of a [`Kept`] request.
+pub(crate) struct Headers<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Headers<'a> {
+    type Item = (&'a str, &'a [u8], bool);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = self.rest;
+        if rest.len() < RECORD_HEAD {
+            return None;
+        }
+        let name_len = usize::from(u16::from_le_bytes([rest[0], rest[1]]));
+        let value_len = u32::from_le_bytes([rest[2], rest[3], rest[4], rest[5]]) as usize;
+        let sensitive = rest[6] != 0;
+        let name_end = RECORD_HEAD + name_len;
+        let end = name_end + value_len;
+        let name = std::str::from_utf8(&rest[RECORD_HEAD..name_end]).unwrap_or_default();
+        let value = &rest[name_end..end];
+        self.rest = &rest[end..];
+        Some((name, value, sensitive))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_method_url_and_every_header_in_order_with_sensitivity() {
+        let url: Url = "https://h.example.com/p/a%20b?x=1&y=%2F#frag"
+            .parse()
+            .unwrap();
+        let mut headers = HeaderMap::new();
+        headers.append("accept", HeaderValue::from_static("a/b"));
+        headers.append("x-multi", HeaderValue::from_static("one"));
+        headers.append("x-multi", HeaderValue::from_static("two"));
+        let mut secret = HeaderValue::from_bytes(b"caf\xe9").unwrap();
+        secret.set_sensitive(true);
+        headers.append("x-obs", secret);
+        let kept = Kept::new(
+            &Method::PATCH,
+            &url,
+            &headers,
+            Version::HTTP_11,
+            Some(Duration::from_secs(3)),
+        );
+        assert_eq!(kept.method(), Method::PATCH);
+        assert_eq!(kept.url(), url);
+        assert_eq!(kept.version(), Version::HTTP_11);
+        assert_eq!(kept.timeout(), Some(Duration::from_secs(3)));
+        let back = kept.header_map();
+        assert_eq!(back, headers);
+        assert!(back.get("x-obs").unwrap().is_sensitive());
+        assert!(!back.get("accept").unwrap().is_sensitive());
+        let listed: Vec<(&str, &[u8])> = kept.headers().map(|(n, v, _)| (n, v)).collect();
+        assert_eq!(
+            listed,
+            [
+                ("accept", &b"a/b"[..]),
+                ("x-multi", b"one"),
+                ("x-multi", b"two"),
+                ("x-obs", b"caf\xe9"),
+            ]
+        );
+        // Header values may be secrets: Debug shows names only.
+        assert!(!format!("{kept:?}").contains("caf"));
+    }
+
+    #[test]
+    fn no_headers() {
+        let url: Url = "http://h/".parse().unwrap();
+        let kept = Kept::new(&Method::GET, &url, &HeaderMap::new(), Version::HTTP_2, None);
+        assert_eq!(kept.headers().count(), 0);
+        assert!(kept.header_map().is_empty());
+        assert_eq!(kept.url_str(), "http://h/");
+    }
+}
