@@ -76,34 +76,28 @@ impl Shared {
         req: &mut impl RequestHead,
         overrides: Option<&crate::SigningOverride>,
     ) -> Result<Option<Plan<'_>>, Error> {
-        let Some(mut plan) = self.engine.plan(req, overrides)? else {
-            return Ok(None);
-        };
-        if plan.region.is_none() {
+        let plan = self.engine.plan(req, overrides)?;
+        match plan {
             // Boxed: the default chain's loading is a large future that most requests,
             // whose region is known, would otherwise carry.
-            let region =
-                Box::pin(self.fallback_region())
-                    .await
-                    .ok_or_else(|| Error::MissingRegion {
-                        host: plan.resolved.sign_host.to_string(),
-                    })?;
-            plan.region = Some(Arc::from(region));
+            Some(mut plan) if plan.region.is_none() => {
+                plan.region =
+                    Some(Box::pin(self.fallback_region_for(&plan.resolved.sign_host)).await?);
+                Ok(Some(plan))
+            }
+            plan => Ok(plan),
         }
-        Ok(Some(plan))
     }
 
-    /// Signs `req` by `plan` with the credentials of its route.
-    pub(crate) async fn sign(
-        &self,
-        plan: Plan<'_>,
-        req: &mut impl RequestHead,
-        body: &PreparedBody,
-        kept: Kept,
-    ) -> Result<SignedRequest, Error> {
-        let credentials = self.cache_for(plan.resolved.route).get().await?;
-        self.engine
-            .sign(plan, req, body, &credentials.signing, kept)
+    /// The default chain's region, for a plan to `sign_host` that nothing configured
+    /// names a region for.
+    pub(crate) async fn fallback_region_for(&self, sign_host: &str) -> Result<Arc<str>, Error> {
+        self.fallback_region()
+            .await
+            .map(Arc::from)
+            .ok_or_else(|| Error::MissingRegion {
+                host: sign_host.to_owned(),
+            })
     }
 
     /// The credentials cache `route` signs with.

@@ -56,7 +56,7 @@ impl PreparedBody {
     /// An in-memory body's hash.
     pub(crate) fn of_bytes(bytes: Bytes) -> Self {
         Self {
-            sha256_hex: hex_sha256(&bytes).into(),
+            sha256_hex: hex_digest(Sha256::digest(&bytes)),
             len: bytes.len() as u64,
             kept: KeptBody::Bytes(bytes),
         }
@@ -116,6 +116,15 @@ impl PreparedBody {
     }
 }
 
+/// A SHA-256 digest in lower-case hex, written straight into its shared string (one
+/// allocation: the hash is shared by the signature and the summary).
+fn hex_digest(digest: impl AsRef<[u8]>) -> Arc<str> {
+    let mut hex = [0u8; 64];
+    // 32 bytes make 64 hex digits, which are ASCII.
+    hex::encode_to_slice(digest.as_ref(), &mut hex).expect("a SHA-256 digest is 32 bytes");
+    Arc::from(std::str::from_utf8(&hex).expect("hex digits are ASCII"))
+}
+
 /// Hashes a streamed body chunk by chunk, up to a limit, keeping its bytes.
 pub(crate) struct BodyHasher {
     limit: usize,
@@ -151,7 +160,7 @@ impl BodyHasher {
 
     pub(crate) fn finish(self) -> PreparedBody {
         PreparedBody {
-            sha256_hex: hex::encode(self.hasher.finalize()).into(),
+            sha256_hex: hex_digest(self.hasher.finalize()),
             len: self.len,
             kept: KeptBody::Chunks(self.kept.finish().into()),
         }

@@ -166,7 +166,7 @@ impl Engine {
             host: resolved.sign_host.to_string(),
         })?;
         if let Some(url) = resolved.send_url {
-            *req.url_mut() = url;
+            *req.url_mut() = *url;
         }
         if let Some(host) = &resolved.send_host {
             let value = HeaderValue::from_str(host).map_err(|_| Error::InvalidHeaderValue {

@@ -105,7 +105,8 @@ pub(crate) struct SentUrl {
 impl SentUrl {
     /// `sent`, the URL of the request `kept` was taken from, as it goes out.
     pub(crate) fn new(sent: &Url, kept: &Kept) -> Self {
-        let origin = (origin_of(sent) != origin_of_str(kept.url_str())).then(|| origin_of(sent));
+        let unchanged = sent[..url::Position::BeforePath] == *origin_of_str(kept.url_str());
+        let origin = (!unchanged).then(|| origin_of(sent));
         Self {
             hash: hash_of(sent),
             origin,
@@ -144,9 +145,8 @@ fn origin_of(url: &Url) -> String {
     format!("{}://{}", url.scheme(), &url[BeforeHost..AfterPort])
 }
 
-/// `scheme://[userinfo@]host[:port]` of a serialized URL, compared with [`origin_of`] only
-/// to tell whether the origin changed (a URL with user info then counts as changed, and
-/// pays one string for it).
+/// `scheme://[userinfo@]host[:port]` of a serialized URL: what `Url` slices up to
+/// `Position::BeforePath`.
 fn origin_of_str(url: &str) -> &str {
     let after_scheme = url.find("://").map_or(0, |i| i + 3);
     let end = url[after_scheme..]

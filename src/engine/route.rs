@@ -278,8 +278,8 @@ pub(crate) struct Resolved<'a> {
     /// Path and query (already percent-encoded) that go into the signature; `None` when
     /// they are the URL's own, as sent (read from the URL, not copied).
     pub(crate) sign_path_and_query: Option<String>,
-    /// The URL to send to, when it differs from the request's.
-    pub(crate) send_url: Option<Url>,
+    /// The URL to send to, when it differs from the request's (boxed: rare, and large).
+    pub(crate) send_url: Option<Box<Url>>,
     /// A `Host` header to send, when it differs from the URL's authority.
     pub(crate) send_host: Option<String>,
     /// Service and region the signing host names (`{id}.execute-api.{region}…`).
@@ -555,7 +555,7 @@ impl Entry {
                         &origin.path,
                         &format!("{viewer_path}{}", &sent[url.path().len()..]),
                     )),
-                    send_url: Some(send),
+                    send_url: Some(Box::new(send)),
                     send_host: None,
                     inferred: None,
                 })
@@ -725,7 +725,7 @@ mod tests {
         let u = url(&format!("{ORIGIN}/items/1?q=a+b"));
         let r = t.resolve_ok(&u).unwrap();
         assert_eq!(
-            r.send_url.as_ref().map(Url::as_str),
+            r.send_url.as_deref().map(Url::as_str),
             Some("http://www.example.com:8443/items/1?q=a+b")
         );
         assert_eq!(&*r.sign_host, "abc123.execute-api.us-east-1.amazonaws.com");

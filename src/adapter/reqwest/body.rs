@@ -19,17 +19,38 @@ pub(crate) async fn prepare(
     request: &mut reqwest::Request,
     limit: usize,
 ) -> Result<PreparedBody, Error> {
+    match prepare_in_memory(request) {
+        Some(prepared) => Ok(prepared),
+        // Boxed: only streaming bodies need it, and it would otherwise grow every
+        // request's future.
+        None => Box::pin(prepare_stream(request, limit)).await,
+    }
+}
+
+/// [`prepare`] for a request without a body or with one in memory (at once); `None` for a
+/// streaming body.
+pub(crate) fn prepare_in_memory(request: &mut reqwest::Request) -> Option<PreparedBody> {
+    let Some(body) = request.body_mut().take() else {
+        return Some(PreparedBody::empty());
+    };
+    if body.as_bytes().is_none() {
+        *request.body_mut() = Some(body);
+        return None;
+    }
+    let bytes = in_memory_bytes(body);
+    *request.body_mut() = Some(reqwest::Body::from(bytes.clone()));
+    Some(PreparedBody::of_bytes(bytes))
+}
+
+/// [`prepare`] for a streaming body: read, hashed and put back.
+pub(crate) async fn prepare_stream(
+    request: &mut reqwest::Request,
+    limit: usize,
+) -> Result<PreparedBody, Error> {
     let Some(body) = request.body_mut().take() else {
         return Ok(PreparedBody::empty());
     };
-    if body.as_bytes().is_some() {
-        let bytes = in_memory_bytes(body);
-        *request.body_mut() = Some(reqwest::Body::from(bytes.clone()));
-        return Ok(PreparedBody::of_bytes(bytes));
-    }
-    // Boxed: only streaming bodies need it, and it would otherwise grow every request's
-    // future.
-    let prepared = Box::pin(collect(body, limit)).await?;
+    let prepared = collect(body, limit).await?;
     *request.body_mut() = replay(&prepared);
     Ok(prepared)
 }

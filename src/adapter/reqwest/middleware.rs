@@ -1,10 +1,13 @@
 //! The `reqwest-middleware` `Middleware`: each request through the engine, then the answer
 //! handled — a clock retry, a token reload, a redirect followed, a 403 explained.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use http::{Extensions, HeaderMap, Method, StatusCode};
 use url::Url;
 
-use super::body::{keep, prepare, rebuild};
+use super::body::{keep, prepare, prepare_in_memory, prepare_stream, rebuild};
 use super::inspect::inspect_403;
 use super::response::{attach, attach_explanation, explain_unsigned, redact_error};
 use super::{reqwest, reqwest_middleware};
@@ -16,7 +19,7 @@ use crate::engine::body::PreparedBody;
 use crate::engine::forbidden::Inspected;
 use crate::engine::redact::Redacted;
 use crate::engine::redirect::{next_hop, SentUrl};
-use crate::engine::scope::Plan;
+use crate::engine::replay::Kept;
 use crate::engine::summary::SignedRequest;
 use crate::engine::{strip_signature, RequestHead};
 use crate::error::Error;
@@ -89,27 +92,146 @@ impl crate::error::sealed::MiddlewareError for reqwest_middleware::Error {
     }
 }
 
-#[async_trait::async_trait]
 impl reqwest_middleware::Middleware for SigV4Middleware {
-    async fn handle(
-        &self,
-        mut req: reqwest::Request,
-        extensions: &mut Extensions,
-        next: reqwest_middleware::Next<'_>,
-    ) -> reqwest_middleware::Result<reqwest::Response> {
-        if extensions.get::<SkipSigning>().is_some() {
-            return next.run(req, extensions).await;
-        }
+    /// Signs and sends the request, then follows what the answer asks for: a clock retry,
+    /// a token reload, a redirect.
+    ///
+    /// Written out rather than with `#[async_trait]`, which moves each argument into a
+    /// local of its own: the request would be held twice in the future boxed for every
+    /// request. Here the `async move` block uses the captured request in place.
+    fn handle<'life0, 'life1, 'life2, 'async_trait>(
+        &'life0 self,
+        req: reqwest::Request,
+        extensions: &'life1 mut Extensions,
+        next: reqwest_middleware::Next<'life2>,
+    ) -> Pin<
+        Box<
+            dyn Future<Output = reqwest_middleware::Result<reqwest::Response>>
+                + Send
+                + 'async_trait,
+        >,
+    >
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        Self: 'async_trait,
+    {
         let shared = &*self.inner;
-        let overrides = extensions.get::<SigningOverride>().cloned();
-        match shared.plan(&mut req, overrides.as_ref()).await? {
-            Some(plan) => send(shared, req, plan, extensions, next, overrides).await,
-            None => {
+        let mut req = req;
+        Box::pin(async move {
+            if extensions.get::<SkipSigning>().is_some() {
+                return next.run(req, extensions).await;
+            }
+            // Boxed when present (rare): the future holds a pointer, not the strings.
+            let overrides = extensions.get::<SigningOverride>().cloned().map(Box::new);
+            let mut plan = shared.engine.plan(&mut req, overrides.as_deref())?;
+            if let Some(p) = plan.as_mut().filter(|p| p.region.is_none()) {
+                // Boxed: loading the default chain's region is rare and a large future.
+                p.region = Some(Box::pin(shared.fallback_region_for(&p.resolved.sign_host)).await?);
+            }
+            let Some(first) = &plan else {
                 tracing::trace!(url = %Redacted(req.url()), "no route matches: sent unsigned");
                 shared.engine.routes.warn_near_miss(req.url());
                 let response = next.run(req, extensions).await.map_err(redact_error)?;
-                Ok(explain_unsigned(shared, response))
+                return Ok(explain_unsigned(shared, response));
+            };
+            let mut body = match first.unsigned_payload {
+                true => PreparedBody::unsigned(),
+                false => match prepare_in_memory(&mut req) {
+                    Some(body) => body,
+                    None => Box::pin(prepare_stream(&mut req, shared.body_limit)).await?,
+                },
+            };
+            let mut attempts = Attempts::default();
+            loop {
+                if plan
+                    .as_ref()
+                    .is_some_and(|p| !p.unsigned_payload && body.is_unsigned())
+                {
+                    // A redirect from a route that does not hash bodies to one that does.
+                    body = prepare(&mut req, shared.body_limit).await?;
+                }
+                let credentials = match &plan {
+                    Some(p) => Some(shared.cache_for(p.resolved.route).get().await?),
+                    None => None,
+                };
+                // In a block: what this attempt sent and got is gone before the next is planned.
+                req = {
+                    // What a retry or a redirect sends again, taken without any earlier
+                    // signature and before this one is added; a signed request's summary keeps
+                    // it.
+                    strip_signature(&mut req);
+                    let kept = keep(&req);
+                    let attempt = match (plan.take(), credentials) {
+                        (Some(plan), Some(credentials)) => {
+                            let signing = &credentials.signing;
+                            let signed =
+                                shared.engine.sign(plan, &mut req, &body, signing, kept)?;
+                            Attempt::Signed(signed)
+                        }
+                        _ => Attempt::Unsigned(kept),
+                    };
+                    // Only a signed request can carry a signature somewhere it does not belong.
+                    let sent = match &attempt {
+                        Attempt::Signed(signed) => Some(SentUrl::new(req.url(), signed.kept())),
+                        Attempt::Unsigned(_) => None,
+                    };
+                    let response = next
+                        .clone()
+                        .run(req, extensions)
+                        .await
+                        .map_err(redact_error)?;
+                    if let Some(sent) = &sent {
+                        sent.check(response.url(), attempt.kept())?;
+                    }
+                    if response.status() == StatusCode::FORBIDDEN {
+                        let Attempt::Signed(signed) = attempt else {
+                            return Ok(response);
+                        };
+                        // Boxed: 403s are rare, and reading one is a large future.
+                        let after = after_forbidden(shared, response, signed, &body, &mut attempts);
+                        match Box::pin(after).await {
+                            AfterForbidden::Return(response) => return Ok(response),
+                            AfterForbidden::Retry(again) => again,
+                        }
+                    } else {
+                        match follow(shared, &response, attempt.kept(), &mut body, &mut attempts) {
+                            Some(again) => again,
+                            None => return Ok(attach(response, attempt.into_signed())),
+                        }
+                    }
+                };
+                plan = shared.engine.plan(&mut req, overrides.as_deref())?;
+                if let Some(p) = plan.as_mut().filter(|p| p.region.is_none()) {
+                    p.region =
+                        Some(Box::pin(shared.fallback_region_for(&p.resolved.sign_host)).await?);
+                }
             }
+        })
+    }
+}
+
+/// One request sent: signed (its summary keeps what it was before), or sent unsigned (a
+/// redirect that left the routes).
+enum Attempt {
+    Signed(SignedRequest),
+    Unsigned(Kept),
+}
+
+impl Attempt {
+    /// What the request was before it was signed.
+    fn kept(&self) -> &Kept {
+        match self {
+            Attempt::Signed(signed) => signed.kept(),
+            Attempt::Unsigned(kept) => kept,
+        }
+    }
+
+    fn into_signed(self) -> Option<SignedRequest> {
+        match self {
+            Attempt::Signed(signed) => Some(signed),
+            Attempt::Unsigned(_) => None,
         }
     }
 }
@@ -130,100 +252,32 @@ enum AfterForbidden {
     Return(reqwest::Response),
 }
 
-/// Signs and sends `req` by `plan`, then follows what the answer asks for: a clock retry,
-/// a token reload, a redirect.
-async fn send(
+/// The next request of a redirect chain, when `response` is a redirect to follow: rebuilt
+/// from `kept`, with `body` (emptied when the hop drops it).
+fn follow(
     shared: &Shared,
-    mut req: reqwest::Request,
-    plan: Plan<'_>,
-    extensions: &mut Extensions,
-    next: reqwest_middleware::Next<'_>,
-    overrides: Option<SigningOverride>,
-) -> reqwest_middleware::Result<reqwest::Response> {
-    let mut body = match plan.unsigned_payload {
-        true => PreparedBody::unsigned(),
-        false => prepare(&mut req, shared.body_limit).await?,
-    };
-    let mut plan = Some(plan);
-    let mut attempts = Attempts::default();
-    loop {
-        if let Some(p) = &plan {
-            if !p.unsigned_payload && body.is_unsigned() {
-                // A redirect from a route that does not hash bodies to one that does.
-                body = prepare(&mut req, shared.body_limit).await?;
-            }
-        }
-        // What a retry or a redirect sends again, taken before the signature is added; a
-        // signed request's summary keeps it.
-        let (signed, unsigned_kept) = match plan.take() {
-            Some(plan) => {
-                let kept = keep(&req);
-                (Some(shared.sign(plan, &mut req, &body, kept).await?), None)
-            }
-            None => {
-                strip_signature(&mut req);
-                (None, Some(keep(&req)))
-            }
-        };
-        // Only a signed request can carry a signature somewhere it does not belong.
-        let sent = signed
-            .as_ref()
-            .map(|signed| SentUrl::new(req.url(), signed.kept()));
-        let response = next
-            .clone()
-            .run(req, extensions)
-            .await
-            .map_err(redact_error)?;
-        if let (Some(sent), Some(signed)) = (&sent, &signed) {
-            sent.check(response.url(), signed.kept())?;
-        }
-        let status = response.status();
-        if status == StatusCode::FORBIDDEN {
-            let Some(signed) = signed else {
-                return Ok(response);
-            };
-            // Boxed: 403s are rare, and reading one is a large future.
-            match Box::pin(after_forbidden(
-                shared,
-                response,
-                signed,
-                &body,
-                &mut attempts,
-            ))
-            .await
-            {
-                AfterForbidden::Return(response) => return Ok(response),
-                AfterForbidden::Retry(again) => req = again,
-            }
-        } else {
-            let kept = match (&signed, &unsigned_kept) {
-                (Some(signed), _) => signed.kept(),
-                (None, Some(kept)) => kept,
-                (None, None) => return Ok(attach(response, signed)),
-            };
-            let hop = next_hop(
-                &shared.engine.redirects,
-                &shared.engine.routes,
-                status,
-                response.headers(),
-                response.url(),
-                kept.method(),
-                attempts.redirects,
-            );
-            let Some(hop) = hop else {
-                return Ok(attach(response, signed));
-            };
-            attempts.redirects += 1;
-            let mut again = rebuild(kept, &body);
-            if hop.drops_body() {
-                *again.body_mut() = None;
-                body = PreparedBody::empty();
-            }
-            hop.apply(&mut again, response.url());
-            req = again;
-        }
-        plan = shared.plan(&mut req, overrides.as_ref()).await?;
+    response: &reqwest::Response,
+    kept: &Kept,
+    body: &mut PreparedBody,
+    attempts: &mut Attempts,
+) -> Option<reqwest::Request> {
+    let hop = next_hop(
+        &shared.engine.redirects,
+        &shared.engine.routes,
+        response.status(),
+        response.headers(),
+        response.url(),
+        kept.method(),
+        attempts.redirects,
+    )?;
+    attempts.redirects += 1;
+    let mut again = rebuild(kept, body);
+    if hop.drops_body() {
+        *again.body_mut() = None;
+        *body = PreparedBody::empty();
     }
+    hop.apply(&mut again, response.url());
+    Some(again)
 }
 
 /// After a 403 to the signed request `signed`: reloads credentials whose session token
