@@ -80,6 +80,7 @@ mod config;
 mod diagnostics;
 mod engine;
 mod error;
+mod redact;
 mod route;
 #[cfg(feature = "verify")]
 #[cfg_attr(docsrs, doc(cfg(feature = "verify")))]

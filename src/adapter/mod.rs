@@ -18,7 +18,6 @@ use url::Url;
 use crate::config::SigV4MiddlewareBuilder;
 use crate::engine::body::PreparedBody;
 use crate::engine::presign::PresignedUrl;
-use crate::engine::redact::Redacted;
 use crate::engine::replay::Kept;
 use crate::engine::route::CompiledRoute;
 use crate::engine::scope::Plan;
@@ -26,6 +25,7 @@ use crate::engine::sign::ServiceProfile;
 use crate::engine::summary::SignedRequest;
 use crate::engine::{Engine, Head, RequestHead};
 use crate::error::Error;
+use crate::redact::Redacted;
 use credentials::CredentialsCache;
 
 // Loads the files of `reqwest_013` a second time, on purpose: one source, two versions'

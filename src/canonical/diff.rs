@@ -1,57 +1,12 @@
-//! Redaction of a canonical request's session token, and the line-by-line diff of two
-//! canonical requests with its `Display`.
+//! The line-by-line diff of two canonical requests, with its `Display` (session tokens
+//! redacted by [`crate::redact`]).
 
-use std::borrow::Cow;
 use std::fmt;
 
 use super::REDACTED;
-
-const TOKEN_HEADER_PREFIX: &str = "x-amz-security-token:";
-const TOKEN_PARAM_PREFIX: &str = "X-Amz-Security-Token=";
-
-/// `canonical_request` with the session token (the `x-amz-security-token` header line and the
-/// `X-Amz-Security-Token` query parameter) replaced by [`REDACTED`], for display and logs.
-pub fn redact_canonical_request(canonical_request: &str) -> Cow<'_, str> {
-    if !canonical_request.contains(TOKEN_HEADER_PREFIX)
-        && !canonical_request.contains(TOKEN_PARAM_PREFIX)
-    {
-        return Cow::Borrowed(canonical_request);
-    }
-    let mut out = String::with_capacity(canonical_request.len());
-    for (i, line) in canonical_request.split('\n').enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        if i == 2 {
-            out.push_str(&redact_query(line));
-        } else if line.starts_with(TOKEN_HEADER_PREFIX) {
-            out.push_str(TOKEN_HEADER_PREFIX);
-            out.push_str(REDACTED);
-        } else {
-            out.push_str(line);
-        }
-    }
-    Cow::Owned(out)
-}
-
-fn redact_query(query: &str) -> Cow<'_, str> {
-    if !query.contains(TOKEN_PARAM_PREFIX) {
-        return Cow::Borrowed(query);
-    }
-    let mut out = String::with_capacity(query.len());
-    for (i, pair) in query.split('&').enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        if pair.starts_with(TOKEN_PARAM_PREFIX) {
-            out.push_str(TOKEN_PARAM_PREFIX);
-            out.push_str(REDACTED);
-        } else {
-            out.push_str(pair);
-        }
-    }
-    Cow::Owned(out)
-}
+use crate::redact::redact_canonical_query;
+#[cfg(test)]
+use crate::redact::redact_canonical_request;
 
 /// Which of the two canonical requests given to [`diff_canonical_requests`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -340,7 +295,10 @@ pub fn diff_canonical_requests(expected: &str, actual: &str) -> Vec<CanonicalDif
     });
     if e.query != a.query {
         let parameters = query_names_that_differ(e.query, a.query);
-        let (eq, aq) = (redact_query(e.query), redact_query(a.query));
+        let (eq, aq) = (
+            redact_canonical_query(e.query),
+            redact_canonical_query(a.query),
+        );
         if !parameters.is_empty() || eq != aq {
             out.push(CanonicalDifference::Query {
                 parameters,

@@ -52,7 +52,8 @@ pub(crate) mod rules;
 mod sigv4a;
 mod time;
 
-pub use diff::{diff_canonical_requests, redact_canonical_request, CanonicalDifference, Side};
+pub use crate::redact::redact_canonical_request;
+pub use diff::{diff_canonical_requests, CanonicalDifference, Side};
 pub use encode::{
     canonical_path, canonical_query, canonical_query_filtered, normalize_path, query_pairs,
     uri_encode,
@@ -86,7 +87,7 @@ pub const EMPTY_PAYLOAD_SHA256: &str =
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
 /// What stands in for a session token in any text this crate renders.
-pub const REDACTED: &str = "<redacted>";
+pub const REDACTED: &str = crate::redact::REDACTED;
 
 /// The longest validity SigV4 allows a presigned request, in seconds (`X-Amz-Expires`):
 /// seven days. The signer refuses to presign for longer and the verifier refuses a longer

@@ -17,7 +17,6 @@ pub(crate) mod clock;
 pub(crate) mod endpoints;
 pub(crate) mod forbidden;
 pub(crate) mod presign;
-pub(crate) mod redact;
 pub(crate) mod redirect;
 pub(crate) mod replay;
 pub(crate) mod route;
@@ -33,10 +32,10 @@ use url::Url;
 
 use crate::config::{RedirectPolicy, SigningOverride};
 use crate::error::Error;
+use crate::redact::Redacted;
 use body::PreparedBody;
 use clock::{ClockOffsets, SharedClock};
 use forbidden::Inspected;
-use redact::Redacted;
 use replay::Kept;
 use route::RouteTable;
 use scope::{Defaults, Plan};
@@ -244,5 +243,63 @@ impl Engine {
         // what failed, and the same signature would fail again.
         let already_applied = offset.abs_diff(self.offsets.get(host).unwrap_or(0)) < 1_000;
         (u128::from(offset.unsigned_abs()) <= max.as_millis() && !already_applied).then_some(offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine(routes: &[crate::Route]) -> Engine {
+        Engine {
+            routes: RouteTable::compile(routes, |_| 0).unwrap(),
+            defaults: Defaults::default(),
+            clock: std::sync::Arc::new(crate::SystemClock),
+            offsets: ClockOffsets::default(),
+            max_clock_correction: None,
+            redirects: RedirectPolicy::default(),
+        }
+    }
+
+    #[test]
+    fn stale_signing_parameters_are_stripped_only_from_routed_requests() {
+        let engine = engine(&[crate::Route::direct("https://api.example.com")]);
+        let stale = "?a=1&X-Amz-Signature=abc&X-Amz-Date=20150830T123600Z";
+        // No route: sent as it is, its query untouched.
+        let url: Url = format!("https://other.example.com/x{stale}")
+            .parse()
+            .unwrap();
+        let mut head = Head::new(Method::GET, url.clone());
+        assert!(engine.plan(&mut head, None).unwrap().is_none());
+        assert_eq!(head.url, url);
+        // A route: what it signs is the query without them.
+        let url: Url = format!("https://api.example.com/x{stale}").parse().unwrap();
+        let mut head = Head::new(Method::GET, url);
+        let plan = engine.plan(&mut head, None).unwrap().expect("routed");
+        assert_eq!(head.url.as_str(), "https://api.example.com/x?a=1");
+        assert!(plan.resolved.sign_path_and_query.is_none());
+    }
+
+    /// The engine is the part a reader can follow without an HTTP client or a runtime: no
+    /// file of it names reqwest or tokio outside comments and tests.
+    #[test]
+    fn the_engine_does_no_io() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/engine");
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for (n, line) in code.lines().enumerate() {
+                let line = line.split("//").next().unwrap_or_default();
+                for io in ["reqwest", "tokio", "hyper"] {
+                    assert!(
+                        !line.contains(io),
+                        "{}:{}: {io} in the engine: {line}",
+                        path.display(),
+                        n + 1
+                    );
+                }
+            }
+        }
     }
 }

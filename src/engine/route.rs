@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::engine::redact;
 use crate::error::{ConfigError, Error, InvalidSetting};
+use crate::redact;
 use crate::route::{Route, SignedHeaders, Topology};
 
 /// A base URL taken apart: what a route matches on or signs for.

@@ -274,7 +274,7 @@ impl SignatureHeaders {
 /// Whether `url`'s query carries a signing parameter.
 pub(crate) fn has_query_signature(url: &url::Url) -> bool {
     url.query()
-        .is_some_and(|q| crate::engine::redact::amz_params_in(q, &PRESIGN_PARAMS).is_some())
+        .is_some_and(|q| crate::redact::amz_params_in(q, &PRESIGN_PARAMS).is_some())
 }
 
 /// Removes every signing parameter from `url`'s query: one an earlier attempt put there, or
@@ -283,7 +283,7 @@ pub(crate) fn has_query_signature(url: &url::Url) -> bool {
 pub(crate) fn strip_query_signature(url: &mut url::Url) {
     let Some(pieces) = url
         .query()
-        .and_then(|q| crate::engine::redact::amz_params_in(q, &PRESIGN_PARAMS))
+        .and_then(|q| crate::redact::amz_params_in(q, &PRESIGN_PARAMS))
     else {
         return;
     };

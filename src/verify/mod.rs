@@ -55,7 +55,7 @@ use aws_credential_types::Credentials;
 use crate::canonical::{
     self, constant_time_eq, diff_canonical_requests, format_amz_date, hex_sha256, parse_amz_date,
     CredentialScope, PathEncoding, QueryPlus, Rules, SigningKey, ALGORITHM, ALGORITHM_V4A,
-    EMPTY_PAYLOAD_SHA256, REDACTED, SCOPE_TERMINATOR, UNSIGNED_PAYLOAD,
+    EMPTY_PAYLOAD_SHA256, SCOPE_TERMINATOR, UNSIGNED_PAYLOAD,
 };
 
 mod rejection;
@@ -1194,21 +1194,6 @@ fn token_problem(problem: TokenProblem) -> Rejection {
     Rejection::new(RejectionKind::InvalidSecurityToken { problem })
 }
 
-/// Replaces the value of `Signature=` in an echoed `Authorization` header.
-fn redact_authorization(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    let mut rest = value;
-    while let Some(at) = rest.find("Signature=") {
-        let (before, after) = rest.split_at(at + "Signature=".len());
-        out.push_str(before);
-        out.push_str(REDACTED);
-        let end = after.find([',', ' ']).unwrap_or(after.len());
-        rest = &after[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// The time of a `Date` header: an `X-Amz-Date`-shaped value, or an HTTP-date (IMF-fixdate
 /// or the obsolete RFC 850 and asctime forms, which RFC 9110 has recipients accept).
 fn parse_http_date(value: &str) -> Option<SystemTime> {
@@ -1230,7 +1215,7 @@ fn authorization_fields(value: &str, rest: &str) -> Result<[Option<String>; 3], 
         let Some((key, val)) = part.split_once('=') else {
             return Err(Rejection::malformed(format!(
                 "'{part}' not a valid key=value pair (missing equal-sign) in Authorization header: '{}'.",
-                redact_authorization(value)
+                crate::redact::redact_authorization(value)
             )));
         };
         let slot = match key.trim() {

@@ -55,36 +55,6 @@ fn is_secret_header(name: &str) -> bool {
     name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("x-amz-security-token")
 }
 
-/// `target` with the values of the `X-Amz-Signature` and `X-Amz-Security-Token` query
-/// parameters replaced by [`REDACTED`].
-pub(crate) fn redact_target(target: &str) -> String {
-    let Some((path, query)) = target.split_once('?') else {
-        return target.to_owned();
-    };
-    let mut out = String::with_capacity(target.len());
-    out.push_str(path);
-    out.push('?');
-    for (i, pair) in query.split('&').enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        // Compare the decoded name: the verifier reads `X-Amz-Security%2DToken` as the token.
-        let secret = |name: &str| {
-            let decoded = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
-            decoded == "X-Amz-Signature" || decoded == "X-Amz-Security-Token"
-        };
-        match pair.split_once('=') {
-            Some((name, _)) if secret(name) => {
-                out.push_str(name);
-                out.push('=');
-                out.push_str(REDACTED);
-            }
-            _ => out.push_str(pair),
-        }
-    }
-    out
-}
-
 impl fmt::Debug for ReceivedRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         struct Headers<'a>(&'a [(String, String)]);
@@ -103,7 +73,7 @@ impl fmt::Debug for ReceivedRequest {
         }
         f.debug_struct("ReceivedRequest")
             .field("method", &self.method)
-            .field("target", &redact_target(&self.target))
+            .field("target", &crate::redact::redact_target(&self.target))
             .field("headers", &Headers(&self.headers))
             .field("body_len", &self.body.len())
             .finish()

@@ -891,7 +891,7 @@ fn verifier_debug_shows_no_secret() {
 #[test]
 fn redact_authorization_hides_every_signature() {
     assert_eq!(
-        redact_authorization("A Signature=abc, Signature=def,x=1"),
+        crate::redact::redact_authorization("A Signature=abc, Signature=def,x=1"),
         "A Signature=<redacted>, Signature=<redacted>,x=1"
     );
 }

@@ -147,6 +147,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_rebuilt_request_is_the_request_as_it_was() {
+        let mut r = request(Some("payload".into()));
+        *r.url_mut() = "https://h.example.com:8443/a%20b?x=1&y=%2F"
+            .parse()
+            .unwrap();
+        *r.method_mut() = reqwest::Method::PUT;
+        r.headers_mut().append("x-multi", "one".parse().unwrap());
+        r.headers_mut().append("x-multi", "two".parse().unwrap());
+        let mut secret: http::HeaderValue = "s3cr3t".parse().unwrap();
+        secret.set_sensitive(true);
+        r.headers_mut().insert("x-secret", secret);
+        *r.timeout_mut() = Some(std::time::Duration::from_secs(7));
+        *r.version_mut() = http::Version::HTTP_2;
+        let p = prepare(&mut r, 100).await.unwrap();
+        let again = rebuild(&keep(&r), &p);
+        assert_eq!(again.method(), r.method());
+        assert_eq!(again.url(), r.url());
+        assert_eq!(again.headers(), r.headers());
+        assert!(again.headers()["x-secret"].is_sensitive());
+        assert_eq!(again.timeout(), r.timeout());
+        assert_eq!(again.version(), r.version());
+        assert_eq!(
+            again.body().and_then(|b| b.as_bytes()),
+            Some(&b"payload"[..])
+        );
+    }
+
+    #[tokio::test]
     async fn no_body_hashes_as_empty() {
         let mut r = request(None);
         let p = prepare(&mut r, 0).await.unwrap();

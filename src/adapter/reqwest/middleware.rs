@@ -17,12 +17,12 @@ use crate::adapter::{
 use crate::config::{SigningOverride, SkipSigning};
 use crate::engine::body::PreparedBody;
 use crate::engine::forbidden::Inspected;
-use crate::engine::redact::Redacted;
 use crate::engine::redirect::{next_hop, SentUrl};
 use crate::engine::replay::Kept;
 use crate::engine::summary::SignedRequest;
 use crate::engine::{strip_signature, RequestHead};
 use crate::error::Error;
+use crate::redact::Redacted;
 
 impl RequestHead for reqwest::Request {
     fn method(&self) -> &Method {

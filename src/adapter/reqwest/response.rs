@@ -9,8 +9,8 @@ use super::{reqwest, reqwest_middleware};
 use crate::adapter::Shared;
 use crate::diagnostics;
 use crate::engine::forbidden::Inspected;
-use crate::engine::redact::redact_url;
 use crate::engine::summary::SignedRequest;
+use crate::redact::redact_url;
 
 /// `err` with the URL reqwest put in it redacted: a failed query-signed request would
 /// otherwise show its signature and session token in the error's `Display` and `Debug`.

@@ -1,0 +1,182 @@
+//! Redaction, every rule of it in one place: nothing the crate shows (log lines, errors,
+//! `Debug`, responses, explanations, the verifier's rejections) carries what could sign or
+//! replay a request: a signature, a session token, a presigned URL's query.
+//!
+//! A query-signed request carries its signature and session token in the URL, and reqwest
+//! puts that URL in its errors and responses, so every URL the crate shows is passed
+//! through here first; canonical requests and `Authorization` values are shown with their
+//! token and signature replaced by a marker.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// What a redacted value reads as in text: canonical requests, `Debug` output, rejections.
+pub(crate) const REDACTED: &str = "<redacted>";
+
+/// What a redacted value reads as inside a URL (no characters a URL would escape).
+const REDACTED_IN_URL: &str = "REDACTED";
+
+/// The session token's query parameter, as a canonical query spells its name.
+const TOKEN_PARAM_PREFIX: &str = "X-Amz-Security-Token=";
+/// The session token's header line in a canonical request.
+const TOKEN_HEADER_PREFIX: &str = "x-amz-security-token:";
+
+/// Query parameters whose value signs or replays a request (the credential's access key id
+/// is not a secret: [`SignedRequest`](crate::SignedRequest) shows it).
+const SECRET_PARAMS: [&str; 2] = ["X-Amz-Signature", "X-Amz-Security-Token"];
+
+/// The pieces of `query` (split on `&`) when any of them is named one of `names` (all
+/// `X-Amz-…` names), matched on the percent-decoded name; `None` otherwise. The common
+/// query, with no `X-Amz-` and no `%` in it, is passed over without decoding anything.
+pub(crate) fn amz_params_in<'q>(query: &'q str, names: &[&str]) -> Option<Vec<(&'q str, bool)>> {
+    // `%` may hide a name (`X%2DAmz-…` decodes to one).
+    if !query.contains("X-Amz-") && !query.contains('%') {
+        return None;
+    }
+    let pieces: Vec<(&str, bool)> = query
+        .split('&')
+        .map(|piece| {
+            let name = piece.split('=').next().unwrap_or_default();
+            let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+            (piece, names.contains(&name.as_ref()))
+        })
+        .collect();
+    pieces.iter().any(|&(_, named)| named).then_some(pieces)
+}
+
+/// `url` with the value of every secret query parameter replaced by a marker; borrowed
+/// when there is none.
+pub(crate) fn redact_url(url: &url::Url) -> Cow<'_, url::Url> {
+    let Some(query) = url
+        .query()
+        .and_then(|q| redact_query(q, &SECRET_PARAMS, REDACTED_IN_URL))
+    else {
+        return Cow::Borrowed(url);
+    };
+    let mut out = url.clone();
+    out.set_query(Some(&query));
+    Cow::Owned(out)
+}
+
+/// `query` with the value of every parameter named one of `names` replaced by `marker`;
+/// `None` when it has none.
+fn redact_query(query: &str, names: &[&str], marker: &str) -> Option<String> {
+    let pieces = amz_params_in(query, names)?;
+    let redacted: Vec<Cow<'_, str>> = pieces
+        .into_iter()
+        .map(|(piece, secret)| match piece.split_once('=') {
+            Some((name, _)) if secret => Cow::Owned(format!("{name}={marker}")),
+            _ => Cow::Borrowed(piece),
+        })
+        .collect();
+    Some(redacted.join("&"))
+}
+
+/// A request-target (`path?query`, as the verifier receives it) with the values of the
+/// signature and session token parameters replaced by [`REDACTED`].
+pub(crate) fn redact_target(target: &str) -> Cow<'_, str> {
+    let Some((path, query)) = target.split_once('?') else {
+        return Cow::Borrowed(target);
+    };
+    match redact_query(query, &SECRET_PARAMS, REDACTED) {
+        Some(query) => Cow::Owned(format!("{path}?{query}")),
+        None => Cow::Borrowed(target),
+    }
+}
+
+/// `canonical_request` with the session token (the `x-amz-security-token` header line and the
+/// `X-Amz-Security-Token` query parameter) replaced by [`REDACTED`], for display and logs.
+pub fn redact_canonical_request(canonical_request: &str) -> Cow<'_, str> {
+    if !canonical_request.contains(TOKEN_HEADER_PREFIX)
+        && !canonical_request.contains(TOKEN_PARAM_PREFIX)
+    {
+        return Cow::Borrowed(canonical_request);
+    }
+    let mut out = String::with_capacity(canonical_request.len());
+    for (i, line) in canonical_request.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if i == 2 {
+            // The third line is the canonical query string.
+            out.push_str(&redact_canonical_query(line));
+        } else if line.starts_with(TOKEN_HEADER_PREFIX) {
+            out.push_str(TOKEN_HEADER_PREFIX);
+            out.push_str(REDACTED);
+        } else {
+            out.push_str(line);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A canonical query string with the session token's value replaced by [`REDACTED`].
+pub(crate) fn redact_canonical_query(query: &str) -> Cow<'_, str> {
+    match redact_query(query, &["X-Amz-Security-Token"], REDACTED) {
+        Some(redacted) => Cow::Owned(redacted),
+        None => Cow::Borrowed(query),
+    }
+}
+
+/// An `Authorization` header value with every `Signature=` value replaced by [`REDACTED`].
+pub(crate) fn redact_authorization(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(at) = rest.find("Signature=") {
+        let (before, after) = rest.split_at(at + "Signature=".len());
+        out.push_str(before);
+        out.push_str(REDACTED);
+        let end = after.find([',', ' ']).unwrap_or(after.len());
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `url` without its query and fragment, for error messages, which may travel further
+/// than logs: any query parameter may carry something its owner would not print.
+pub(crate) fn without_query(url: &url::Url) -> &str {
+    &url[..url::Position::AfterPath]
+}
+
+/// Shows a URL with its secret query parameters redacted, for log lines.
+pub(crate) struct Redacted<'a>(pub(crate) &'a url::Url);
+
+impl fmt::Display for Redacted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&redact_url(self.0), f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_parameters_are_redacted_and_nothing_else() {
+        let url: url::Url =
+            "https://h/p?a=1&X-Amz-Credential=AKID%2F1&X-Amz-Signature=abc&X%2DAmz-Security-Token=tok%2B&b"
+                .parse()
+                .unwrap();
+        let shown = Redacted(&url).to_string();
+        assert_eq!(
+            shown,
+            format!("https://h/p?a=1&X-Amz-Credential=AKID%2F1&X-Amz-Signature={REDACTED_IN_URL}&X%2DAmz-Security-Token={REDACTED_IN_URL}&b")
+        );
+        let plain: url::Url = "https://h/p?a=%2F&X-Amz-Date=1".parse().unwrap();
+        assert!(matches!(redact_url(&plain), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn targets_and_authorization_values_are_redacted() {
+        assert_eq!(
+            redact_target("/p?a=1&X-Amz-Signature=abc&X-Amz-Security%2DToken=t"),
+            format!("/p?a=1&X-Amz-Signature={REDACTED}&X-Amz-Security%2DToken={REDACTED}")
+        );
+        assert!(matches!(redact_target("/p?a=1"), Cow::Borrowed(_)));
+        assert_eq!(
+            redact_authorization("A Signature=abc, Signature=def,x=1"),
+            format!("A Signature={REDACTED}, Signature={REDACTED},x=1")
+        );
+    }
+}
