@@ -62,6 +62,12 @@
 //!   with `verify`, SigV4a verification written from the specification.
 //! - `cli`: the `sigv4-curl` command-line tool (`cargo install reqwest-sigv4 --features
 //!   cli`); library users need not enable it.
+//! - `reqwest-012`: the same middleware for reqwest 0.12 and reqwest-middleware 0.4
+//!   ([`SigV4Middleware`] implements both versions' `Middleware`).
+//!
+//! How the crate is built: a sans-IO engine (routing, scope, body hash, signing, reading
+//! answers) and thin adapters around it (the `Middleware`, the credentials cache); see
+//! `docs/ARCHITECTURE.md` in the repository.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(clippy::missing_errors_doc, clippy::missing_panics_doc)]
