@@ -9,10 +9,8 @@
 use std::time::Duration;
 
 use aws_credential_types::provider::ProvideCredentials;
-use url::Url;
 
 use crate::adapter::credentials::Source;
-use crate::engine::route::infer_scope;
 
 /// Which request headers go into the signature besides `host` and `x-amz-*`.
 ///
@@ -268,14 +266,14 @@ impl Route {
         }
         let host = match &self.topology {
             Topology::Direct { base_url } | Topology::CustomDomain { base_url } => {
-                Url::parse(base_url).ok()?.host_str()?.to_owned()
+                url::Url::parse(base_url).ok()?.host_str()?.to_owned()
             }
             Topology::CloudFront { origin_url, .. } => {
-                Url::parse(origin_url).ok()?.host_str()?.to_owned()
+                url::Url::parse(origin_url).ok()?.host_str()?.to_owned()
             }
             Topology::HostOverride { sign_host, .. } => sign_host.clone(),
         };
-        infer_scope(&host).map(|(_, region)| region.to_owned())
+        crate::engine::route::infer_scope(&host).map(|(_, region)| region.to_owned())
     }
 
     /// Where this route's own credentials come from, and the region it names.
