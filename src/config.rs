@@ -262,7 +262,7 @@ impl SigV4MiddlewareBuilder {
     }
 
     /// Most bytes of a streaming body buffered for hashing (default 32 MiB). A larger body
-    /// fails with [`Error::BodyTooLarge`] and is not sent.
+    /// fails with [`Error::BodyTooLarge`](crate::Error::BodyTooLarge) and is not sent.
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
         self

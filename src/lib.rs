@@ -74,8 +74,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod adapter;
-/// SigV4 canonicalization from the specification, the building blocks of the verifier, of
-/// the summary of what was signed and of the tests: not a stable API.
+// SigV4 canonicalization from the specification, the building blocks of the verifier, of
+// the summary of what was signed and of the tests: not a stable API (see its module docs).
 #[doc(hidden)]
 pub mod canonical;
 /// The `sigv4-curl` binary and the `call` example (feature `cli`): not a stable API.

@@ -86,7 +86,7 @@ pub(crate) fn redact_target(target: &str) -> Cow<'_, str> {
 }
 
 /// `canonical_request` with the session token (the `x-amz-security-token` header line and the
-/// `X-Amz-Security-Token` query parameter) replaced by [`REDACTED`], for display and logs.
+/// `X-Amz-Security-Token` query parameter) replaced by `<redacted>`, for display and logs.
 pub fn redact_canonical_request(canonical_request: &str) -> Cow<'_, str> {
     if !canonical_request.contains(TOKEN_HEADER_PREFIX)
         && !canonical_request.contains(TOKEN_PARAM_PREFIX)

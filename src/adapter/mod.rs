@@ -268,7 +268,7 @@ impl SigV4Middleware {
     /// A client with this middleware in its stack, over a reqwest client with reqwest's
     /// defaults and its redirects off: the middleware follows redirects itself, signs each
     /// hop that stays on a route for its own URL, and sends none of the signing headers to
-    /// a hop that leaves them ([`RedirectPolicy`]).
+    /// a hop that leaves them ([`RedirectPolicy`](crate::RedirectPolicy)).
     ///
     /// To stack other middleware (retries go before the signer, so that each attempt is
     /// signed afresh), build the reqwest client with

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use super::{ALGORITHM, ALGORITHM_V4A, SCOPE_TERMINATOR};
 
 /// Assembles the canonical request. `canonical_headers` is the block from
-/// [`canonical_headers`], each line ending in `\n`.
+/// [`canonical_headers`](super::canonical_headers), each line ending in `\n`.
 pub fn canonical_request(
     method: &str,
     canonical_path: &str,
