@@ -117,7 +117,7 @@ impl Inspected {
         self.code = xml_element(text, "Code");
         self.message = xml_element(text, "Message");
         self.canonical_request = xml_element(text, "CanonicalRequest")
-            .map(|c| canonical::redact_canonical_request(&c).into_owned());
+            .map(|c| crate::redact::redact_canonical_request(&c).into_owned());
         self.string_to_sign = xml_element(text, "StringToSign");
         self.server_time = xml_element(text, "ServerTime").and_then(|t| parse_iso8601(&t));
     }
