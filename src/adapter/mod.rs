@@ -76,28 +76,29 @@ impl Shared {
         req: &mut impl RequestHead,
         overrides: Option<&crate::SigningOverride>,
     ) -> Result<Option<Plan<'_>>, Error> {
-        let plan = self.engine.plan(req, overrides)?;
-        match plan {
-            // Boxed: the default chain's loading is a large future that most requests,
-            // whose region is known, would otherwise carry.
-            Some(mut plan) if plan.region.is_none() => {
-                plan.region =
-                    Some(Box::pin(self.fallback_region_for(&plan.resolved.sign_host)).await?);
-                Ok(Some(plan))
-            }
-            plan => Ok(plan),
-        }
+        let mut plan = self.engine.plan(req, overrides)?;
+        self.complete_region(&mut plan).await?;
+        Ok(plan)
     }
 
-    /// The default chain's region, for a plan to `sign_host` that nothing configured
-    /// names a region for.
-    pub(crate) async fn fallback_region_for(&self, sign_host: &str) -> Result<Arc<str>, Error> {
-        self.fallback_region()
-            .await
-            .map(Arc::from)
-            .ok_or_else(|| Error::MissingRegion {
-                host: sign_host.to_owned(),
-            })
+    /// Fills in the region of a plan nothing configured names one for, from the default
+    /// chain; [`Error::MissingRegion`] when it has none either. The send loop calls this
+    /// after [`Engine::plan`] rather than awaiting [`plan`](Self::plan): this future
+    /// holds only a reference, not the plan.
+    pub(crate) async fn complete_region(&self, plan: &mut Option<Plan<'_>>) -> Result<(), Error> {
+        let Some(plan) = plan.as_mut().filter(|p| p.region.is_none()) else {
+            return Ok(());
+        };
+        // Boxed: the default chain's loading is a large future that most requests, whose
+        // region is known, would otherwise carry.
+        let region =
+            Box::pin(self.fallback_region())
+                .await
+                .ok_or_else(|| Error::MissingRegion {
+                    host: plan.resolved.sign_host.to_string(),
+                })?;
+        plan.region = Some(Arc::from(region));
+        Ok(())
     }
 
     /// The credentials cache `route` signs with.

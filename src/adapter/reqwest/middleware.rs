@@ -126,10 +126,7 @@ impl reqwest_middleware::Middleware for SigV4Middleware {
             // Boxed when present (rare): the future holds a pointer, not the strings.
             let overrides = extensions.get::<SigningOverride>().cloned().map(Box::new);
             let mut plan = shared.engine.plan(&mut req, overrides.as_deref())?;
-            if let Some(p) = plan.as_mut().filter(|p| p.region.is_none()) {
-                // Boxed: loading the default chain's region is rare and a large future.
-                p.region = Some(Box::pin(shared.fallback_region_for(&p.resolved.sign_host)).await?);
-            }
+            shared.complete_region(&mut plan).await?;
             let Some(first) = &plan else {
                 tracing::trace!(url = %Redacted(req.url()), "no route matches: sent unsigned");
                 shared.engine.routes.warn_near_miss(req.url());
@@ -203,10 +200,7 @@ impl reqwest_middleware::Middleware for SigV4Middleware {
                     }
                 };
                 plan = shared.engine.plan(&mut req, overrides.as_deref())?;
-                if let Some(p) = plan.as_mut().filter(|p| p.region.is_none()) {
-                    p.region =
-                        Some(Box::pin(shared.fallback_region_for(&p.resolved.sign_host)).await?);
-                }
+                shared.complete_region(&mut plan).await?;
             }
         })
     }
