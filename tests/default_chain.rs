@@ -9,7 +9,7 @@ use reqwest_sigv4::{Route, SigV4Middleware, SigningOverride};
 use support::logs::capture;
 use support::signing::middleware_client;
 use support::sts::{Refusal, TokenApi};
-use support::{example_credentials, EXAMPLE_ACCESS_KEY, EXAMPLE_SECRET_KEY, REGION, SERVICE};
+use support::{example_credentials, EXAMPLE_ACCESS_KEY, REGION, SERVICE};
 
 /// Sets the environment once for the whole binary: its tests run on parallel threads.
 fn aws_environment_without_region() {
@@ -18,31 +18,7 @@ fn aws_environment_without_region() {
 }
 
 fn set_aws_environment_without_region() {
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead_port = dead.local_addr().unwrap().port();
-    drop(dead);
-    let nowhere = std::env::temp_dir().join(format!("reqwest-sigv4-no-aws-{}", std::process::id()));
-    for name in [
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_EC2_METADATA_DISABLED",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_ROLE_ARN",
-    ] {
-        std::env::remove_var(name);
-    }
-    std::env::set_var("AWS_ACCESS_KEY_ID", EXAMPLE_ACCESS_KEY);
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", EXAMPLE_SECRET_KEY);
-    std::env::set_var("AWS_CONFIG_FILE", nowhere.join("config"));
-    std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", nowhere.join("credentials"));
-    std::env::set_var(
-        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-        format!("http://127.0.0.1:{dead_port}"),
-    );
+    support::credentials::set_isolated_aws_environment(None);
 }
 
 #[tokio::test(flavor = "current_thread")]

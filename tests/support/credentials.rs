@@ -364,3 +364,39 @@ impl ProvideCredentials for Failing {
         provider::future::ProvideCredentials::ready(Err((self.0)()))
     }
 }
+
+/// Gives this process an AWS environment of its own for the default chain: the example
+/// keys in the environment, `region` as `AWS_REGION` (none at all without it), no config
+/// or credentials file, no profile, and IMDS pointed at a dead loopback port, so that
+/// nothing the chain tries can leave the machine. The environment is the process's:
+/// call it once per test binary.
+pub fn set_isolated_aws_environment(region: Option<&str>) {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_port = dead.local_addr().unwrap().port();
+    drop(dead);
+    let nowhere = std::env::temp_dir().join(format!("reqwest-sigv4-no-aws-{}", std::process::id()));
+    for name in [
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_EC2_METADATA_DISABLED",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+    ] {
+        std::env::remove_var(name);
+    }
+    if let Some(region) = region {
+        std::env::set_var("AWS_REGION", region);
+    }
+    std::env::set_var("AWS_ACCESS_KEY_ID", super::EXAMPLE_ACCESS_KEY);
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", EXAMPLE_SECRET_KEY);
+    std::env::set_var("AWS_CONFIG_FILE", nowhere.join("config"));
+    std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", nowhere.join("credentials"));
+    std::env::set_var(
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+        format!("http://127.0.0.1:{dead_port}"),
+    );
+}
