@@ -155,19 +155,22 @@ impl reqwest_middleware::Middleware for SigV4Middleware {
                 };
                 // In a block: what this attempt sent and got is gone before the next is planned.
                 req = {
-                    // What a retry or a redirect sends again, taken without any earlier
-                    // signature and before this one is added; a signed request's summary keeps
-                    // it.
-                    strip_signature(&mut req);
-                    let kept = keep(&req);
+                    // What a retry or a redirect sends again, taken before this signature is
+                    // added; a signed request's summary keeps it. (A signature header the
+                    // caller set is kept too: the summary never lists it, and signing the
+                    // request again removes it, as `Engine::sign` does now.)
                     let attempt = match (plan.take(), credentials) {
                         (Some(plan), Some(credentials)) => {
+                            let kept = keep(&req);
                             let signing = &credentials.signing;
                             let signed =
                                 shared.engine.sign(plan, &mut req, &body, signing, kept)?;
                             Attempt::Signed(signed)
                         }
-                        _ => Attempt::Unsigned(kept),
+                        _ => {
+                            strip_signature(&mut req);
+                            Attempt::Unsigned(keep(&req))
+                        }
                     };
                     // Only a signed request can carry a signature somewhere it does not belong.
                     let sent = match &attempt {
