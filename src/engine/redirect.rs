@@ -107,13 +107,13 @@ pub(crate) struct SentUrl {
 impl SentUrl {
     /// `sent`, the URL of the request `kept` was taken from, as it goes out.
     pub(crate) fn new(sent: &Url, kept: &Kept) -> Self {
-        if up_to_query(kept.url_str()) == &sent[..url::Position::AfterQuery] {
+        if kept.up_to_query() == &sent[..url::Position::AfterQuery] {
             return Self {
                 hash: None,
                 origin: None,
             };
         }
-        let unchanged = sent[..url::Position::BeforePath] == *origin_of_str(kept.url_str());
+        let unchanged = sent[..url::Position::BeforePath] == *kept.origin_str();
         Self {
             hash: Some(hash_of(sent)),
             origin: (!unchanged).then(|| origin_of(sent)),
@@ -127,7 +127,7 @@ impl SentUrl {
         // answer).
         let same = match self.hash {
             Some(hash) => hash_of(answered) == hash,
-            None => answered[..url::Position::AfterQuery] == *up_to_query(kept.url_str()),
+            None => answered[..url::Position::AfterQuery] == *kept.up_to_query(),
         };
         if same || answered.host_str() == Some("no.url.provided.local") {
             return Ok(());
@@ -154,19 +154,4 @@ fn hash_of(url: &Url) -> u64 {
 fn origin_of(url: &Url) -> String {
     use url::Position::{AfterPort, BeforeHost};
     format!("{}://{}", url.scheme(), &url[BeforeHost..AfterPort])
-}
-
-/// A serialized URL without its fragment: what `Url` slices up to `Position::AfterQuery`.
-fn up_to_query(url: &str) -> &str {
-    url.split_once('#').map_or(url, |(before, _)| before)
-}
-
-/// `scheme://[userinfo@]host[:port]` of a serialized URL: what `Url` slices up to
-/// `Position::BeforePath`.
-fn origin_of_str(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let end = url[after_scheme..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| after_scheme + i);
-    &url[..end]
 }

@@ -23,7 +23,11 @@ pub(crate) struct Kept {
     /// The URL, then each header as `name length (u16 LE), value length (u32 LE),
     /// sensitive (u8), name, value`.
     bytes: Box<[u8]>,
-    url_len: usize,
+    /// Where the URL ends in `bytes`, and where its path starts and its query ends (the
+    /// `Url`'s own positions, so that its parts are slices, never parsed again).
+    url_len: u32,
+    path_start: u32,
+    query_end: u32,
 }
 
 /// Bytes of a header's record besides its name and value.
@@ -38,6 +42,8 @@ impl Kept {
         version: Version,
         timeout: Option<Duration>,
     ) -> Self {
+        let path_start = url[..url::Position::BeforePath].len() as u32;
+        let query_end = url[..url::Position::AfterQuery].len() as u32;
         let url = url.as_str();
         let size = url.len()
             + headers
@@ -60,7 +66,9 @@ impl Kept {
             version,
             timeout,
             bytes: bytes.into_boxed_slice(),
-            url_len: url.len(),
+            url_len: url.len() as u32,
+            path_start,
+            query_end,
         }
     }
 
@@ -77,9 +85,24 @@ impl Kept {
     }
 
     /// The URL as it was serialized.
-    pub(crate) fn url_str(&self) -> &str {
+    fn url_str(&self) -> &str {
         // Written from a `&str` above.
-        std::str::from_utf8(&self.bytes[..self.url_len]).unwrap_or_default()
+        std::str::from_utf8(&self.bytes[..self.url_len as usize]).unwrap_or_default()
+    }
+
+    /// `scheme://[userinfo@]host[:port]`: the URL up to its path.
+    pub(crate) fn origin_str(&self) -> &str {
+        &self.url_str()[..self.path_start as usize]
+    }
+
+    /// The URL without its fragment: up to the end of its query.
+    pub(crate) fn up_to_query(&self) -> &str {
+        &self.url_str()[..self.query_end as usize]
+    }
+
+    /// The path and query, as the URL writes them.
+    pub(crate) fn path_and_query(&self) -> &str {
+        &self.url_str()[self.path_start as usize..self.query_end as usize]
     }
 
     /// The URL, parsed again.
@@ -92,7 +115,7 @@ impl Kept {
     /// order `HeaderMap::iter` gave them.
     pub(crate) fn headers(&self) -> Headers<'_> {
         Headers {
-            rest: &self.bytes[self.url_len..],
+            rest: &self.bytes[self.url_len as usize..],
         }
     }
 
@@ -177,6 +200,12 @@ mod tests {
         );
         assert_eq!(kept.method(), Method::PATCH);
         assert_eq!(kept.url(), url);
+        assert_eq!(kept.origin_str(), "https://h.example.com");
+        assert_eq!(kept.path_and_query(), "/p/a%20b?x=1&y=%2F");
+        assert_eq!(
+            kept.up_to_query(),
+            "https://h.example.com/p/a%20b?x=1&y=%2F"
+        );
         assert_eq!(kept.version(), Version::HTTP_11);
         assert_eq!(kept.timeout(), Some(Duration::from_secs(3)));
         let back = kept.header_map();
@@ -195,6 +224,39 @@ mod tests {
         );
         // Header values may be secrets: Debug shows names only.
         assert!(!format!("{kept:?}").contains("caf"));
+    }
+
+    #[test]
+    fn url_parts_are_the_urls_own() {
+        for raw in [
+            "https://h.example.com/p/a%20b?x=1&y=2#frag",
+            "http://user:pw@h:8080/p?q",
+            "https://h/",
+            "https://h/?a=b",
+            "http://[::1]:80/x/y",
+            "http://h/a#f?not-a-query",
+        ] {
+            let url = Url::parse(raw).unwrap();
+            let kept = Kept::new(
+                &Method::GET,
+                &url,
+                &HeaderMap::new(),
+                Version::HTTP_11,
+                None,
+            );
+            assert_eq!(
+                kept.origin_str(),
+                &url[..url::Position::BeforePath],
+                "{raw}"
+            );
+            assert_eq!(
+                kept.up_to_query(),
+                &url[..url::Position::AfterQuery],
+                "{raw}"
+            );
+            let path_and_query = &url[url::Position::BeforePath..url::Position::AfterQuery];
+            assert_eq!(kept.path_and_query(), path_and_query, "{raw}");
+        }
     }
 
     #[test]

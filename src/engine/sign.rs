@@ -570,10 +570,8 @@ pub(crate) fn sign_request(
         Cow::Owned(owned) => Some(owned),
     };
     if !query.is_empty() {
-        let path_and_query = path_and_query.get_or_insert_with(|| {
-            let url = req.kept.url();
-            url[url::Position::BeforePath..url::Position::AfterQuery].to_owned()
-        });
+        let path_and_query =
+            path_and_query.get_or_insert_with(|| req.kept.path_and_query().to_owned());
         for (name, value) in query {
             if *name == "X-Amz-Date" {
                 amz_date = AmzDate::new(value);

@@ -81,7 +81,7 @@ impl SignedRequest {
     pub fn path_and_query(&self) -> &str {
         match &self.path_and_query {
             Some(owned) => owned,
-            None => path_and_query_of(self.kept.url_str()),
+            None => self.kept.path_and_query(),
         }
     }
 
@@ -238,38 +238,5 @@ impl fmt::Debug for SignedRequest {
             .field("route", &self.route())
             .field("algorithm", &self.algorithm())
             .finish()
-    }
-}
-
-/// The path and query of a serialized URL (`scheme://authority/path?query#fragment`).
-fn path_and_query_of(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let rest = &url[after_scheme..];
-    let start = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let rest = &rest[start..];
-    let end = rest.find('#').unwrap_or(rest.len());
-    &rest[..end]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::path_and_query_of;
-
-    #[test]
-    fn path_and_query_of_a_serialized_url_is_the_urls_own() {
-        for raw in [
-            "https://h.example.com/p/a%20b?x=1&y=2#frag",
-            "http://user:pw@h:8080/p?q",
-            "https://h/",
-            "https://h/?a=b",
-            "http://[::1]:80/x/y",
-        ] {
-            let url = url::Url::parse(raw).unwrap();
-            assert_eq!(
-                path_and_query_of(url.as_str()),
-                &url[url::Position::BeforePath..url::Position::AfterQuery],
-                "{raw}"
-            );
-        }
     }
 }
