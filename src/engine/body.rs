@@ -17,7 +17,7 @@ use bytes::{Bytes, BytesMut};
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use sha2::{Digest, Sha256};
 
-use crate::canonical::{hex_sha256, EMPTY_PAYLOAD_SHA256, UNSIGNED_PAYLOAD};
+use crate::canonical::{EMPTY_PAYLOAD_SHA256, UNSIGNED_PAYLOAD};
 use crate::error::Error;
 
 /// Default limit for buffering a streaming body: 32 MiB.
@@ -65,7 +65,7 @@ impl PreparedBody {
     /// The hash of `bytes`, which are not kept (a presigned URL is not sent from here).
     pub(crate) fn hash_of(bytes: &[u8]) -> Self {
         Self {
-            sha256_hex: hex_sha256(bytes).into(),
+            sha256_hex: hex_digest(Sha256::digest(bytes)),
             len: bytes.len() as u64,
             kept: KeptBody::None,
         }
@@ -73,8 +73,10 @@ impl PreparedBody {
 
     /// A body that is not hashed (`UNSIGNED-PAYLOAD`): streamed as it is, never buffered.
     pub(crate) fn unsigned() -> Self {
+        // Every request of an unsigned route: one shared string, as for `empty`.
+        static UNSIGNED: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
         Self {
-            sha256_hex: UNSIGNED_PAYLOAD.into(),
+            sha256_hex: UNSIGNED.get_or_init(|| UNSIGNED_PAYLOAD.into()).clone(),
             len: 0,
             kept: KeptBody::None,
         }
@@ -267,6 +269,8 @@ impl HttpBody for ChunkedBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The verifier's hash, written apart from this module's: a check, not a copy.
+    use crate::canonical::hex_sha256;
     use http_body_util::BodyExt;
 
     fn hash_chunks(
