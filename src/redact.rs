@@ -135,8 +135,10 @@ pub(crate) fn redact_authorization(value: &str) -> String {
     out
 }
 
-/// `url` without its query and fragment, for error messages, which may travel further
-/// than logs: any query parameter may carry something its owner would not print.
+/// `url` without its query and fragment, for the error of a URL that routes match but
+/// cannot place (`Error::Rewrite`): any query parameter may carry something its owner
+/// would not print. (`Error::NoRoute` shows the query with its secrets redacted, as log
+/// lines do.)
 pub(crate) fn without_query(url: &url::Url) -> &str {
     &url[..url::Position::AfterPath]
 }
