@@ -14,7 +14,7 @@ mod support;
 use std::process::ExitCode;
 
 use reqwest_middleware::ClientWithMiddleware;
-use reqwest_sigv4::{Explanation, Route, SigV4Middleware, SignedRequest};
+use reqwest_sigv4::{Explanation, Route, SigV4Middleware, SignedRequest, SummaryPolicy};
 use support::{
     example_session_credentials, Topology, CUSTOM_DOMAIN, EXECUTE_API_HOST, ORIGIN_PATH,
 };
@@ -46,6 +46,8 @@ fn client(http: reqwest::Client, route: Route) -> Result<ClientWithMiddleware, S
         .route(route)
         // AWS's documentation example keys: the stand-ins accept them, AWS does not.
         .static_credentials(example_session_credentials())
+        // The demo shows what each request was signed as, successes too.
+        .summaries(SummaryPolicy::Always)
         .build()
         .map_err(|e| e.to_string())?;
     Ok(reqwest_middleware::ClientBuilder::new(http)

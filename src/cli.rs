@@ -12,7 +12,7 @@ use clap::{CommandFactory, FromArgMatches, Parser};
 use serde_json::{json, Value};
 
 use crate::error::error_chain;
-use crate::{Explanation, Route, SigV4Middleware, SignedRequest, Suggestion};
+use crate::{Explanation, Route, SigV4Middleware, SignedRequest, Suggestion, SummaryPolicy};
 
 /// The name the binary is installed under.
 pub const PROGRAM: &str = "sigv4-curl";
@@ -153,6 +153,8 @@ async fn run(args: Args, out: &mut impl Write, err: &mut impl Write) -> Result<u
     let signer = credentials(&args, SigV4Middleware::builder())
         .await
         .route(route)
+        // `-v` and `--json` show what was signed, whatever the answer.
+        .summaries(SummaryPolicy::Always)
         .build()
         .map_err(|e| e.to_string())?;
 

@@ -81,6 +81,33 @@ pub enum CrossRouteRedirect {
     Stop,
 }
 
+/// Which responses carry the [`SignedRequest`](crate::SignedRequest) summary of what was
+/// signed, in their extensions.
+///
+/// Attaching costs a few allocations per response (the extension map, the boxed summary),
+/// which on a fast API is several percent of the middleware's work; the summary is read
+/// when something went wrong, so by default only those responses carry it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SummaryPolicy {
+    /// Responses to signed requests whose status is not a success (not 2xx): a 403 to
+    /// explain, a 4xx or 5xx, a redirect handed back. The default.
+    #[default]
+    Unsuccessful,
+    /// Every response to a signed request.
+    Always,
+}
+
+impl SummaryPolicy {
+    /// Whether a response with `status` carries the summary.
+    pub(crate) fn attaches(self, status: http::StatusCode) -> bool {
+        match self {
+            SummaryPolicy::Unsuccessful => !status.is_success(),
+            SummaryPolicy::Always => true,
+        }
+    }
+}
+
 /// How the middleware follows redirects.
 ///
 /// reqwest follows redirects inside its client, below the middleware, so a redirected
@@ -152,6 +179,7 @@ pub struct SigV4MiddlewareBuilder {
     redirects: RedirectPolicy,
     explain_403: bool,
     inspect_deadline: Duration,
+    summaries: SummaryPolicy,
 }
 
 impl fmt::Debug for SigV4MiddlewareBuilder {
@@ -185,6 +213,7 @@ impl Default for SigV4MiddlewareBuilder {
             redirects: RedirectPolicy::default(),
             explain_403: true,
             inspect_deadline: DEFAULT_INSPECT_DEADLINE,
+            summaries: SummaryPolicy::default(),
         }
     }
 }
@@ -310,6 +339,25 @@ impl SigV4MiddlewareBuilder {
         self
     }
 
+    /// Which responses carry the [`SignedRequest`](crate::SignedRequest) summary (default
+    /// [`SummaryPolicy::Unsuccessful`]: those whose status is not 2xx). `Always` puts it on
+    /// every response to a signed request, for callers that show or check what was signed.
+    ///
+    /// ```
+    /// use reqwest_sigv4::{Route, SigV4Middleware, SummaryPolicy};
+    ///
+    /// let middleware = SigV4Middleware::builder()
+    ///     .route(Route::direct("https://abc123.execute-api.us-east-1.amazonaws.com"))
+    ///     .summaries(SummaryPolicy::Always)
+    /// #   .static_credentials(reqwest_sigv4::aws::Credentials::new("AKIDEXAMPLE", "secret", None, None, "doc"))
+    ///     .build()?;
+    /// # Ok::<(), reqwest_sigv4::ConfigError>(())
+    /// ```
+    pub fn summaries(mut self, policy: SummaryPolicy) -> Self {
+        self.summaries = policy;
+        self
+    }
+
     /// How long `send()` may wait for the body of a 403 from a signed route before
     /// returning (default [`DEFAULT_INSPECT_DEADLINE`], half a second). The body is read to
     /// explain the refusal and to correct a skewed clock, up to 64 KiB: a larger body, or
@@ -422,6 +470,7 @@ impl SigV4MiddlewareBuilder {
                 body_limit: self.body_limit,
                 explain_403: self.explain_403,
                 inspect_deadline: self.inspect_deadline,
+                summaries: self.summaries,
             }),
         })
     }

@@ -128,7 +128,7 @@ pub use adapter::credentials::{AssumeRole, Profile};
 pub use adapter::{ClientBuilderFor, Presignable, SigV4Middleware};
 pub use config::{
     CrossRouteRedirect, RedirectPolicy, SigV4MiddlewareBuilder, SigningOverride, SkipSigning,
-    DEFAULT_INSPECT_DEADLINE, DEFAULT_SERVICE,
+    SummaryPolicy, DEFAULT_INSPECT_DEADLINE, DEFAULT_SERVICE,
 };
 pub use diagnostics::{Cause, Explanation, Suggestion};
 pub use engine::body::DEFAULT_BODY_LIMIT;

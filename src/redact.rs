@@ -29,8 +29,7 @@ const SECRET_PARAMS: [&str; 2] = ["X-Amz-Signature", "X-Amz-Security-Token"];
 /// `X-Amz-…` names), matched on the percent-decoded name; `None` otherwise. The common
 /// query, with no `X-Amz-` and no `%` in it, is passed over without decoding anything.
 pub(crate) fn amz_params_in<'q>(query: &'q str, names: &[&str]) -> Option<Vec<(&'q str, bool)>> {
-    // `%` may hide a name (`X%2DAmz-…` decodes to one).
-    if !query.contains("X-Amz-") && !query.contains('%') {
+    if !may_name_amz_param(query) {
         return None;
     }
     let pieces: Vec<(&str, bool)> = query
@@ -42,6 +41,18 @@ pub(crate) fn amz_params_in<'q>(query: &'q str, names: &[&str]) -> Option<Vec<(&
         })
         .collect();
     pieces.iter().any(|&(_, named)| named).then_some(pieces)
+}
+
+/// Whether `query` has an `X-Amz-` in it, or a `%` (which may hide one: `X%2DAmz-…`
+/// decodes to one). One pass over the bytes: every request's query is checked up to three
+/// times (planning, signing, the response's URL), and `str::contains` with a pattern sets
+/// up a substring searcher each time.
+fn may_name_amz_param(query: &str) -> bool {
+    let bytes = query.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'%' || (b == b'X' && bytes[i..].starts_with(b"X-Amz-")))
 }
 
 /// `url` with the value of every secret query parameter replaced by a marker; borrowed

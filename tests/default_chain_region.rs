@@ -6,6 +6,7 @@ mod support;
 
 use std::time::Duration;
 
+use reqwest_sigv4::SummaryPolicy;
 use reqwest_sigv4::{Route, SigV4Middleware, SignedRequest};
 use support::signing::{assert_every_request_signed, middleware_client, ok_server, verifier};
 use support::SERVICE;
@@ -20,6 +21,7 @@ async fn a_region_nothing_names_comes_from_the_default_chain() {
     let server = ok_server().await;
     // A loopback host names no region, and neither the route nor the builder does.
     let signer = SigV4Middleware::builder()
+        .summaries(SummaryPolicy::Always)
         .route(Route::direct(server.uri()).service(SERVICE))
         .build()
         .unwrap();

@@ -6,12 +6,14 @@ mod support;
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use reqwest_sigv4::SummaryPolicy;
 use reqwest_sigv4::{ConfigError, Error, Route, SigV4Middleware};
 use support::signing::{middleware_client, ok_server};
 use support::{example_credentials, EXECUTE_API_HOST};
 
 fn signer(route: Route) -> Result<SigV4Middleware, ConfigError> {
     SigV4Middleware::builder()
+        .summaries(SummaryPolicy::Always)
         .route(route)
         .static_credentials(example_credentials())
         .region(support::REGION)
@@ -131,6 +133,7 @@ async fn an_unplaceable_origin_url_falls_back_to_a_route_that_can_place_it() {
     let origin = ok_server().await;
     let origin_base = format!("{}/prod", origin.uri());
     let signer = SigV4Middleware::builder()
+        .summaries(SummaryPolicy::Always)
         .route(
             Route::cloudfront("http://alias.example.test/api", &origin_base)
                 .rewrite_origin_urls(true),
@@ -255,6 +258,7 @@ const SIGNED_AT: u64 = 1_700_000_000;
 
 fn presigner(credentials: aws_credential_types::Credentials) -> SigV4Middleware {
     SigV4Middleware::builder()
+        .summaries(SummaryPolicy::Always)
         .route(Route::direct(format!("https://{EXECUTE_API_HOST}")))
         .static_credentials(credentials)
         .clock(reqwest_sigv4::FixedClock(
@@ -558,6 +562,7 @@ async fn signed_at(
 ) -> reqwest_sigv4::verify::ReceivedRequest {
     let server = ok_server().await;
     let signer = SigV4Middleware::builder()
+        .summaries(SummaryPolicy::Always)
         .route(Route::direct(server.uri()))
         .static_credentials(credentials)
         .region(support::REGION)
@@ -677,6 +682,7 @@ async fn the_wiremock_matcher_is_strict_by_default() {
     let now = std::time::SystemTime::now();
     for (clock, expected) in [(now, 200), (now - Duration::from_secs(3600), 404)] {
         let signer = SigV4Middleware::builder()
+            .summaries(SummaryPolicy::Always)
             .route(Route::direct(server.uri()))
             .static_credentials(example_credentials())
             .region(support::REGION)

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest_sigv4::verify::{ReceivedRequest, RejectionKind, Verifier};
+use reqwest_sigv4::SummaryPolicy;
 use reqwest_sigv4::{Error, Route, SigV4Middleware, SigningOverride, SkipSigning};
 use support::signing::{
     assert_every_request_signed, assert_tamper_rejected, middleware_client, ok_server, verifier,
@@ -22,6 +23,7 @@ fn signer(server: &MockServer, token: bool) -> SigV4Middleware {
         example_credentials()
     };
     SigV4Middleware::builder()
+        .summaries(SummaryPolicy::Always)
         .route(Route::direct(server.uri()))
         .region("us-east-1")
         .static_credentials(credentials)
@@ -186,6 +188,7 @@ async fn streaming_file_body_is_signed() {
 async fn over_limit_stream_fails_clearly_and_sends_nothing() {
     let server = ok_server().await;
     let signer = SigV4Middleware::builder()
+        .summaries(SummaryPolicy::Always)
         .route(Route::direct(server.uri()))
         .region("us-east-1")
         .static_credentials(example_credentials())
@@ -248,6 +251,7 @@ async fn unmatched_hosts_and_skipped_requests_are_not_signed() {
     let server = ok_server().await;
     // The route names another port on the same host: a miss.
     let signer = SigV4Middleware::builder()
+        .summaries(SummaryPolicy::Always)
         .route(Route::direct("http://127.0.0.1:1"))
         .region("us-east-1")
         .static_credentials(example_session_credentials())
@@ -361,4 +365,87 @@ async fn signed_request_summary_is_on_the_response() {
     assert!(!signed
         .canonical_request()
         .contains(example_session_credentials().session_token().unwrap()));
+}
+
+/// By default the summary rides on the answers someone debugs (any status but 2xx), not on
+/// successes; `SummaryPolicy::Always` puts it on every answer. Either way the URL a
+/// query-signed request was answered from comes back without its signature.
+#[tokio::test]
+async fn summary_is_on_unsuccessful_answers_by_default_and_on_all_when_asked() {
+    use wiremock::matchers::path;
+    use wiremock::{Mock, ResponseTemplate};
+    let server = MockServer::start().await;
+    for (at, status) in [
+        ("/prod/ok", 200),
+        ("/prod/missing", 404),
+        ("/prod/denied", 403),
+    ] {
+        Mock::given(path(at))
+            .respond_with(ResponseTemplate::new(status))
+            .mount(&server)
+            .await;
+    }
+    let client = |policy: Option<SummaryPolicy>, in_query: bool| {
+        let mut route = Route::direct(server.uri());
+        if in_query {
+            route = route.sign_in_query(Duration::from_secs(60));
+        }
+        let mut builder = SigV4Middleware::builder()
+            .route(route)
+            .region("us-east-1")
+            .static_credentials(example_session_credentials());
+        if let Some(policy) = policy {
+            builder = builder.summaries(policy);
+        }
+        middleware_client(builder.build().expect("valid config"))
+    };
+    let summary_path = |resp: &reqwest::Response| {
+        resp.extensions()
+            .get::<reqwest_sigv4::SignedRequest>()
+            .map(|s| s.path_and_query().to_owned())
+    };
+    for (policy, in_query) in [
+        (None, false),
+        (None, true),
+        (Some(SummaryPolicy::Unsuccessful), false),
+        (Some(SummaryPolicy::Always), false),
+        (Some(SummaryPolicy::Always), true),
+    ] {
+        let client = client(policy, in_query);
+        for (at, status) in [
+            ("/prod/ok", 200),
+            ("/prod/missing", 404),
+            ("/prod/denied", 403),
+        ] {
+            let resp = client
+                .get(format!("{}{at}", server.uri()))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status().as_u16(), status);
+            let attached = policy == Some(SummaryPolicy::Always) || status != 200;
+            let shown = summary_path(&resp);
+            assert_eq!(shown.is_some(), attached, "{policy:?} {at}");
+            if let Some(shown) = shown {
+                assert!(shown.starts_with(at), "{shown}");
+            }
+            let secrets: Vec<_> = resp
+                .url()
+                .query_pairs()
+                .filter(|(name, _)| name == "X-Amz-Signature" || name == "X-Amz-Security-Token")
+                .collect();
+            assert_eq!(
+                secrets.len(),
+                if in_query { 2 } else { 0 },
+                "{}",
+                resp.url()
+            );
+            assert!(
+                secrets.iter().all(|(_, value)| value == "REDACTED"),
+                "{policy:?} {at}: {}",
+                resp.url()
+            );
+        }
+    }
+    assert_eq!(SummaryPolicy::default(), SummaryPolicy::Unsuccessful);
 }

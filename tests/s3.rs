@@ -16,6 +16,7 @@ use bytes::Bytes;
 use reqwest_sigv4::canonical::{hex_sha256, EMPTY_PAYLOAD_SHA256, UNSIGNED_PAYLOAD};
 use reqwest_sigv4::cli as call_example;
 use reqwest_sigv4::verify::{ReceivedRequest, SignatureLocation, Verified, Verifier};
+use reqwest_sigv4::SummaryPolicy;
 use reqwest_sigv4::{Error, FixedClock, Route, SigV4Middleware, SignedHeaders, SignedRequest};
 use support::signing::{assert_tamper_rejected, ok_server};
 use wiremock::MockServer;
@@ -51,6 +52,7 @@ fn doc_credentials() -> Credentials {
 /// so the route does.
 fn doc_signer(route: Route) -> SigV4Middleware {
     SigV4Middleware::builder()
+        .summaries(SummaryPolicy::Always)
         .route(route.service("s3").region("us-east-1"))
         .static_credentials(doc_credentials())
         .clock(FixedClock(doc_time()))
@@ -280,6 +282,7 @@ fn signer(route: Route) -> SigV4Middleware {
 
 fn signer_with(route: Route, credentials: Credentials, body_limit: usize) -> SigV4Middleware {
     SigV4Middleware::builder()
+        .summaries(SummaryPolicy::Always)
         .route(route)
         .static_credentials(credentials)
         .body_limit(body_limit)

@@ -15,6 +15,7 @@ use aws_credential_types::Credentials;
 use http::{Extensions, HeaderValue};
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, Middleware, Next};
 use reqwest_sigv4::verify::{ReceivedRequest, Verifier, SIGNATURE_MISMATCH_MESSAGE};
+use reqwest_sigv4::SummaryPolicy;
 use reqwest_sigv4::{
     ConfigError, CrossRouteRedirect, Error, Explanation, RedirectPolicy, Route, SigV4Middleware,
     SignedRequest,
@@ -157,6 +158,7 @@ fn failing() -> Failing {
 
 fn signer_builder(base: &str) -> reqwest_sigv4::SigV4MiddlewareBuilder {
     SigV4Middleware::builder()
+        .summaries(SummaryPolicy::Always)
         .route(Route::direct(base))
         .region(REGION)
         .static_credentials(credentials())
@@ -377,6 +379,7 @@ async fn no_secret_in_traces_or_debug_output() {
 
     // 4. Failures: each error's Debug and Display.
     let failing = SigV4Middleware::builder()
+        .summaries(SummaryPolicy::Always)
         .route(Route::direct(server.uri()))
         .region(REGION)
         .credentials_provider(failing())
@@ -436,6 +439,7 @@ async fn no_secret_in_traces_or_debug_output() {
         shown.display("Error", &e);
     }
     let config_error = SigV4Middleware::builder()
+        .summaries(SummaryPolicy::Always)
         .route(Route::direct(server.uri()))
         .static_credentials(Credentials::new("", SECRET_KEY, None, None, "t"))
         .build()
@@ -545,6 +549,7 @@ async fn no_secret_from_query_signing_presigning_redirects_403s_or_failures() {
     let query_route = |base: &str| Route::direct(base).sign_in_query(Duration::from_secs(300));
     let query_signer = |base: &str| {
         SigV4Middleware::builder()
+            .summaries(SummaryPolicy::Always)
             .route(query_route(base))
             .region(REGION)
             .static_credentials(credentials())

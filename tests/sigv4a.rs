@@ -13,6 +13,7 @@ use reqwest_sigv4::verify::wiremock::SignedBy;
 use reqwest_sigv4::verify::{
     Algorithm, ReceivedRequest, RejectionKind, SignatureLocation, Verifier,
 };
+use reqwest_sigv4::SummaryPolicy;
 use reqwest_sigv4::{Route, SigV4Middleware, SignedRequest};
 use support::signing::{
     assert_every_request_signed, assert_tamper_rejected, middleware_client, ok_server, verifier,
@@ -27,6 +28,7 @@ fn sigv4a_signer(route: Route, token: bool) -> SigV4Middleware {
         example_credentials()
     };
     SigV4Middleware::builder()
+        .summaries(SummaryPolicy::Always)
         .route(route)
         .region("us-east-1")
         .static_credentials(credentials)

@@ -16,6 +16,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError};
 use reqwest_middleware::{Middleware, Next};
 use reqwest_sigv4::canonical::{self, CredentialScope};
+use reqwest_sigv4::SummaryPolicy;
 use reqwest_sigv4::{Error, Route, SigV4Middleware, SignedRequest};
 
 /// The services whose profiles differ (payload hash header, unsigned payload, S3 encoding),
@@ -197,6 +198,7 @@ fn send(
         route = route.sign_in_query(Duration::from_secs(300));
     }
     let signer = SigV4Middleware::builder()
+        .summaries(SummaryPolicy::Always)
         .route(route)
         .static_credentials(credentials(case.session_token))
         .build()

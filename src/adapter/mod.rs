@@ -8,6 +8,7 @@
 
 pub(crate) mod credentials;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,16 +67,17 @@ pub(crate) struct Shared {
     pub(crate) body_limit: usize,
     pub(crate) explain_403: bool,
     pub(crate) inspect_deadline: Duration,
+    pub(crate) summaries: crate::config::SummaryPolicy,
 }
 
 impl Shared {
     /// [`Engine::plan`], with the region filled in from the default chain when nothing
     /// configured names one.
-    pub(crate) async fn plan(
-        &self,
+    pub(crate) async fn plan<'a>(
+        &'a self,
         req: &mut impl RequestHead,
-        overrides: Option<&crate::SigningOverride>,
-    ) -> Result<Option<Plan<'_>>, Error> {
+        overrides: Option<&'a crate::SigningOverride>,
+    ) -> Result<Option<Plan<'a>>, Error> {
         let mut plan = self.engine.plan(req, overrides)?;
         self.complete_region(&mut plan).await?;
         Ok(plan)
@@ -97,7 +99,7 @@ impl Shared {
                 .ok_or_else(|| Error::MissingRegion {
                     host: plan.resolved.sign_host.to_string(),
                 })?;
-        plan.region = Some(Arc::from(region));
+        plan.region = Some(Cow::Owned(region));
         Ok(())
     }
 

@@ -42,7 +42,7 @@ use scope::{Defaults, Plan};
 use sign::{
     sign_request, strip_query_signature, Placement, SigningCredentials, ToSign, SIGNATURE_HEADERS,
 };
-use summary::SignedRequest;
+use summary::Signed;
 
 /// A request as the engine reads and changes it: the parts every HTTP client's request
 /// has. The adapters implement it for their clients' request types.
@@ -114,7 +114,7 @@ pub(crate) fn strip_signature(req: &mut impl RequestHead) {
     if req
         .headers()
         .keys()
-        .any(|name| SIGNATURE_HEADERS.contains(&name.as_str()))
+        .any(|name| sign::is_signature_header(name.as_str()))
     {
         for name in SIGNATURE_HEADERS {
             req.headers_mut().remove(name);
@@ -127,11 +127,11 @@ impl Engine {
     /// The route and scope `req` is signed for, `None` when no route matches it (sent
     /// unsigned). The signing parameters its URL came with are stripped first: the route
     /// resolves the path and query to sign from this URL, so it must be the one sent.
-    pub(crate) fn plan(
-        &self,
+    pub(crate) fn plan<'a>(
+        &'a self,
         req: &mut impl RequestHead,
-        overrides: Option<&SigningOverride>,
-    ) -> Result<Option<Plan<'_>>, Error> {
+        overrides: Option<&'a SigningOverride>,
+    ) -> Result<Option<Plan<'a>>, Error> {
         // The URL of a request no route matches is sent as it is, stale parameters and all.
         if sign::has_query_signature(req.url()) {
             if !self.routes.matches(req.url()) {
@@ -143,15 +143,15 @@ impl Engine {
     }
 
     /// Signs `req` in place by `plan`, for the body `body` hashes to, with `credentials`;
-    /// returns the summary of what was signed. The plan's region must be known.
-    pub(crate) fn sign(
+    /// returns what was signed (the summary's makings). The plan's region must be known.
+    pub(crate) fn sign<'p>(
         &self,
-        plan: Plan<'_>,
+        plan: Plan<'p>,
         req: &mut impl RequestHead,
         body: &PreparedBody,
-        credentials: &SigningCredentials,
+        credentials: &'p SigningCredentials,
         kept: Kept,
-    ) -> Result<SignedRequest, Error> {
+    ) -> Result<Signed<'p>, Error> {
         strip_signature(req);
         let Plan {
             resolved,
@@ -167,7 +167,7 @@ impl Engine {
         if let Some(url) = resolved.send_url {
             *req.url_mut() = *url;
         }
-        if let Some(host) = &resolved.send_host {
+        if let Some(host) = resolved.send_host {
             let value = HeaderValue::from_str(host).map_err(|_| Error::InvalidHeaderValue {
                 name: "host".into(),
             })?;
@@ -181,9 +181,7 @@ impl Engine {
         let sign = || {
             let path_and_query = match resolved.sign_path_and_query {
                 Some(owned) => Cow::Owned(owned),
-                None => {
-                    Cow::Borrowed(&req.url()[url::Position::BeforePath..url::Position::AfterQuery])
-                }
+                None => Cow::Borrowed(replay::path_and_query(req.url())),
             };
             sign_request(
                 ToSign {
@@ -191,7 +189,7 @@ impl Engine {
                     host: resolved.sign_host,
                     path_and_query,
                     headers: req.headers(),
-                    route: route.clone(),
+                    route,
                     payload_sha256: body.sha256_hex.clone(),
                     service,
                     region,
@@ -202,7 +200,7 @@ impl Engine {
                 credentials,
             )
         };
-        let (signature, summary) = match placement {
+        let (signature, signed) = match placement {
             Placement::Headers => sign()?,
             // aws-sigv4 traces the canonical request, whose query then holds the session
             // token; the crate's own line below shows it redacted.
@@ -212,6 +210,7 @@ impl Engine {
         };
         signature.apply(req)?;
         if tracing::enabled!(tracing::Level::DEBUG) {
+            let summary = signed.to_summary();
             tracing::debug!(
                 route = ?route.kind,
                 sent_to = %Redacted(req.url()),
@@ -222,7 +221,7 @@ impl Engine {
                 "signed request"
             );
         }
-        Ok(summary)
+        Ok(signed)
     }
 
     /// The offset to retry with, when a 403 from the verifier of `host` says our clock is

@@ -8,7 +8,7 @@ use http::{HeaderMap, Method, StatusCode};
 use url::Url;
 
 use crate::config::{CrossRouteRedirect, RedirectPolicy};
-use crate::engine::replay::Kept;
+use crate::engine::replay::{path_and_query_bounds, up_to_query, Kept};
 use crate::engine::route::RouteTable;
 use crate::engine::RequestHead;
 use crate::error::Error;
@@ -107,13 +107,13 @@ pub(crate) struct SentUrl {
 impl SentUrl {
     /// `sent`, the URL of the request `kept` was taken from, as it goes out.
     pub(crate) fn new(sent: &Url, kept: &Kept) -> Self {
-        if kept.up_to_query() == &sent[..url::Position::AfterQuery] {
+        if kept.up_to_query_is(up_to_query(sent)) {
             return Self {
                 hash: None,
                 origin: None,
             };
         }
-        let unchanged = sent[..url::Position::BeforePath] == *kept.origin_str();
+        let unchanged = kept.origin_is(&sent.as_str()[..path_and_query_bounds(sent).0]);
         Self {
             hash: Some(hash_of(sent)),
             origin: (!unchanged).then(|| origin_of(sent)),
@@ -127,7 +127,7 @@ impl SentUrl {
         // answer).
         let same = match self.hash {
             Some(hash) => hash_of(answered) == hash,
-            None => answered[..url::Position::AfterQuery] == *kept.up_to_query(),
+            None => kept.up_to_query_is(up_to_query(answered)),
         };
         if same || answered.host_str() == Some("no.url.provided.local") {
             return Ok(());
@@ -146,7 +146,7 @@ impl SentUrl {
 fn hash_of(url: &Url) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    url[..url::Position::AfterQuery].hash(&mut hasher);
+    up_to_query(url).hash(&mut hasher);
     hasher.finish()
 }
 

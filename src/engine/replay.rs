@@ -30,6 +30,32 @@ pub(crate) struct Kept {
     query_end: u32,
 }
 
+/// Where `url`'s path starts and its query ends in its serialization. Read off the slices
+/// `Url` hands out (its positions are private): slicing by `url::Position` works them out
+/// again from the scheme, host and port each time.
+pub(crate) fn path_and_query_bounds(url: &Url) -> (usize, usize) {
+    let base = url.as_str().as_ptr() as usize;
+    let offset = |part: &str| part.as_ptr() as usize - base;
+    let path = url.path();
+    let path_start = offset(path);
+    let query_end = match url.query() {
+        Some(query) => offset(query) + query.len(),
+        None => path_start + path.len(),
+    };
+    (path_start, query_end)
+}
+
+/// `url`'s path and query, as sent (no fragment).
+pub(crate) fn path_and_query(url: &Url) -> &str {
+    let (path_start, query_end) = path_and_query_bounds(url);
+    &url.as_str()[path_start..query_end]
+}
+
+/// `url` without its fragment: up to the end of its query.
+pub(crate) fn up_to_query(url: &Url) -> &str {
+    &url.as_str()[..path_and_query_bounds(url).1]
+}
+
 /// Bytes of a header's record besides its name and value.
 const RECORD_HEAD: usize = 2 + 4 + 1;
 
@@ -42,8 +68,7 @@ impl Kept {
         version: Version,
         timeout: Option<Duration>,
     ) -> Self {
-        let path_start = url[..url::Position::BeforePath].len() as u32;
-        let query_end = url[..url::Position::AfterQuery].len() as u32;
+        let (path_start, query_end) = path_and_query_bounds(url);
         let url = url.as_str();
         let size = url.len()
             + headers
@@ -67,8 +92,8 @@ impl Kept {
             timeout,
             bytes: bytes.into_boxed_slice(),
             url_len: url.len() as u32,
-            path_start,
-            query_end,
+            path_start: path_start as u32,
+            query_end: query_end as u32,
         }
     }
 
@@ -84,6 +109,17 @@ impl Kept {
         self.timeout
     }
 
+    /// Whether the kept URL, up to its query, is `other` (compared as bytes: no UTF-8
+    /// check of the kept copy on every response).
+    pub(crate) fn up_to_query_is(&self, other: &str) -> bool {
+        self.bytes[..self.query_end as usize] == *other.as_bytes()
+    }
+
+    /// Whether the kept URL's `scheme://[userinfo@]host[:port]` is `other`.
+    pub(crate) fn origin_is(&self, other: &str) -> bool {
+        self.bytes[..self.path_start as usize] == *other.as_bytes()
+    }
+
     /// The URL as it was serialized.
     fn url_str(&self) -> &str {
         // Written from a `&str` above.
@@ -91,11 +127,13 @@ impl Kept {
     }
 
     /// `scheme://[userinfo@]host[:port]`: the URL up to its path.
+    #[cfg(test)]
     pub(crate) fn origin_str(&self) -> &str {
         &self.url_str()[..self.path_start as usize]
     }
 
     /// The URL without its fragment: up to the end of its query.
+    #[cfg(test)]
     pub(crate) fn up_to_query(&self) -> &str {
         &self.url_str()[..self.query_end as usize]
     }
@@ -235,6 +273,12 @@ mod tests {
             "https://h/?a=b",
             "http://[::1]:80/x/y",
             "http://h/a#f?not-a-query",
+            "https://h/a?",
+            "https://h/a?#",
+            "https://h#frag",
+            "https://h:443/%2F/../b?%41=%42",
+            "mailto:someone@example.com?subject=hi",
+            "data:text/plain,x?y#z",
         ] {
             let url = Url::parse(raw).unwrap();
             let kept = Kept::new(

@@ -2,6 +2,7 @@
 //! request's URL, and the resolution of a matched URL into the host and path to sign and
 //! the URL to send to.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -273,17 +274,18 @@ struct Entry {
 #[derive(Debug)]
 pub(crate) struct Resolved<'a> {
     pub(crate) route: &'a Arc<CompiledRoute>,
-    /// The `Host` value that goes into the signature.
-    pub(crate) sign_host: Arc<str>,
+    /// The `Host` value that goes into the signature (the route's own, borrowed, unless a
+    /// wildcard route signs each request's host).
+    pub(crate) sign_host: Cow<'a, str>,
     /// Path and query (already percent-encoded) that go into the signature; `None` when
     /// they are the URL's own, as sent (read from the URL, not copied).
     pub(crate) sign_path_and_query: Option<String>,
     /// The URL to send to, when it differs from the request's (boxed: rare, and large).
     pub(crate) send_url: Option<Box<Url>>,
     /// A `Host` header to send, when it differs from the URL's authority.
-    pub(crate) send_host: Option<String>,
+    pub(crate) send_host: Option<&'a str>,
     /// Service and region the signing host names (`{id}.execute-api.{region}…`).
-    pub(crate) inferred: Option<(&'static str, Arc<str>)>,
+    pub(crate) inferred: Option<(&'static str, Cow<'a, str>)>,
 }
 
 #[cfg(test)]
@@ -490,9 +492,9 @@ impl Entry {
     fn resolve(&self, url: &Url) -> Option<Resolved<'_>> {
         let mut resolved = self.resolve_target(url)?;
         resolved.inferred = match &self.scope {
-            Some((service, region)) => Some((*service, region.clone())),
+            Some((service, region)) => Some((*service, Cow::Borrowed(&**region))),
             None => infer_scope(&resolved.sign_host)
-                .map(|(service, region)| (service, Arc::from(region))),
+                .map(|(service, region)| (service, Cow::Owned(region.to_owned()))),
         };
         Some(resolved)
     }
@@ -500,17 +502,17 @@ impl Entry {
     fn resolve_target(&self, url: &Url) -> Option<Resolved<'_>> {
         let route = &self.route;
         // Path and query as reqwest sends them (no fragment).
-        let sent = &url[url::Position::BeforePath..url::Position::AfterQuery];
+        let sent = crate::engine::replay::path_and_query(url);
         match self.action {
             Action::SignAsSent => {
                 let sign_host = match &self.fixed_host {
-                    Some(h) => h.clone(),
-                    None => Arc::from(url_host_header(url)?),
+                    Some(h) => Cow::Borrowed(&**h),
+                    None => Cow::Owned(url_host_header(url)?),
                 };
                 Some(Resolved {
                     route,
                     sign_path_and_query: None,
-                    send_host: route.sign_host.clone(),
+                    send_host: route.sign_host.as_deref(),
                     sign_host,
                     send_url: None,
                     inferred: None,
@@ -520,7 +522,7 @@ impl Entry {
                 let origin = route.origin.as_ref()?;
                 Some(Resolved {
                     route,
-                    sign_host: self.fixed_host.clone()?,
+                    sign_host: Cow::Borrowed(self.fixed_host.as_deref()?),
                     sign_path_and_query: Some(join_paths(&origin.path, sent)),
                     send_url: None,
                     send_host: None,
@@ -550,7 +552,7 @@ impl Entry {
                 send.set_path(viewer_path);
                 Some(Resolved {
                     route,
-                    sign_host: self.fixed_host.clone()?,
+                    sign_host: Cow::Borrowed(self.fixed_host.as_deref()?),
                     sign_path_and_query: Some(join_paths(
                         &origin.path,
                         &format!("{viewer_path}{}", &sent[url.path().len()..]),
@@ -747,7 +749,7 @@ mod tests {
         let u = url("https://vpce-1.execute-api.us-east-1.vpce.amazonaws.com/prod/x");
         let r = t.resolve_ok(&u).unwrap();
         assert_eq!(&*r.sign_host, "abc123.execute-api.us-east-1.amazonaws.com");
-        assert_eq!(r.send_host.as_deref(), Some(&*r.sign_host));
+        assert_eq!(r.send_host, Some(&*r.sign_host));
         assert_eq!(r.path_and_query(&u), "/prod/x");
     }
 

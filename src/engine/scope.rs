@@ -1,7 +1,6 @@
 //! Scope: which route signs a request and for which service and region.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{SigningOverride, DEFAULT_SERVICE};
@@ -10,11 +9,15 @@ use crate::engine::sign::ServiceProfile;
 use crate::error::Error;
 
 /// Where and how one request is signed: its route resolved and its scope decided.
+///
+/// Its strings are borrowed from the route table, the defaults and the per-request override
+/// wherever they can be: a plan lives as long as one request, and only a summary that
+/// outlives it (a response's [`SignedRequest`](crate::SignedRequest)) copies them.
 pub(crate) struct Plan<'a> {
     pub(crate) resolved: Resolved<'a>,
-    pub(crate) service: Cow<'static, str>,
+    pub(crate) service: Cow<'a, str>,
     /// `None` when nothing configured names one: the adapter asks the default chain.
-    pub(crate) region: Option<Arc<str>>,
+    pub(crate) region: Option<Cow<'a, str>>,
     pub(crate) unsigned_payload: bool,
     /// Sign in the query for this long, whatever the route says (presigning).
     pub(crate) presign: Option<Duration>,
@@ -32,11 +35,11 @@ pub(crate) struct Defaults {
 /// the builder's default.
 pub(crate) fn plan<'a>(
     routes: &'a RouteTable,
-    defaults: &Defaults,
+    defaults: &'a Defaults,
     url: &url::Url,
-    overrides: Option<&SigningOverride>,
+    overrides: Option<&'a SigningOverride>,
 ) -> Result<Option<Plan<'a>>, Error> {
-    let Some(resolved) = routes.resolve(url)? else {
+    let Some(mut resolved) = routes.resolve(url)? else {
         return Ok(None);
     };
     if let Some(o) = overrides {
@@ -47,27 +50,23 @@ pub(crate) fn plan<'a>(
         }
     }
     let route = resolved.route;
-    let inferred = resolved.inferred.as_ref();
+    let inferred = resolved.inferred.take();
     let configured = overrides
         .and_then(|o| o.service.as_deref())
         .or(route.service.as_deref());
-    let service: Cow<'static, str> = match (configured, inferred) {
-        (Some(s), _) => Cow::Owned(s.to_owned()),
+    let service: Cow<'a, str> = match (configured, &inferred) {
+        (Some(s), _) => Cow::Borrowed(s),
         (None, Some((s, _))) => Cow::Borrowed(*s),
-        (None, None) => match &defaults.service {
-            Some(s) => Cow::Owned(s.clone()),
-            None => Cow::Borrowed(DEFAULT_SERVICE),
-        },
+        (None, None) => Cow::Borrowed(defaults.service.as_deref().unwrap_or(DEFAULT_SERVICE)),
     };
     let configured = overrides
         .and_then(|o| o.region.as_deref())
         .or(route.region_set.as_deref())
         .or(route.region.as_deref());
-    let region: Option<Arc<str>> = match (configured, inferred, &defaults.region) {
-        (Some(r), _, _) => Some(Arc::from(r)),
-        // Shared with the route: no allocation for the common case.
-        (None, Some((_, r)), _) => Some(r.clone()),
-        (None, None, Some(r)) => Some(Arc::from(r.as_str())),
+    let region: Option<Cow<'a, str>> = match (configured, inferred, &defaults.region) {
+        (Some(r), _, _) => Some(Cow::Borrowed(r)),
+        (None, Some((_, r)), _) => Some(r),
+        (None, None, Some(r)) => Some(Cow::Borrowed(r)),
         (None, None, None) => None,
     };
     let profile = ServiceProfile::of(&service);

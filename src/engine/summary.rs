@@ -10,15 +10,16 @@ use http::{HeaderName, HeaderValue};
 use crate::canonical;
 use crate::engine::replay::Kept;
 use crate::engine::route::{CompiledRoute, RouteKind};
-use crate::engine::sign::{form_encode, is_signed, AmzDate};
+use crate::engine::sign::{form_encode, is_signed, AmzDate, ServiceProfile, SigningCredentials};
 
-/// What a request was signed as: host, path, headers, scope. Attached to every response of
-/// a signed request (`response.extensions().get::<SignedRequest>()`), and the key to
-/// explaining a 403: [`canonical_request`](Self::canonical_request) is what API Gateway's
-/// answer is compared with.
+/// What a request was signed as: host, path, headers, scope. Attached to the response of a
+/// signed request (`response.extensions().get::<SignedRequest>()`) when its status is not
+/// a success, or to every response with
+/// [`summaries(SummaryPolicy::Always)`](crate::SigV4MiddlewareBuilder::summaries); the key
+/// to explaining a 403: [`canonical_request`](Self::canonical_request) is what API
+/// Gateway's answer is compared with.
 ///
-/// Built from what signing already had (moved strings, reference-counted header values),
-/// so it costs next to nothing per request. It keeps only what recomputing the
+/// Built from what signing already had (moved strings, reference-counted header values). It keeps only what recomputing the
 /// string-to-sign needs: the access key id and, when the credentials have one, the session
 /// token, which `Debug` and the canonical request redact. Neither the secret key nor the
 /// signing key derived from it is kept: a response can be stored or logged without them.
@@ -52,6 +53,99 @@ pub struct SignedRequest {
     /// How the signer canonicalized the request.
     pub(in crate::engine) rules: canonical::Rules,
     pub(in crate::engine) sigv4a: bool,
+}
+
+/// One signature as the send loop holds it until the answer is in: the kept request (what a
+/// retry or a redirect sends again) and what the [`SignedRequest`] summary is made of, its
+/// strings still borrowed from the route table and the credentials. Most answers need no
+/// summary (a success): only those that do pay for the copies, in
+/// [`into_summary`](Self::into_summary).
+pub(crate) struct Signed<'a> {
+    pub(in crate::engine) kept: Kept,
+    pub(in crate::engine) host: Cow<'a, str>,
+    /// What few requests have (boxed: the send loop's future holds this across the send).
+    pub(in crate::engine) rewritten: Option<Box<Rewritten>>,
+    pub(in crate::engine) route: &'a Arc<CompiledRoute>,
+    pub(in crate::engine) in_headers: bool,
+    pub(in crate::engine) hash_header: bool,
+    pub(in crate::engine) payload_sha256: Arc<str>,
+    pub(in crate::engine) amz_date: AmzDate,
+    pub(in crate::engine) service: Cow<'a, str>,
+    pub(in crate::engine) region: Cow<'a, str>,
+    pub(in crate::engine) credentials: &'a SigningCredentials,
+    pub(in crate::engine) profile: ServiceProfile,
+    pub(in crate::engine) sigv4a: bool,
+}
+
+/// What a request was signed with besides its kept self: a path and query that are not its
+/// URL's own, header values folded.
+pub(crate) struct Rewritten {
+    pub(in crate::engine) path_and_query: Option<String>,
+    pub(in crate::engine) folded: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Signed<'_> {
+    /// What was kept of the request before it was signed, to send it again.
+    pub(crate) fn kept(&self) -> &Kept {
+        &self.kept
+    }
+
+    /// The signing time, `YYYYMMDD'T'HHMMSS'Z'`.
+    pub(crate) fn amz_date(&self) -> &str {
+        self.amz_date.as_str()
+    }
+
+    /// The summary, owning what it keeps: it may outlive the request, the route table and
+    /// the credentials (it keeps the access key id and the session token, never the
+    /// secret key).
+    pub(crate) fn into_summary(self) -> SignedRequest {
+        let (path_and_query, folded) = match self.rewritten {
+            Some(rewritten) => (rewritten.path_and_query, rewritten.folded),
+            None => (None, Vec::new()),
+        };
+        SignedRequest {
+            kept: self.kept,
+            host: Arc::from(self.host),
+            path_and_query,
+            folded,
+            route: self.route.clone(),
+            in_headers: self.in_headers,
+            hash_header: self.hash_header,
+            payload_sha256: self.payload_sha256,
+            amz_date: self.amz_date,
+            service: Cow::Owned(self.service.into_owned()),
+            region: Arc::from(self.region),
+            access_key_id: self.credentials.access_key_id.clone(),
+            session_token: self.credentials.session_token.clone(),
+            rules: self.profile.rules(),
+            sigv4a: self.sigv4a,
+        }
+    }
+
+    /// The summary, leaving this one to the send loop (for a DEBUG line).
+    pub(crate) fn to_summary(&self) -> SignedRequest {
+        Signed {
+            kept: self.kept.clone(),
+            host: Cow::Borrowed(&*self.host),
+            rewritten: self.rewritten.as_ref().map(|r| {
+                Box::new(Rewritten {
+                    path_and_query: r.path_and_query.clone(),
+                    folded: r.folded.clone(),
+                })
+            }),
+            payload_sha256: self.payload_sha256.clone(),
+            service: Cow::Borrowed(&*self.service),
+            region: Cow::Borrowed(&*self.region),
+            ..*self
+        }
+        .into_summary()
+    }
+}
+
+impl From<Signed<'_>> for SignedRequest {
+    fn from(signed: Signed<'_>) -> Self {
+        signed.into_summary()
+    }
 }
 
 impl SignedRequest {

@@ -19,7 +19,7 @@ use crate::engine::body::PreparedBody;
 use crate::engine::forbidden::Inspected;
 use crate::engine::redirect::{next_hop, SentUrl};
 use crate::engine::replay::Kept;
-use crate::engine::summary::SignedRequest;
+use crate::engine::summary::Signed;
 use crate::engine::{strip_signature, RequestHead};
 use crate::error::Error;
 use crate::redact::Redacted;
@@ -153,13 +153,15 @@ impl reqwest_middleware::Middleware for SigV4Middleware {
                     Some(p) => Some(shared.cache_for(p.resolved.route).get().await?),
                     None => None,
                 };
+                // (The attempt borrows these credentials: its summary is made from them
+                // only if the answer needs one.)
                 // In a block: what this attempt sent and got is gone before the next is planned.
                 req = {
                     // What a retry or a redirect sends again, taken before this signature is
                     // added; a signed request's summary keeps it. (A signature header the
                     // caller set is kept too: the summary never lists it, and signing the
                     // request again removes it, as `Engine::sign` does now.)
-                    let attempt = match (plan.take(), credentials) {
+                    let attempt = match (plan.take(), &credentials) {
                         (Some(plan), Some(credentials)) => {
                             let kept = keep(&req);
                             let signing = &credentials.signing;
@@ -198,7 +200,13 @@ impl reqwest_middleware::Middleware for SigV4Middleware {
                     } else {
                         match follow(shared, &response, attempt.kept(), &mut body, &mut attempts) {
                             Some(again) => again,
-                            None => return Ok(attach(response, attempt.into_signed())),
+                            None => {
+                                return Ok(attach(
+                                    shared.summaries,
+                                    response,
+                                    attempt.into_signed(),
+                                ))
+                            }
                         }
                     }
                 };
@@ -209,14 +217,14 @@ impl reqwest_middleware::Middleware for SigV4Middleware {
     }
 }
 
-/// One request sent: signed (its summary keeps what it was before), or sent unsigned (a
-/// redirect that left the routes).
-enum Attempt {
-    Signed(SignedRequest),
+/// One request sent: signed (what it was before, and what its summary is made of), or sent
+/// unsigned (a redirect that left the routes).
+enum Attempt<'a> {
+    Signed(Signed<'a>),
     Unsigned(Kept),
 }
 
-impl Attempt {
+impl<'a> Attempt<'a> {
     /// What the request was before it was signed.
     fn kept(&self) -> &Kept {
         match self {
@@ -225,7 +233,7 @@ impl Attempt {
         }
     }
 
-    fn into_signed(self) -> Option<SignedRequest> {
+    fn into_signed(self) -> Option<Signed<'a>> {
         match self {
             Attempt::Signed(signed) => Some(signed),
             Attempt::Unsigned(_) => None,
@@ -283,11 +291,13 @@ fn follow(
 async fn after_forbidden(
     shared: &Shared,
     response: reqwest::Response,
-    signed: SignedRequest,
+    signed: Signed<'_>,
     body: &PreparedBody,
     attempts: &mut Attempts,
 ) -> AfterForbidden {
     let engine = &shared.engine;
+    // A refused request's summary explains it, and is attached to the answer.
+    let signed = signed.into_summary();
     let can_retry = engine.max_clock_correction.is_some() && !attempts.clock_retried;
     let can_reload = !attempts.token_retried;
     // Read only for a use: an explanation, a clock correction or a token reload.
@@ -316,5 +326,5 @@ async fn after_forbidden(
     if shared.explain_403 {
         attach_explanation(shared, &mut response, &inspected, Some(&signed));
     }
-    AfterForbidden::Return(attach(response, Some(signed)))
+    AfterForbidden::Return(attach(shared.summaries, response, Some(signed)))
 }

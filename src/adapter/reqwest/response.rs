@@ -7,6 +7,7 @@ use http::StatusCode;
 
 use super::{reqwest, reqwest_middleware};
 use crate::adapter::Shared;
+use crate::config::SummaryPolicy;
 use crate::diagnostics;
 use crate::engine::forbidden::Inspected;
 use crate::engine::summary::SignedRequest;
@@ -56,15 +57,19 @@ pub(crate) fn rebuild(
     reqwest::Response::from(http::Response::from_parts(parts, body))
 }
 
-/// Records what was signed on the response, for callers that want to see it, and redacts
-/// the signature a query-signed request carried from the response's URL.
+/// Redacts the signature a query-signed request carried from the response's URL, and
+/// records what was signed on the response when `policy` asks for it for this status.
+/// The summary is made (its strings copied) only then: most answers are not kept.
 pub(crate) fn attach(
+    policy: SummaryPolicy,
     mut response: reqwest::Response,
-    signed: Option<SignedRequest>,
+    signed: Option<impl Into<SignedRequest>>,
 ) -> reqwest::Response {
     if let Some(signed) = signed {
         response = redact_response(response);
-        response.extensions_mut().insert(signed);
+        if policy.attaches(response.status()) {
+            response.extensions_mut().insert(signed.into());
+        }
     }
     response
 }
