@@ -191,9 +191,9 @@ impl reqwest_middleware::Middleware for SigV4Middleware {
                         let Attempt::Signed(signed) = attempt else {
                             return Ok(response);
                         };
-                        // Boxed: 403s are rare, and reading one is a large future.
-                        let after = after_forbidden(shared, response, signed, &body, &mut attempts);
-                        match Box::pin(after).await {
+                        let after =
+                            boxed_after_forbidden(shared, response, signed, &body, &mut attempts);
+                        match after.await {
                             AfterForbidden::Return(response) => return Ok(response),
                             AfterForbidden::Retry(again) => again,
                         }
@@ -283,6 +283,20 @@ fn follow(
     }
     hop.apply(&mut again, response.url());
     Some(again)
+}
+
+/// [`after_forbidden`], boxed where it is made. 403s are rare and reading one is a large
+/// future: built in the send loop's own poll, it would widen that poll's stack frame (every
+/// request's) by its size before moving to the heap.
+#[inline(never)]
+fn boxed_after_forbidden<'a>(
+    shared: &'a Shared,
+    response: reqwest::Response,
+    signed: Signed<'a>,
+    body: &'a PreparedBody,
+    attempts: &'a mut Attempts,
+) -> Pin<Box<dyn Future<Output = AfterForbidden> + Send + 'a>> {
+    Box::pin(after_forbidden(shared, response, signed, body, attempts))
 }
 
 /// After a 403 to the signed request `signed`: reloads credentials whose session token
