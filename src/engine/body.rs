@@ -33,10 +33,38 @@ const KEEP_CHUNKS_FROM: usize = 16 * 1024;
 /// handles do not matter, small enough that the last, partly filled one wastes little.
 const SEGMENT: usize = 64 * 1024;
 
+/// A payload hash as it is signed: 64 hex digits, or `UNSIGNED-PAYLOAD`.
+///
+/// The two that whole classes of requests sign (no body, a route that does not hash) are
+/// static strings: a clone of them touches no reference count, which every thread sending
+/// such requests would otherwise write to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PayloadHash {
+    Static(&'static str),
+    Computed(Arc<str>),
+}
+
+impl std::ops::Deref for PayloadHash {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            PayloadHash::Static(hash) => hash,
+            PayloadHash::Computed(hash) => hash,
+        }
+    }
+}
+
+impl From<&str> for PayloadHash {
+    fn from(hash: &str) -> Self {
+        PayloadHash::Computed(Arc::from(hash))
+    }
+}
+
 /// A request body that has been hashed and can be sent again (retries, redirects).
 #[derive(Clone, Debug)]
 pub(crate) struct PreparedBody {
-    pub(crate) sha256_hex: Arc<str>,
+    pub(crate) sha256_hex: PayloadHash,
     pub(crate) len: u64,
     /// The bytes, to send the body again.
     kept: KeptBody,
@@ -73,10 +101,8 @@ impl PreparedBody {
 
     /// A body that is not hashed (`UNSIGNED-PAYLOAD`): streamed as it is, never buffered.
     pub(crate) fn unsigned() -> Self {
-        // Every request of an unsigned route: one shared string, as for `empty`.
-        static UNSIGNED: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
         Self {
-            sha256_hex: UNSIGNED.get_or_init(|| UNSIGNED_PAYLOAD.into()).clone(),
+            sha256_hex: PayloadHash::Static(UNSIGNED_PAYLOAD),
             len: 0,
             kept: KeptBody::None,
         }
@@ -87,10 +113,8 @@ impl PreparedBody {
     }
 
     pub(crate) fn empty() -> Self {
-        // Most requests have no body: share one hash instead of allocating it each time.
-        static EMPTY: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
         Self {
-            sha256_hex: EMPTY.get_or_init(|| EMPTY_PAYLOAD_SHA256.into()).clone(),
+            sha256_hex: PayloadHash::Static(EMPTY_PAYLOAD_SHA256),
             len: 0,
             kept: KeptBody::None,
         }
@@ -120,11 +144,13 @@ impl PreparedBody {
 
 /// A SHA-256 digest in lower-case hex, written straight into its shared string (one
 /// allocation: the hash is shared by the signature and the summary).
-fn hex_digest(digest: impl AsRef<[u8]>) -> Arc<str> {
+fn hex_digest(digest: impl AsRef<[u8]>) -> PayloadHash {
     let mut hex = [0u8; 64];
     // 32 bytes make 64 hex digits, which are ASCII.
     hex::encode_to_slice(digest.as_ref(), &mut hex).expect("a SHA-256 digest is 32 bytes");
-    Arc::from(std::str::from_utf8(&hex).expect("hex digits are ASCII"))
+    PayloadHash::Computed(Arc::from(
+        std::str::from_utf8(&hex).expect("hex digits are ASCII"),
+    ))
 }
 
 /// Hashes a streamed body chunk by chunk, up to a limit, keeping its bytes.

@@ -20,6 +20,7 @@ use aws_smithy_runtime_api::client::identity::Identity;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::canonical;
+use crate::engine::body::PayloadHash;
 use crate::engine::replay::Kept;
 use crate::engine::route::{CompiledRoute, RouteKind};
 use crate::engine::summary::{Rewritten, Signed};
@@ -204,7 +205,7 @@ pub(crate) struct ToSign<'a, 'p> {
     pub(crate) path_and_query: Cow<'a, str>,
     pub(crate) headers: &'a HeaderMap,
     pub(crate) route: &'p Arc<CompiledRoute>,
-    pub(crate) payload_sha256: Arc<str>,
+    pub(crate) payload_sha256: PayloadHash,
     pub(crate) service: Cow<'p, str>,
     /// The region, or for SigV4a the region set.
     pub(crate) region: Cow<'p, str>,
@@ -403,7 +404,9 @@ fn base_settings() -> &'static SigningSettings {
 
 /// SigV4 parameters, or SigV4a ones when the route names a region set.
 fn signing_params<'a>(
-    req: &'a ToSign<'_, '_>,
+    region: &'a str,
+    service: &'a str,
+    time: SystemTime,
     sigv4a: bool,
     identity: &'a Identity,
     settings: SigningSettings,
@@ -414,9 +417,9 @@ fn signing_params<'a>(
     if sigv4a {
         return aws_sigv4::sign::v4a::SigningParams::builder()
             .identity(identity)
-            .region_set(&req.region)
-            .name(&req.service)
-            .time(req.time)
+            .region_set(region)
+            .name(service)
+            .time(time)
             .settings(settings)
             .build()
             .map(Into::into)
@@ -424,9 +427,9 @@ fn signing_params<'a>(
     }
     v4::SigningParams::builder()
         .identity(identity)
-        .region(&req.region)
-        .name(&req.service)
-        .time(req.time)
+        .region(region)
+        .name(service)
+        .time(time)
         .settings(settings)
         .build()
         .map(Into::into)
@@ -517,7 +520,7 @@ pub(crate) fn sign_request<'p>(
             req.path_and_query = Cow::Owned(spelled);
         }
     }
-    let payload_sha256 = payload_for(&req, profile)?;
+    let payload_sha256 = payload_for(&req, profile)?.unwrap_or(req.payload_sha256);
     let policy = &req.route.signed_headers;
     // The signed headers as aws-sigv4 takes them, in one pass over the request's. HTTP
     // drops leading and trailing spaces and tabs from a field value (RFC 9110 5.5), so the
@@ -587,7 +590,14 @@ pub(crate) fn sign_request<'p>(
     }
 
     let sigv4a = req.route.region_set.is_some();
-    let params = signing_params(&req, sigv4a, &credentials.identity, settings)?;
+    let params = signing_params(
+        &req.region,
+        &req.service,
+        req.time,
+        sigv4a,
+        &credentials.identity,
+        settings,
+    )?;
     // The path and query alone (origin form): the host is the `host` header above.
     let signable = SignableRequest::new(
         req.method.as_str(),
@@ -743,18 +753,22 @@ impl AmzDate {
     }
 }
 
-/// The payload hash to sign. A presigned request to a service that verifies presigned URLs
-/// over `UNSIGNED-PAYLOAD` signs that; if a body hash was asked for there, the body it
-/// should protect cannot be protected, which is refused rather than silently dropped.
-fn payload_for(req: &ToSign<'_, '_>, profile: ServiceProfile) -> Result<Arc<str>, Error> {
+/// The payload hash to sign when it is not the body's own (`None`): a presigned request to
+/// a service that verifies presigned URLs over `UNSIGNED-PAYLOAD` signs that; if a body hash
+/// was asked for there, the body it should protect cannot be protected, which is refused
+/// rather than silently dropped.
+fn payload_for(
+    req: &ToSign<'_, '_>,
+    profile: ServiceProfile,
+) -> Result<Option<PayloadHash>, Error> {
     let presigned = matches!(req.placement, Placement::Query(_));
     if !presigned || !profile.presigned_unsigned_payload {
-        return Ok(req.payload_sha256.clone());
+        return Ok(None);
     }
     match &*req.payload_sha256 {
-        UNSIGNED_PAYLOAD => Ok(req.payload_sha256.clone()),
+        UNSIGNED_PAYLOAD => Ok(None),
         // No body: nothing is lost by signing the form the service verifies.
-        canonical::EMPTY_PAYLOAD_SHA256 => Ok(Arc::from(UNSIGNED_PAYLOAD)),
+        canonical::EMPTY_PAYLOAD_SHA256 => Ok(Some(PayloadHash::Static(UNSIGNED_PAYLOAD))),
         _ => Err(Error::PayloadHashNotPresignable {
             service: req.service.to_string(),
         }),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use http::{HeaderName, HeaderValue};
 
 use crate::canonical;
+use crate::engine::body::PayloadHash;
 use crate::engine::replay::Kept;
 use crate::engine::route::{CompiledRoute, RouteKind};
 use crate::engine::sign::{form_encode, is_signed, AmzDate, ServiceProfile, SigningCredentials};
@@ -43,7 +44,7 @@ pub struct SignedRequest {
     pub(in crate::engine) in_headers: bool,
     /// Whether `x-amz-content-sha256` was signed.
     pub(in crate::engine) hash_header: bool,
-    pub(in crate::engine) payload_sha256: Arc<str>,
+    pub(in crate::engine) payload_sha256: PayloadHash,
     pub(in crate::engine) amz_date: AmzDate,
     pub(in crate::engine) service: Cow<'static, str>,
     pub(in crate::engine) region: Arc<str>,
@@ -68,7 +69,7 @@ pub(crate) struct Signed<'a> {
     pub(in crate::engine) route: &'a Arc<CompiledRoute>,
     pub(in crate::engine) in_headers: bool,
     pub(in crate::engine) hash_header: bool,
-    pub(in crate::engine) payload_sha256: Arc<str>,
+    pub(in crate::engine) payload_sha256: PayloadHash,
     pub(in crate::engine) amz_date: AmzDate,
     pub(in crate::engine) service: Cow<'a, str>,
     pub(in crate::engine) region: Cow<'a, str>,
