@@ -101,7 +101,7 @@ pub(crate) struct SentUrl {
     /// then compared with directly.
     hash: Option<u64>,
     /// Scheme, host and port sent to, when not the kept URL's (a rewritten URL).
-    origin: Option<String>,
+    origin: Option<Box<str>>,
 }
 
 impl SentUrl {
@@ -116,7 +116,7 @@ impl SentUrl {
         let unchanged = kept.origin_is(&sent.as_str()[..path_and_query_bounds(sent).0]);
         Self {
             hash: Some(hash_of(sent)),
-            origin: (!unchanged).then(|| origin_of(sent)),
+            origin: (!unchanged).then(|| origin_of(sent).into_boxed_str()),
         }
     }
 
@@ -133,7 +133,7 @@ impl SentUrl {
             return Ok(());
         }
         let from = match &self.origin {
-            Some(origin) => origin.clone(),
+            Some(origin) => origin.to_string(),
             None => origin_of(&kept.url()),
         };
         Err(Error::ClientFollowedRedirect {

@@ -284,9 +284,12 @@ pub(crate) struct Resolved<'a> {
     pub(crate) send_url: Option<Box<Url>>,
     /// A `Host` header to send, when it differs from the URL's authority.
     pub(crate) send_host: Option<&'a str>,
-    /// Service and region the signing host names (`{id}.execute-api.{region}…`).
-    pub(crate) inferred: Option<(&'static str, Cow<'a, str>)>,
 }
+
+/// Service and region the signing host names (`{id}.execute-api.{region}…`), when it names
+/// them. Returned beside [`Resolved`], not in it: the plan keeps what it makes of them, and
+/// the send loop's future holds the plan across its awaits.
+pub(crate) type Inferred<'a> = Option<(&'static str, Cow<'a, str>)>;
 
 #[cfg(test)]
 impl Resolved<'_> {
@@ -469,7 +472,7 @@ impl RouteTable {
     /// A URL that routes match but none can place (an origin URL outside the alias's path
     /// prefix) is an error, not `None`: sent as it is it would go unsigned to the origin,
     /// which is neither what the caller asked for nor what the route promised.
-    pub(crate) fn resolve(&self, url: &Url) -> Result<Option<Resolved<'_>>, Error> {
+    pub(crate) fn resolve(&self, url: &Url) -> Result<Option<(Resolved<'_>, Inferred<'_>)>, Error> {
         let mut matched = false;
         for entry in self.entries.iter().filter(|e| e.pattern.matches(url)) {
             matched = true;
@@ -489,14 +492,14 @@ impl RouteTable {
 }
 
 impl Entry {
-    fn resolve(&self, url: &Url) -> Option<Resolved<'_>> {
-        let mut resolved = self.resolve_target(url)?;
-        resolved.inferred = match &self.scope {
+    fn resolve(&self, url: &Url) -> Option<(Resolved<'_>, Inferred<'_>)> {
+        let resolved = self.resolve_target(url)?;
+        let inferred = match &self.scope {
             Some((service, region)) => Some((*service, Cow::Borrowed(&**region))),
             None => infer_scope(&resolved.sign_host)
                 .map(|(service, region)| (service, Cow::Owned(region.to_owned()))),
         };
-        Some(resolved)
+        Some((resolved, inferred))
     }
 
     fn resolve_target(&self, url: &Url) -> Option<Resolved<'_>> {
@@ -515,7 +518,6 @@ impl Entry {
                     send_host: route.sign_host.as_deref(),
                     sign_host,
                     send_url: None,
-                    inferred: None,
                 })
             }
             Action::SignForOrigin => {
@@ -526,7 +528,6 @@ impl Entry {
                     sign_path_and_query: Some(join_paths(&origin.path, sent)),
                     send_url: None,
                     send_host: None,
-                    inferred: None,
                 })
             }
             Action::RewriteToAlias => {
@@ -559,7 +560,6 @@ impl Entry {
                     )),
                     send_url: Some(Box::new(send)),
                     send_host: None,
-                    inferred: None,
                 })
             }
         }
@@ -670,7 +670,7 @@ mod tests {
     impl RouteTable {
         /// `resolve` for URLs every route can place.
         fn resolve_ok(&self, url: &Url) -> Option<Resolved<'_>> {
-            self.resolve(url).expect("placeable URL")
+            self.resolve(url).expect("placeable URL").map(|(r, _)| r)
         }
     }
 

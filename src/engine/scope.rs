@@ -39,7 +39,7 @@ pub(crate) fn plan<'a>(
     url: &url::Url,
     overrides: Option<&'a SigningOverride>,
 ) -> Result<Option<Plan<'a>>, Error> {
-    let Some(mut resolved) = routes.resolve(url)? else {
+    let Some((resolved, inferred)) = routes.resolve(url)? else {
         return Ok(None);
     };
     if let Some(o) = overrides {
@@ -50,7 +50,6 @@ pub(crate) fn plan<'a>(
         }
     }
     let route = resolved.route;
-    let inferred = resolved.inferred.take();
     let configured = overrides
         .and_then(|o| o.service.as_deref())
         .or(route.service.as_deref());
