@@ -265,9 +265,18 @@ struct Entry {
     route: Arc<CompiledRoute>,
     /// Service and region named by the signing host, when every request of this entry
     /// signs the same host (all but wildcard routes): worked out once, not per request.
-    scope: Option<(&'static str, Arc<str>)>,
+    scope: HostScope,
     /// The host every request of this entry signs (all but wildcard routes).
     fixed_host: Option<Arc<str>>,
+}
+
+/// What an entry's signing host says of the scope.
+#[derive(Debug)]
+enum HostScope {
+    /// Every request signs the same host: what it names (if anything), worked out once.
+    Fixed(Option<(&'static str, Arc<str>)>),
+    /// A wildcard route: each request's host is read.
+    PerRequest,
 }
 
 /// Where and how one request is signed and sent.
@@ -413,10 +422,12 @@ impl RouteTable {
                         compiled.origin.as_ref().and_then(Base::host_header)
                     }
                 };
-                let scope = fixed_host
-                    .as_deref()
-                    .and_then(infer_scope)
-                    .map(|(service, region)| (service, Arc::from(region)));
+                let scope = match fixed_host.as_deref() {
+                    Some(host) => HostScope::Fixed(
+                        infer_scope(host).map(|(service, region)| (service, Arc::from(region))),
+                    ),
+                    None => HostScope::PerRequest,
+                };
                 entries.push(Entry {
                     pattern,
                     action,
@@ -495,8 +506,9 @@ impl Entry {
     fn resolve(&self, url: &Url) -> Option<(Resolved<'_>, Inferred<'_>)> {
         let resolved = self.resolve_target(url)?;
         let inferred = match &self.scope {
-            Some((service, region)) => Some((*service, Cow::Borrowed(&**region))),
-            None => infer_scope(&resolved.sign_host)
+            HostScope::Fixed(Some((service, region))) => Some((*service, Cow::Borrowed(&**region))),
+            HostScope::Fixed(None) => None,
+            HostScope::PerRequest => infer_scope(&resolved.sign_host)
                 .map(|(service, region)| (service, Cow::Owned(region.to_owned()))),
         };
         Some((resolved, inferred))
@@ -679,6 +691,39 @@ mod tests {
     }
 
     const ORIGIN: &str = "https://abc123.execute-api.us-east-1.amazonaws.com/prod";
+
+    /// A host's scope is read from it once when every request signs that host, whether it
+    /// names one or not (a custom domain, a local server): only a wildcard route reads each
+    /// request's host.
+    #[test]
+    fn a_fixed_hosts_scope_is_worked_out_once() {
+        let t = table(&[
+            Route::direct("https://abc123.execute-api.eu-west-1.amazonaws.com"),
+            Route::direct("http://127.0.0.1:8080"),
+            Route::custom_domain("https://*.api.example.com"),
+        ]);
+        let scope_of = |host: &str| {
+            let entry = t
+                .entries
+                .iter()
+                .find(|e| e.pattern.describe().contains(host));
+            match &entry.expect("an entry").scope {
+                HostScope::Fixed(Some((service, region))) => format!("{service} {region}"),
+                HostScope::Fixed(None) => "fixed, none".to_owned(),
+                HostScope::PerRequest => "per request".to_owned(),
+            }
+        };
+        assert_eq!(scope_of("abc123"), "execute-api eu-west-1");
+        assert_eq!(scope_of("127.0.0.1"), "fixed, none");
+        assert_eq!(scope_of("api.example.com"), "per request");
+        // And what a request then gets is what reading its host gives.
+        let u = url("https://x.api.example.com/a");
+        let (_, inferred) = t.resolve(&u).unwrap().unwrap();
+        assert_eq!(inferred, None);
+        let u = url("https://abc123.execute-api.eu-west-1.amazonaws.com/a");
+        let (_, inferred) = t.resolve(&u).unwrap().unwrap();
+        assert_eq!(inferred, Some(("execute-api", Cow::Borrowed("eu-west-1"))));
+    }
 
     #[test]
     fn direct_signs_what_is_sent_including_port() {
