@@ -153,9 +153,9 @@ impl reqwest_middleware::Middleware for SigV4Middleware {
                     Some(p) => Some(shared.cache_for(p.resolved.route).get().await?),
                     None => None,
                 };
-                // (The attempt borrows these credentials: its summary is made from them
-                // only if the answer needs one.)
                 // In a block: what this attempt sent and got is gone before the next is planned.
+                // (The attempt borrows the credentials: a summary is made from them only for
+                // an answer that carries one.)
                 req = {
                     // What a retry or a redirect sends again, taken before this signature is
                     // added; a signed request's summary keeps it. (A signature header the
