@@ -103,7 +103,9 @@ fn start_server() -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     listener.set_nonblocking(true).expect("non-blocking");
     let addr = listener.local_addr().expect("an address");
-    std::thread::spawn(move || {
+    // Named, so that a profiler tells its samples from the client's.
+    let server = std::thread::Builder::new().name("loopback-server".into());
+    let _ = server.spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
