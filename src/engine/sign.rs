@@ -1019,6 +1019,33 @@ mod tests {
         );
     }
 
+    /// The two matches over the signature headers (which to strip, how to name and mark
+    /// them) say what the list says.
+    #[test]
+    fn signature_header_matches_follow_the_list() {
+        for name in SIGNATURE_HEADERS {
+            assert!(is_signature_header(name), "{name}");
+            let (header, secret) = signature_header_name(name);
+            assert_eq!(header.as_str(), name);
+            assert_eq!(
+                secret,
+                matches!(name, "authorization" | "x-amz-security-token"),
+                "{name}"
+            );
+        }
+        for name in [
+            "host",
+            "x-amz-region-set",
+            "x-amz-date-x",
+            "authorizatio",
+            "",
+        ] {
+            assert!(!is_signature_header(name), "{name}");
+        }
+        let (header, secret) = signature_header_name("x-amz-region-set");
+        assert_eq!((header.as_str(), secret), ("x-amz-region-set", false));
+    }
+
     #[test]
     fn service_profiles_are_views_of_the_services_table() {
         for (name, row) in canonical::rules::SERVICES {
