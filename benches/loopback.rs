@@ -14,8 +14,8 @@
 //! The client runs on a current-thread runtime (one core); the server on another thread
 //! with its own current-thread runtime. Each round runs every mode once, rotating which
 //! goes first; issue 5's ratio is of the median throughputs, and each round's own ratio is
-//! shown too. Issue 16's comparison then runs on its own, in back-to-back pairs (see
-//! there). A third mode, the bare client sending signature-sized headers, separates the cost
+//! shown too. Issue 16's comparison then runs on its own: back-to-back pairs, in 5
+//! processes one after the other, judged on the median of theirs (see there). A third mode, the bare client sending signature-sized headers, separates the cost
 //! of the signature's bytes on the wire from the cost of computing it. The CPU time of the
 //! client thread and of the rest of the process (the server) per request shows which side
 //! bounds the throughput. Without `--bench` (as under `cargo test --benches`) it runs one
