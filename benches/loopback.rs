@@ -29,8 +29,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use common::{
-    assert_same_signature, current_thread, percentile, process_cpu_ns, signing_time, thread_cpu_ns,
-    verdict, Baseline,
+    assert_same_signature, current_thread, numbers_after, percentile, process_cpu_ns,
+    rerun_in_child, signing_time, thread_cpu_ns, verdict, Baseline,
 };
 use futures::StreamExt;
 use http_body_util::Empty;
@@ -241,27 +241,8 @@ const CHILD: &str = "REQWEST_SIGV4_LOOPBACK_CHILD";
 /// Runs this bench again in a process of its own, for the pairs phase only, and reads
 /// its result.
 fn pairs_in_child() -> PairsResult {
-    let exe = std::env::current_exe().expect("the bench's own path");
-    let out = std::process::Command::new(exe)
-        .args(std::env::args().skip(1))
-        .env(CHILD, "1")
-        .output()
-        .expect("the bench runs again in a child process");
-    assert!(
-        out.status.success(),
-        "child failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text
-        .lines()
-        .find(|l| l.starts_with(CHILD))
-        .unwrap_or_else(|| panic!("no result from the child: {text}"));
-    let v: Vec<f64> = line
-        .split_whitespace()
-        .skip(1)
-        .map(|x| x.parse().expect("a number"))
-        .collect();
+    let text = rerun_in_child(CHILD);
+    let v = numbers_after(&text, &format!("{CHILD} "));
     PairsResult {
         ratio: v[0],
         p10: v[1],

@@ -27,13 +27,12 @@
 mod common;
 
 use std::hint::black_box;
-use std::process::Command;
 use std::time::Duration;
 
 use common::{
     assert_same_signature, bare_stack, baseline, baseline_stack, calibrate, current_thread,
-    describe, interleave, issue16_get, issue16_post, percentile, signer, signer_stack,
-    thread_cpu_ns, verdict, Variant, HOST,
+    describe, interleave, issue16_get, issue16_post, numbers_after, percentile, rerun_in_child,
+    signer, signer_stack, thread_cpu_ns, verdict, Variant, HOST,
 };
 use reqwest_middleware::ClientWithMiddleware;
 
@@ -86,7 +85,7 @@ fn main() {
     let per_process: Vec<Vec<Measured>> = if processes == 1 {
         vec![measure(rounds, true)]
     } else {
-        (0..processes).map(|_| in_child(&args)).collect()
+        (0..processes).map(|_| in_child()).collect()
     };
     for (p, measured) in per_process.iter().enumerate() {
         let line: Vec<String> = TARGETS
@@ -124,31 +123,12 @@ fn main() {
 }
 
 /// Runs this bench again in a process of its own and reads its result.
-fn in_child(args: &[String]) -> Vec<Measured> {
-    let exe = std::env::current_exe().expect("the bench's own path");
-    let out = Command::new(exe)
-        .args(args)
-        .env(CHILD, "1")
-        .output()
-        .expect("the bench runs again in a child process");
-    assert!(
-        out.status.success(),
-        "child failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+fn in_child() -> Vec<Measured> {
+    let text = rerun_in_child(CHILD);
     TARGETS
         .iter()
         .map(|(method, _)| {
-            let line = text
-                .lines()
-                .find(|l| l.starts_with(&format!("{CHILD} {method} ")))
-                .unwrap_or_else(|| panic!("no {method} line from the child: {text}"));
-            let v: Vec<f64> = line
-                .split_whitespace()
-                .skip(2)
-                .map(|x| x.parse().expect("a number"))
-                .collect();
+            let v = numbers_after(&text, &format!("{CHILD} {method} "));
             Measured {
                 ratio: v[0],
                 p10: v[1],

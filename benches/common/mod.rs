@@ -398,3 +398,33 @@ pub fn describe(variants: &[Variant<'_>], samples: &[Vec<f64>]) {
         );
     }
 }
+
+/// Runs this bench again in a process of its own, with its arguments and `marker` set in
+/// its environment (the child measures once and reports), and returns what it printed.
+/// Measuring in several processes one after the other keeps where one process's heap,
+/// stack and code happen to land from deciding a ratio.
+pub fn rerun_in_child(marker: &str) -> String {
+    let exe = std::env::current_exe().expect("the bench's own path");
+    let out = std::process::Command::new(exe)
+        .args(std::env::args().skip(1))
+        .env(marker, "1")
+        .output()
+        .expect("the bench runs again in a child process");
+    assert!(
+        out.status.success(),
+        "child failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The numbers after `prefix` on the line of `text` that starts with it.
+pub fn numbers_after(text: &str, prefix: &str) -> Vec<f64> {
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no line starting {prefix:?} in: {text}"));
+    line.split_whitespace()
+        .map(|x| x.parse().expect("a number"))
+        .collect()
+}
