@@ -126,18 +126,6 @@ impl Kept {
         std::str::from_utf8(&self.bytes[..self.url_len as usize]).unwrap_or_default()
     }
 
-    /// `scheme://[userinfo@]host[:port]`: the URL up to its path.
-    #[cfg(test)]
-    pub(crate) fn origin_str(&self) -> &str {
-        &self.url_str()[..self.path_start as usize]
-    }
-
-    /// The URL without its fragment: up to the end of its query.
-    #[cfg(test)]
-    pub(crate) fn up_to_query(&self) -> &str {
-        &self.url_str()[..self.query_end as usize]
-    }
-
     /// The path and query, as the URL writes them.
     pub(crate) fn path_and_query(&self) -> &str {
         &self.url_str()[self.path_start as usize..self.query_end as usize]
@@ -238,12 +226,11 @@ mod tests {
         );
         assert_eq!(kept.method(), Method::PATCH);
         assert_eq!(kept.url(), url);
-        assert_eq!(kept.origin_str(), "https://h.example.com");
+        assert!(kept.origin_is("https://h.example.com"));
+        assert!(!kept.origin_is("https://h.example.co"));
         assert_eq!(kept.path_and_query(), "/p/a%20b?x=1&y=%2F");
-        assert_eq!(
-            kept.up_to_query(),
-            "https://h.example.com/p/a%20b?x=1&y=%2F"
-        );
+        assert!(kept.up_to_query_is("https://h.example.com/p/a%20b?x=1&y=%2F"));
+        assert!(!kept.up_to_query_is("https://h.example.com/p/a%20b?x=1&y=%2F#frag"));
         assert_eq!(kept.version(), Version::HTTP_11);
         assert_eq!(kept.timeout(), Some(Duration::from_secs(3)));
         let back = kept.header_map();
@@ -288,17 +275,16 @@ mod tests {
                 Version::HTTP_11,
                 None,
             );
-            assert_eq!(
-                kept.origin_str(),
-                &url[..url::Position::BeforePath],
-                "{raw}"
-            );
-            assert_eq!(
-                kept.up_to_query(),
-                &url[..url::Position::AfterQuery],
-                "{raw}"
-            );
+            let origin = &url[..url::Position::BeforePath];
+            let through_query = &url[..url::Position::AfterQuery];
             let path_and_query = &url[url::Position::BeforePath..url::Position::AfterQuery];
+            // The URL's own parts, read off its slices, are `url::Position`'s.
+            assert_eq!(super::up_to_query(&url), through_query, "{raw}");
+            assert_eq!(super::path_and_query(&url), path_and_query, "{raw}");
+            assert_eq!(path_and_query_bounds(&url).0, origin.len(), "{raw}");
+            // And the kept copy's.
+            assert!(kept.origin_is(origin), "{raw}");
+            assert!(kept.up_to_query_is(through_query), "{raw}");
             assert_eq!(kept.path_and_query(), path_and_query, "{raw}");
         }
     }
