@@ -263,20 +263,17 @@ struct Entry {
     pattern: Base,
     action: Action,
     route: Arc<CompiledRoute>,
-    /// Service and region named by the signing host, when every request of this entry
-    /// signs the same host (all but wildcard routes): worked out once, not per request.
-    scope: HostScope,
-    /// The host every request of this entry signs (all but wildcard routes).
-    fixed_host: Option<Arc<str>>,
+    /// The host every request of this entry signs (all but wildcard routes, whose
+    /// requests' hosts are read one by one).
+    fixed: Option<FixedHost>,
 }
 
-/// What an entry's signing host says of the scope.
+/// A host every request of an entry signs, and the service and region it names (if any),
+/// worked out once rather than per request.
 #[derive(Debug)]
-enum HostScope {
-    /// Every request signs the same host: what it names (if anything), worked out once.
-    Fixed(Option<(&'static str, Arc<str>)>),
-    /// A wildcard route: each request's host is read.
-    PerRequest,
+struct FixedHost {
+    host: Arc<str>,
+    scope: Option<(&'static str, Arc<str>)>,
 }
 
 /// Where and how one request is signed and sent.
@@ -422,18 +419,15 @@ impl RouteTable {
                         compiled.origin.as_ref().and_then(Base::host_header)
                     }
                 };
-                let scope = match fixed_host.as_deref() {
-                    Some(host) => HostScope::Fixed(
-                        infer_scope(host).map(|(service, region)| (service, Arc::from(region))),
-                    ),
-                    None => HostScope::PerRequest,
-                };
+                let fixed = fixed_host.map(|host| FixedHost {
+                    scope: infer_scope(&host).map(|(service, region)| (service, Arc::from(region))),
+                    host: Arc::from(host),
+                });
                 entries.push(Entry {
                     pattern,
                     action,
                     route: compiled.clone(),
-                    scope,
-                    fixed_host: fixed_host.map(Arc::from),
+                    fixed,
                 });
             }
         }
@@ -505,10 +499,12 @@ impl RouteTable {
 impl Entry {
     fn resolve(&self, url: &Url) -> Option<(Resolved<'_>, Inferred<'_>)> {
         let resolved = self.resolve_target(url)?;
-        let inferred = match &self.scope {
-            HostScope::Fixed(Some((service, region))) => Some((*service, Cow::Borrowed(&**region))),
-            HostScope::Fixed(None) => None,
-            HostScope::PerRequest => infer_scope(&resolved.sign_host)
+        let inferred = match &self.fixed {
+            Some(fixed) => fixed
+                .scope
+                .as_ref()
+                .map(|(service, region)| (*service, Cow::Borrowed(&**region))),
+            None => infer_scope(&resolved.sign_host)
                 .map(|(service, region)| (service, Cow::Owned(region.to_owned()))),
         };
         Some((resolved, inferred))
@@ -520,8 +516,8 @@ impl Entry {
         let sent = crate::engine::replay::path_and_query(url);
         match self.action {
             Action::SignAsSent => {
-                let sign_host = match &self.fixed_host {
-                    Some(h) => Cow::Borrowed(&**h),
+                let sign_host = match &self.fixed {
+                    Some(fixed) => Cow::Borrowed(&*fixed.host),
                     None => Cow::Owned(url_host_header(url)?),
                 };
                 Some(Resolved {
@@ -536,7 +532,7 @@ impl Entry {
                 let origin = route.origin.as_ref()?;
                 Some(Resolved {
                     route,
-                    sign_host: Cow::Borrowed(self.fixed_host.as_deref()?),
+                    sign_host: Cow::Borrowed(&*self.fixed.as_ref()?.host),
                     sign_path_and_query: Some(join_paths(&origin.path, sent)),
                     send_url: None,
                     send_host: None,
@@ -565,7 +561,7 @@ impl Entry {
                 send.set_path(viewer_path);
                 Some(Resolved {
                     route,
-                    sign_host: Cow::Borrowed(self.fixed_host.as_deref()?),
+                    sign_host: Cow::Borrowed(&*self.fixed.as_ref()?.host),
                     sign_path_and_query: Some(join_paths(
                         &origin.path,
                         &format!("{viewer_path}{}", &sent[url.path().len()..]),
@@ -707,10 +703,13 @@ mod tests {
                 .entries
                 .iter()
                 .find(|e| e.pattern.describe().contains(host));
-            match &entry.expect("an entry").scope {
-                HostScope::Fixed(Some((service, region))) => format!("{service} {region}"),
-                HostScope::Fixed(None) => "fixed, none".to_owned(),
-                HostScope::PerRequest => "per request".to_owned(),
+            match &entry.expect("an entry").fixed {
+                Some(FixedHost {
+                    scope: Some((service, region)),
+                    ..
+                }) => format!("{service} {region}"),
+                Some(FixedHost { scope: None, .. }) => "fixed, none".to_owned(),
+                None => "per request".to_owned(),
             }
         };
         assert_eq!(scope_of("abc123"), "execute-api eu-west-1");
@@ -723,6 +722,17 @@ mod tests {
         let u = url("https://abc123.execute-api.eu-west-1.amazonaws.com/a");
         let (_, inferred) = t.resolve(&u).unwrap().unwrap();
         assert_eq!(inferred, Some(("execute-api", Cow::Borrowed("eu-west-1"))));
+        // A wildcard under a partition's suffix that is not a shared domain: each host
+        // names its own scope.
+        let t = table(&[Route::custom_domain(
+            "https://*.execute-api.eu-isoe-west-1.cloud.adc-e.uk",
+        )]);
+        let u = url("https://abc.execute-api.eu-isoe-west-1.cloud.adc-e.uk/a");
+        let (_, inferred) = t.resolve(&u).unwrap().unwrap();
+        assert_eq!(
+            inferred,
+            Some(("execute-api", Cow::Borrowed("eu-isoe-west-1")))
+        );
     }
 
     #[test]
