@@ -475,7 +475,8 @@ fn check_host_header(headers: &HeaderMap, sign_host: &str, route: RouteKind) -> 
 }
 
 /// Credentials as signing uses them: aws-sigv4's identity, and the two strings every
-/// [`SignedRequest`](crate::SignedRequest) keeps, made once per credentials and shared, not copied per request.
+/// [`SignedRequest`](crate::SignedRequest) keeps, made once per credentials and shared, not
+/// copied per request.
 /// No `Debug`: the identity holds the secret key.
 #[derive(Clone)]
 pub(crate) struct SigningCredentials {
@@ -686,22 +687,17 @@ pub(crate) fn sign_request<'p>(
 
 /// Every value of each signed header that has one to fold ([`fold_whitespace`]), folded
 /// where it needs it, in request order: repeated headers are signed joined with `,`, so one
-/// value rewritten means the whole set is sent again. Empty (no allocation) for nearly
-/// every request. Refuses a signed header whose value is not visible ASCII.
+/// value rewritten means the whole set is sent again. [`sign_request`] asks for it only
+/// when a signed value has a tab, having checked that every signed value is text.
 fn folded_headers(
     headers: &HeaderMap,
     policy: &SignedHeaders,
 ) -> Result<Vec<(HeaderName, HeaderValue)>, Error> {
     let mut folded_names: Vec<&HeaderName> = Vec::new();
     for (name, value) in headers {
-        // Only the rare value (not text, or with a tab) is checked against the policy.
+        // Not text: not signed (the caller refused any signed value that is not).
         let Ok(text) = value.to_str() else {
-            if !is_signed(name.as_str(), policy) {
-                continue;
-            }
-            return Err(Error::InvalidHeaderValue {
-                name: name.as_str().to_owned(),
-            });
+            continue;
         };
         if text.as_bytes().contains(&b'\t')
             && is_signed(name.as_str(), policy)

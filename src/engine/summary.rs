@@ -20,9 +20,10 @@ use crate::engine::sign::{form_encode, is_signed, AmzDate, ServiceProfile, Signi
 /// to explaining a 403: [`canonical_request`](Self::canonical_request) is what API
 /// Gateway's answer is compared with.
 ///
-/// Built from what signing already had (moved strings, reference-counted header values). It keeps only what recomputing the
-/// string-to-sign needs: the access key id and, when the credentials have one, the session
-/// token, which `Debug` and the canonical request redact. Neither the secret key nor the
+/// Built from what signing already had (moved strings, reference-counted header values).
+/// It keeps only what recomputing the string-to-sign needs: the access key id and, when
+/// the credentials have one, the session token, which `Debug` and the canonical request
+/// redact. Neither the secret key nor the
 /// signing key derived from it is kept: a response can be stored or logged without them.
 ///
 /// The canonical request is rendered with the same rules the signer was configured with
