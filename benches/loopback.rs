@@ -9,7 +9,11 @@
 //! cargo bench --bench loopback -- --in-flight 32     # issue 16's setting
 //! cargo bench --bench loopback -- --requests 10000 --in-flight 64 --rounds 7 --pairs 40 --processes 5
 //! cargo bench --bench loopback -- --in-flight 32 --only signed      # one mode, to profile
+//! cargo bench --bench loopback -- --in-flight 32 --control   # the crate against itself
 //! ```
+//!
+//! `--control` puts a second instance of the crate in the hand-written middleware's place:
+//! a check of the method, whose issue-16 ratio should come out at 1 within its noise.
 //!
 //! The client runs on a current-thread runtime (one core); the server on another thread
 //! with its own current-thread runtime. Each round runs every mode once, rotating which
@@ -55,6 +59,8 @@ struct Options {
     pairs: usize,
     /// Processes the pairs run in, one after the other (issue 16).
     processes: usize,
+    /// `--control`: the crate in the hand-written middleware's place (an A/A check).
+    control: bool,
 }
 
 fn options() -> Options {
@@ -67,6 +73,7 @@ fn options() -> Options {
             rounds: 7,
             pairs: 40,
             processes: 5,
+            control: false,
         }
     } else {
         Options {
@@ -75,6 +82,7 @@ fn options() -> Options {
             rounds: 1,
             pairs: 2,
             processes: 1,
+            control: false,
         }
     };
     let value = |name: &str| {
@@ -88,6 +96,7 @@ fn options() -> Options {
     o.rounds = value("--rounds").unwrap_or(o.rounds).max(1);
     o.pairs = value("--pairs").unwrap_or(o.pairs).max(1);
     o.processes = value("--processes").unwrap_or(o.processes).max(1);
+    o.control = args.iter().any(|a| a == "--control");
     o
 }
 
@@ -284,7 +293,11 @@ fn main() {
     let signed = ClientBuilder::new(client.clone())
         .with(signer(None))
         .build();
-    let hand_written = ClientBuilder::new(client).with(baseline(None)).build();
+    let hand_written = if o.control {
+        ClientBuilder::new(client).with(signer(None)).build()
+    } else {
+        ClientBuilder::new(client).with(baseline(None)).build()
+    };
     // A control, not a target: the bare client sending a request as large as a signed one
     // (the same `Authorization` and `X-Amz-Date` headers, fixed), to tell the cost of the
     // signature's bytes on the wire from the cost of computing it.
@@ -348,6 +361,12 @@ fn main() {
             "loopback: {} requests, {} in flight, {} rounds",
             o.requests, o.in_flight, o.rounds
         );
+        if o.control {
+            println!(
+                "CONTROL RUN (--control): \"hand-written\" below is a second instance of the \
+                 crate; the issue-16 ratio measures the method, and should be 1"
+            );
+        }
         // Per mode: requests/s, and CPU µs per request of the client thread and of the rest
         // of the process (the server).
         let mut rps: [Vec<f64>; 4] = Default::default();
@@ -433,10 +452,22 @@ fn main() {
             o.processes,
             o.pairs,
             pair_requests,
-            verdict(ratio16 >= 0.98),
+            if o.control {
+                "control run, no verdict"
+            } else {
+                verdict(ratio16 >= 0.98)
+            },
             medians[1] / medians[3],
             percentile(&per_round, 0.5),
         );
+        if o.control {
+            println!(
+                "\ncontrol (--control): crate / crate = {ratio16:.3} (median of {} processes: {})",
+                o.processes,
+                listed.join(", ")
+            );
+            return;
+        }
         println!("\n| target | crate vs baseline | detail | verdict |");
         println!("|---|---|---|---|");
         println!(
