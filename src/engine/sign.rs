@@ -338,33 +338,30 @@ pub(crate) fn is_signature_header(name: &str) -> bool {
     )
 }
 
-/// Whether `name` is one of [`SIGNATURE_HEADERS`] or [`VOLATILE_HEADERS`]: one match the
-/// compiler turns into a switch on the length, where the two lists would be twenty string
+/// Whether `name` is one of [`SIGNATURE_HEADERS`] or [`VOLATILE_HEADERS`]: matches the
+/// compiler turns into switches on the length, where the two lists would be twenty string
 /// comparisons for every header of every request (a unit test keeps them in step).
 fn is_never_signed(name: &str) -> bool {
-    matches!(
-        name,
-        "authorization"
-            | "x-amz-date"
-            | "x-amz-security-token"
-            | "x-amz-content-sha256"
-            | "host"
-            | "user-agent"
-            | "connection"
-            | "keep-alive"
-            | "proxy-authorization"
-            | "proxy-connection"
-            | "te"
-            | "trailer"
-            | "transfer-encoding"
-            | "upgrade"
-            | "via"
-            | "expect"
-            | "x-amzn-trace-id"
-            | "x-forwarded-for"
-            | "x-forwarded-proto"
-            | "x-forwarded-port"
-    )
+    is_signature_header(name)
+        || matches!(
+            name,
+            "host"
+                | "user-agent"
+                | "connection"
+                | "keep-alive"
+                | "proxy-authorization"
+                | "proxy-connection"
+                | "te"
+                | "trailer"
+                | "transfer-encoding"
+                | "upgrade"
+                | "via"
+                | "expect"
+                | "x-amzn-trace-id"
+                | "x-forwarded-for"
+                | "x-forwarded-proto"
+                | "x-forwarded-port"
+        )
 }
 
 /// Refuses a query whose percent-escapes decode to bytes that are not UTF-8: signers and
@@ -550,23 +547,14 @@ pub(crate) fn sign_request<'p>(
     }
     if tab {
         // Rare: a value with a tab inside is signed (and sent) folded, every value of its
-        // name; those come from `replaced`, in order (a name's values are listed together).
+        // name; those come from `replaced`, in the order `headers` lists them (a name's
+        // values are listed together).
         replaced = folded_headers(req.headers, policy)?;
-        headers.truncate(1);
-        let mut next_replaced = 0;
-        for (name, value) in req.headers {
-            if !is_signed(name.as_str(), policy) {
-                continue;
+        let mut folded = replaced.iter().peekable();
+        for (name, value) in &mut headers[1..] {
+            if let Some((_, folded)) = folded.next_if(|(folded_name, _)| folded_name == *name) {
+                *value = folded.to_str().unwrap_or_default().trim_ascii();
             }
-            let value = match replaced.get(next_replaced) {
-                Some((folded_name, folded)) if folded_name == name => {
-                    next_replaced += 1;
-                    folded
-                }
-                _ => value,
-            };
-            let text = value.to_str().unwrap_or_default();
-            headers.push((name.as_str(), text.trim_ascii()));
         }
     } else {
         replaced = Vec::new();
