@@ -81,6 +81,7 @@ pub(crate) struct Signed<'a> {
 
 /// What a request was signed with besides its kept self: a path and query that are not its
 /// URL's own, header values folded.
+#[derive(Clone)]
 pub(crate) struct Rewritten {
     pub(in crate::engine) path_and_query: Option<String>,
     pub(in crate::engine) folded: Vec<(HeaderName, HeaderValue)>,
@@ -129,12 +130,7 @@ impl Signed<'_> {
         Signed {
             kept: self.kept.clone(),
             host: Cow::Borrowed(&*self.host),
-            rewritten: self.rewritten.as_ref().map(|r| {
-                Box::new(Rewritten {
-                    path_and_query: r.path_and_query.clone(),
-                    folded: r.folded.clone(),
-                })
-            }),
+            rewritten: self.rewritten.clone(),
             payload_sha256: self.payload_sha256.clone(),
             service: Cow::Borrowed(&*self.service),
             region: Cow::Borrowed(&*self.region),
