@@ -19,8 +19,9 @@
 //! with its own current-thread runtime. Each round runs every mode once, rotating which
 //! goes first; issue 5's ratio is of the median throughputs, and each round's own ratio is
 //! shown too. Issue 16's comparison then runs on its own: back-to-back pairs, in 5
-//! processes one after the other, judged on the median of theirs (see there). A third mode, the bare client sending signature-sized headers, separates the cost
-//! of the signature's bytes on the wire from the cost of computing it. The CPU time of the
+//! processes one after the other, judged on the median of theirs (see there). A third
+//! mode, the bare client sending signature-sized headers, separates the cost of the
+//! signature's bytes on the wire from the cost of computing it. The CPU time of the
 //! client thread and of the rest of the process (the server) per request shows which side
 //! bounds the throughput. Without `--bench` (as under `cargo test --benches`) it runs one
 //! tiny round as a smoke test.
@@ -33,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use common::{
-    assert_same_signature, current_thread, numbers_after, percentile, process_cpu_ns,
+    assert_same_signature, current_thread, numbers_after, numeric_arg, percentile, process_cpu_ns,
     rerun_in_child, signing_time, thread_cpu_ns, verdict, Baseline,
 };
 use futures::StreamExt;
@@ -61,6 +62,8 @@ struct Options {
     processes: usize,
     /// `--control`: the crate in the hand-written middleware's place (an A/A check).
     control: bool,
+    /// `--only signed|hand-written`: that mode's index, run alone (for a profiler).
+    only: Option<usize>,
 }
 
 fn options() -> Options {
@@ -74,6 +77,7 @@ fn options() -> Options {
             pairs: 40,
             processes: 5,
             control: false,
+            only: None,
         }
     } else {
         Options {
@@ -83,33 +87,24 @@ fn options() -> Options {
             pairs: 2,
             processes: 1,
             control: false,
+            only: None,
         }
     };
-    let value = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .map(|v| v.parse::<usize>().expect("a number"))
-    };
+    let value = |name: &str| numeric_arg(&args, name);
     o.requests = value("--requests").unwrap_or(o.requests);
     o.in_flight = value("--in-flight").unwrap_or(o.in_flight);
     o.rounds = value("--rounds").unwrap_or(o.rounds).max(1);
     o.pairs = value("--pairs").unwrap_or(o.pairs).max(1);
     o.processes = value("--processes").unwrap_or(o.processes).max(1);
     o.control = args.iter().any(|a| a == "--control");
+    o.only = args.iter().position(|a| a == "--only").map(|i| {
+        match args.get(i + 1).map(String::as_str) {
+            Some("signed") => 1,
+            Some("hand-written") => 3,
+            _ => panic!("--only takes signed or hand-written"),
+        }
+    });
     o
-}
-
-/// The mode `--only` names (`signed` or `hand-written`), if any.
-fn only_mode() -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    let i = args.iter().position(|a| a == "--only")?;
-    let mode = args.get(i + 1).cloned()?;
-    assert!(
-        mode == "signed" || mode == "hand-written",
-        "--only takes signed or hand-written"
-    );
-    Some(mode)
 }
 
 /// A server on its own thread that answers every request `200` with an empty body.
@@ -345,8 +340,7 @@ fn main() {
             return;
         }
         // `--only signed` / `--only hand-written`: that mode alone, for a profiler.
-        if let Some(only) = only_mode() {
-            let k = if only == "signed" { 1 } else { 3 };
+        if let Some(k) = o.only {
             let (name, client, template) = modes[k];
             for _ in 0..o.rounds {
                 let r = run(client, template, &o).await;

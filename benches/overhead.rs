@@ -31,8 +31,8 @@ use std::time::Duration;
 
 use common::{
     assert_same_signature, bare_stack, baseline, baseline_stack, calibrate, current_thread,
-    describe, interleave, issue16_get, issue16_post, numbers_after, percentile, rerun_in_child,
-    signer, signer_stack, thread_cpu_ns, verdict, Variant, HOST,
+    describe, interleave, issue16_get, issue16_post, numbers_after, numeric_arg, percentile,
+    rerun_in_child, signer, signer_stack, thread_cpu_ns, verdict, Variant, HOST,
 };
 use reqwest_middleware::ClientWithMiddleware;
 
@@ -42,16 +42,6 @@ const CHILD: &str = "REQWEST_SIGV4_OVERHEAD_CHILD";
 
 /// The requests of the issue and their targets.
 const TARGETS: [(&str, f64); 2] = [("GET", 1.03), ("POST", 1.05)];
-
-fn arg(args: &[String], name: &str) -> Option<usize> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| {
-            v.parse::<usize>()
-                .unwrap_or_else(|_| panic!("{name} takes a number"))
-        })
-}
 
 /// One process's result for one request kind.
 struct Measured {
@@ -65,10 +55,10 @@ struct Measured {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let benching = args.iter().any(|a| a == "--bench");
-    let rounds = arg(&args, "--rounds")
+    let rounds = numeric_arg(&args, "--rounds")
         .unwrap_or(if benching { 300 } else { 5 })
         .max(1);
-    let processes = arg(&args, "--processes")
+    let processes = numeric_arg(&args, "--processes")
         .unwrap_or(if benching { 5 } else { 1 })
         .max(1);
     if std::env::var_os(CHILD).is_some() {

@@ -399,6 +399,17 @@ pub fn describe(variants: &[Variant<'_>], samples: &[Vec<f64>]) {
     }
 }
 
+/// The number after `name` in a bench's arguments (`--rounds 200`), if `name` is there.
+pub fn numeric_arg(args: &[String], name: &str) -> Option<usize> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(|v| {
+            v.parse::<usize>()
+                .unwrap_or_else(|_| panic!("{name} takes a number"))
+        })
+}
+
 /// Runs this bench again in a process of its own, with its arguments and `marker` set in
 /// its environment (the child measures once and reports), and returns what it printed.
 /// Measuring in several processes one after the other keeps where one process's heap,
