@@ -375,11 +375,12 @@ async fn summary_is_on_unsuccessful_answers_by_default_and_on_all_when_asked() {
     use wiremock::matchers::path;
     use wiremock::{Mock, ResponseTemplate};
     let server = MockServer::start().await;
-    for (at, status) in [
+    let answers = [
         ("/prod/ok", 200),
         ("/prod/missing", 404),
         ("/prod/denied", 403),
-    ] {
+    ];
+    for (at, status) in answers {
         Mock::given(path(at))
             .respond_with(ResponseTemplate::new(status))
             .mount(&server)
@@ -412,11 +413,7 @@ async fn summary_is_on_unsuccessful_answers_by_default_and_on_all_when_asked() {
         (Some(SummaryPolicy::Always), true),
     ] {
         let client = client(policy, in_query);
-        for (at, status) in [
-            ("/prod/ok", 200),
-            ("/prod/missing", 404),
-            ("/prod/denied", 403),
-        ] {
+        for (at, status) in answers {
             let resp = client
                 .get(format!("{}{at}", server.uri()))
                 .send()
