@@ -29,7 +29,7 @@ pub(crate) async fn prepare(
 
 /// [`prepare`] for a request without a body or with one in memory (at once); `None` for a
 /// streaming body.
-pub(crate) fn prepare_in_memory(request: &mut reqwest::Request) -> Option<PreparedBody> {
+fn prepare_in_memory(request: &mut reqwest::Request) -> Option<PreparedBody> {
     let Some(body) = request.body_mut().take() else {
         return Some(PreparedBody::empty());
     };
@@ -43,7 +43,7 @@ pub(crate) fn prepare_in_memory(request: &mut reqwest::Request) -> Option<Prepar
 }
 
 /// [`prepare`] for a streaming body: read, hashed and put back.
-pub(crate) async fn prepare_stream(
+async fn prepare_stream(
     request: &mut reqwest::Request,
     limit: usize,
 ) -> Result<PreparedBody, Error> {

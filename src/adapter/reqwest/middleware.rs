@@ -3,14 +3,16 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use http::{Extensions, HeaderMap, Method, StatusCode};
 use url::Url;
 
-use super::body::{keep, prepare, prepare_in_memory, prepare_stream, rebuild};
+use super::body::{keep, prepare, rebuild};
 use super::inspect::inspect_403;
 use super::response::{attach, attach_explanation, explain_unsigned, redact_error};
 use super::{reqwest, reqwest_middleware};
+use crate::adapter::credentials::Cached;
 use crate::adapter::{
     sealed, ClientBuilderFor, Presignable, Shared, SigV4Middleware, StreamingBody,
 };
@@ -19,6 +21,8 @@ use crate::engine::body::PreparedBody;
 use crate::engine::forbidden::Inspected;
 use crate::engine::redirect::{next_hop, SentUrl};
 use crate::engine::replay::Kept;
+use crate::engine::scope::Plan;
+use crate::engine::sign::SigningCredentials;
 use crate::engine::summary::Signed;
 use crate::engine::{strip_signature, RequestHead};
 use crate::error::Error;
@@ -125,102 +129,144 @@ impl reqwest_middleware::Middleware for SigV4Middleware {
             }
             // Boxed when present (rare): the future holds a pointer, not the strings.
             let overrides = extensions.get::<SigningOverride>().cloned().map(Box::new);
-            let mut plan = shared.engine.plan(&mut req, overrides.as_deref())?;
-            shared.complete_region(&mut plan).await?;
-            let Some(first) = &plan else {
-                tracing::trace!(url = %Redacted(req.url()), "no route matches: sent unsigned");
-                shared.engine.routes.warn_near_miss(req.url());
-                let response = next.run(req, extensions).await.map_err(redact_error)?;
-                return Ok(explain_unsigned(shared, response));
-            };
-            let mut body = match first.unsigned_payload {
-                true => PreparedBody::unsigned(),
-                false => match prepare_in_memory(&mut req) {
-                    Some(body) => body,
-                    None => Box::pin(prepare_stream(&mut req, shared.body_limit)).await?,
-                },
-            };
+            // Hashed once a route that hashes bodies signs the request; until then, unsigned.
+            let mut body = PreparedBody::unsigned();
             let mut attempts = Attempts::default();
             loop {
-                if plan
-                    .as_ref()
-                    .is_some_and(|p| !p.unsigned_payload && body.is_unsigned())
+                // Outlives the attempt, which borrows it: a summary is made from it only
+                // for an answer that carries one.
+                let credentials;
+                let attempt = match ready(shared, &mut req, overrides.as_deref(), &mut body).await?
                 {
-                    // A redirect from a route that does not hash bodies to one that does.
-                    body = prepare(&mut req, shared.body_limit).await?;
-                }
-                let credentials = match &plan {
-                    Some(p) => Some(shared.cache_for(p.resolved.route).get().await?),
-                    None => None,
-                };
-                // In a block: what this attempt sent and got is gone before the next is planned.
-                // (The attempt borrows the credentials: a summary is made from them only for
-                // an answer that carries one.)
-                req = {
-                    // What a retry or a redirect sends again, taken before this signature is
-                    // added; a signed request's summary keeps it. (A signature header the
-                    // caller set is kept too: the summary never lists it, and signing the
-                    // request again removes it, as `Engine::sign` does now.)
-                    let attempt = match (plan.take(), &credentials) {
-                        (Some(plan), Some(credentials)) => {
-                            let kept = keep(&req);
-                            let signing = &credentials.signing;
-                            let signed =
-                                shared.engine.sign(plan, &mut req, &body, signing, kept)?;
-                            Attempt::Signed(signed)
-                        }
-                        _ => {
-                            strip_signature(&mut req);
-                            Attempt::Unsigned(keep(&req))
-                        }
-                    };
-                    // Only a signed request can carry a signature somewhere it does not belong.
-                    let sent = match &attempt {
-                        Attempt::Signed(signed) => Some(SentUrl::new(req.url(), signed.kept())),
-                        Attempt::Unsigned(_) => None,
-                    };
-                    let response = next
-                        .clone()
-                        .run(req, extensions)
-                        .await
-                        .map_err(redact_error)?;
-                    if let Some(sent) = &sent {
-                        sent.check(response.url(), attempt.kept())?;
+                    // The caller's own request: sent as it is, below.
+                    None if attempts.none_yet() => break,
+                    // A redirect that left the routes.
+                    None => {
+                        strip_signature(&mut req);
+                        Attempt::Unsigned(keep(&req))
                     }
-                    if response.status() == StatusCode::FORBIDDEN {
-                        let Attempt::Signed(signed) = attempt else {
-                            return Ok(response);
-                        };
-                        let after =
-                            boxed_after_forbidden(shared, response, signed, &body, &mut attempts);
-                        match after.await {
-                            AfterForbidden::Return(response) => return Ok(response),
-                            AfterForbidden::Retry(again) => again,
-                        }
-                    } else {
-                        match follow(shared, &response, attempt.kept(), &mut body, &mut attempts) {
-                            Some(again) => again,
-                            None => {
-                                return Ok(attach(
-                                    shared.summaries,
-                                    response,
-                                    attempt.into_signed(),
-                                ))
-                            }
-                        }
+                    Some((plan, cached)) => {
+                        credentials = cached;
+                        sign_attempt(shared, plan, &mut req, &body, &credentials.signing)?
                     }
                 };
-                plan = shared.engine.plan(&mut req, overrides.as_deref())?;
-                shared.complete_region(&mut plan).await?;
+                let response = next
+                    .clone()
+                    .run(req, extensions)
+                    .await
+                    .map_err(redact_error)?;
+                let forbidden = match answered(shared, response, attempt, &mut body, &mut attempts)?
+                {
+                    Answered::Return(response) => return Ok(response),
+                    Answered::Again(again) => {
+                        req = again;
+                        continue;
+                    }
+                    Answered::Forbidden(forbidden) => forbidden,
+                };
+                req = match forbidden.await {
+                    AfterForbidden::Return(response) => return Ok(response),
+                    AfterForbidden::Retry(again) => again,
+                };
             }
+            tracing::trace!(url = %Redacted(req.url()), "no route matches: sent unsigned");
+            shared.engine.routes.warn_near_miss(req.url());
+            let response = next.run(req, extensions).await.map_err(redact_error)?;
+            Ok(explain_unsigned(shared, response))
         })
     }
+}
+
+/// What signing the next attempt needs that may have to be awaited: `req`'s plan, its
+/// region known; the body hashed, when the route hashes bodies; the credentials. `None`
+/// when no route matches `req`.
+///
+/// One future for all three (most requests await none of them): the send loop's future
+/// then holds the plan in the same bytes as the attempt, not besides it.
+async fn ready<'a>(
+    shared: &'a Shared,
+    req: &mut reqwest::Request,
+    overrides: Option<&'a SigningOverride>,
+    body: &mut PreparedBody,
+) -> Result<Option<(Plan<'a>, Arc<Cached>)>, Error> {
+    let mut plan = shared.engine.plan(req, overrides)?;
+    shared.complete_region(&mut plan).await?;
+    // Read through a reference: a second binding of the plan would be a second copy of it
+    // in the future.
+    let Some(first) = &plan else {
+        return Ok(None);
+    };
+    let route = first.resolved.route;
+    if !first.unsigned_payload && body.is_unsigned() {
+        *body = prepare(req, shared.body_limit).await?;
+    }
+    let credentials = shared.cache_for(route).get().await?;
+    Ok(plan.map(|plan| (plan, credentials)))
+}
+
+/// Signs `req` by `plan` for the next attempt, keeping what a retry or a redirect sends
+/// again (taken before this signature is added; a signed request's summary keeps it. A
+/// signature header the caller set is kept too: the summary never lists it, and signing
+/// the request again removes it, as `Engine::sign` does now).
+///
+/// Not inlined, nor is [`answered`]: the send loop's poll then holds none of their
+/// temporaries in its own stack frame, and the two reuse the same stack below it.
+#[inline(never)]
+fn sign_attempt<'a>(
+    shared: &'a Shared,
+    plan: Plan<'a>,
+    req: &mut reqwest::Request,
+    body: &PreparedBody,
+    signing: &'a SigningCredentials,
+) -> Result<Attempt<'a>, Error> {
+    let kept = keep(req);
+    let signed = shared.engine.sign(plan, req, body, signing, kept)?;
+    // Only a signed request can carry a signature somewhere it does not belong.
+    let sent = SentUrl::new(req.url(), signed.kept());
+    Ok(Attempt::Signed(signed, sent))
+}
+
+/// What the send loop does with an answer.
+enum Answered<'a> {
+    /// Hand this response to the caller.
+    Return(reqwest::Response),
+    /// Send this request (a redirect's next hop).
+    Again(reqwest::Request),
+    /// Read the 403 to a signed request, which may ask for it to be sent again.
+    Forbidden(Pin<Box<dyn Future<Output = AfterForbidden> + Send + 'a>>),
+}
+
+/// What to do with `response`, the answer to `attempt`.
+#[inline(never)]
+fn answered<'a>(
+    shared: &'a Shared,
+    response: reqwest::Response,
+    attempt: Attempt<'a>,
+    body: &'a mut PreparedBody,
+    attempts: &'a mut Attempts,
+) -> Result<Answered<'a>, Error> {
+    if let Attempt::Signed(signed, sent) = &attempt {
+        sent.check(response.url(), signed.kept())?;
+    }
+    if response.status() == StatusCode::FORBIDDEN {
+        let Attempt::Signed(signed, _) = attempt else {
+            return Ok(Answered::Return(response));
+        };
+        let after = boxed_after_forbidden(shared, response, signed, body, attempts);
+        return Ok(Answered::Forbidden(after));
+    }
+    Ok(
+        match follow(shared, &response, attempt.kept(), body, attempts) {
+            Some(again) => Answered::Again(again),
+            None => Answered::Return(attach(shared.summaries, response, attempt.into_signed())),
+        },
+    )
 }
 
 /// One request sent: signed (what it was before, and what its summary is made of), or sent
 /// unsigned (a redirect that left the routes).
 enum Attempt<'a> {
-    Signed(Signed<'a>),
+    Signed(Signed<'a>, SentUrl),
     Unsigned(Kept),
 }
 
@@ -228,14 +274,14 @@ impl<'a> Attempt<'a> {
     /// What the request was before it was signed.
     fn kept(&self) -> &Kept {
         match self {
-            Attempt::Signed(signed) => signed.kept(),
+            Attempt::Signed(signed, _) => signed.kept(),
             Attempt::Unsigned(kept) => kept,
         }
     }
 
     fn into_signed(self) -> Option<Signed<'a>> {
         match self {
-            Attempt::Signed(signed) => Some(signed),
+            Attempt::Signed(signed, _) => Some(signed),
             Attempt::Unsigned(_) => None,
         }
     }
@@ -247,6 +293,13 @@ struct Attempts {
     clock_retried: bool,
     token_retried: bool,
     redirects: usize,
+}
+
+impl Attempts {
+    /// Whether the request is still the caller's own: nothing retried or followed yet.
+    fn none_yet(&self) -> bool {
+        !self.clock_retried && !self.token_retried && self.redirects == 0
+    }
 }
 
 /// What to do after a 403 to a signed request.
@@ -286,8 +339,9 @@ fn follow(
 }
 
 /// [`after_forbidden`], boxed where it is made. 403s are rare and reading one is a large
-/// future: built in the send loop's own poll, it would widen that poll's stack frame (every
+/// future: built in [`answered`], it would widen that function's stack frame (every
 /// request's) by its size before moving to the heap.
+#[cold]
 #[inline(never)]
 fn boxed_after_forbidden<'a>(
     shared: &'a Shared,
