@@ -14,6 +14,13 @@
 //!
 //! Middleware work is (stack − bare) / N. Without arguments (as under `cargo test
 //! --benches`) it sends a few requests through each stack.
+//!
+//! With `COLD=1` in the environment, 1 MiB of memory is written between requests, as the
+//! rest of a busy process would: run under `valgrind --tool=callgrind --cache-sim=yes`,
+//! the D1 misses per request then count the data cache lines each stack touches, a proxy
+//! for what it costs end to end (`benches/loopback.rs`) that does not move with the load
+//! of the machine. (Code is not evicted so: I1 misses count only what a request evicts of
+//! its own code, and valgrind's SHA-256 is the long portable one, not the CPU's.)
 
 mod common;
 
@@ -50,10 +57,20 @@ fn main() {
                 "baseline" => baseline_stack(),
                 other => panic!("bare, crate or baseline, not {other}"),
             };
+            // Each cache line written once per request: what the stack touched is gone.
+            let mut evict = if std::env::var_os("COLD").is_some() {
+                vec![0u8; 1 << 20]
+            } else {
+                Vec::new()
+            };
             rt.block_on(async {
-                for _ in 0..n {
+                for i in 0..n {
                     let req = template.try_clone().expect("an in-memory body");
                     black_box(client.execute(req).await.expect("200"));
+                    for b in evict.iter_mut().step_by(64) {
+                        *b = b.wrapping_add(i as u8);
+                    }
+                    black_box(&evict);
                 }
             });
         }
