@@ -182,7 +182,7 @@ impl reqwest_middleware::Middleware for SigV4Middleware {
 /// when no route matches `req`.
 ///
 /// One future for all three (most requests await none of them): the send loop's future
-/// then holds the plan in the same bytes as the attempt, not besides it.
+/// then holds the plan in the same bytes as the attempt, not beside it.
 async fn ready<'a>(
     shared: &'a Shared,
     req: &mut reqwest::Request,
