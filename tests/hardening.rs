@@ -799,6 +799,45 @@ async fn redirect_to_another_host_carries_no_signing_header() {
     }
 }
 
+/// A redirect that leaves the routes is still the middleware's to follow: the other host's
+/// own 302 back into a route is followed too, and that hop is signed again.
+#[tokio::test]
+async fn redirect_out_of_the_routes_and_back_is_followed_and_signed_again() {
+    let server = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(path("/prod/out"))
+        .respond_with(redirect_to(302, &format!("{}/bounce", elsewhere.uri())))
+        .mount(&server)
+        .await;
+    Mock::given(path("/bounce"))
+        .respond_with(redirect_to(302, &format!("{}/prod/back", server.uri())))
+        .mount(&elsewhere)
+        .await;
+    Mock::given(path("/prod/back"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let client = client_with(session_signer_for(&server, RedirectPolicy::default()));
+    let resp = client
+        .get(format!("{}/prod/out", server.uri()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+
+    let signed = assert_every_request_signed(&server, &verifier()).await;
+    let paths: Vec<&str> = signed.iter().map(|r| r.request.target()).collect();
+    assert_eq!(paths, ["/prod/out", "/prod/back"]);
+    let bounced = elsewhere.received_requests().await.unwrap();
+    assert_eq!(bounced.len(), 1);
+    for name in SIGNING_HEADERS {
+        assert!(
+            !bounced[0].headers.contains_key(name),
+            "{name} reached the other host"
+        );
+    }
+}
+
 /// With `CrossRouteRedirect::Stop` the 3xx comes back to the caller and the other host is
 /// never contacted.
 #[tokio::test]
