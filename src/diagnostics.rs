@@ -166,7 +166,13 @@ pub(crate) fn explain(
     sent_to: &url::Url,
     now: SystemTime,
 ) -> Option<Explanation> {
-    let message = inspected.message.as_deref()?;
+    let message = match (inspected.message.as_deref(), inspected.code.as_deref()) {
+        (Some(message), _) => message,
+        // S3-compatible servers (s3s among them) may send a `<Code>` with no `<Message>`: a
+        // mismatch reads as S3's message for it, any other code as itself.
+        (None, Some(S3_MISMATCH)) => MISMATCH,
+        (None, code) => code?,
+    };
     let explanation = match signed {
         None if message.starts_with(MISSING_TOKEN) => Explanation::new(
             Cause::MissingAuthenticationToken { signed: false },
@@ -182,6 +188,8 @@ pub(crate) fn explain(
 }
 
 const MISMATCH: &str = "The request signature we calculated does not match";
+/// S3's error code for a signature it computed otherwise.
+const S3_MISMATCH: &str = "SignatureDoesNotMatch";
 const CANONICAL_INTRO: &str = "The Canonical String for this request should have been\n'";
 const STS_INTRO: &str = "'\n\nThe String-to-Sign should have been\n'";
 /// S3's error code for a clock outside its 15 minutes.
@@ -590,8 +598,15 @@ fn mismatch_without_detail(signed: &SignedRequest, sent_to: &url::Url) -> Explan
         summary.push_str(
             "; if a proxy or CloudFront forwards the Host it received, sign for that host instead",
         );
-    } else if crate::engine::route::infer_scope(signed.host()).is_none() {
+    } else if signed.service() == crate::DEFAULT_SERVICE
+        && crate::engine::route::infer_scope(signed.host()).is_none()
+    {
         summary.push_str("; if this host is a CloudFront alias in front of API Gateway, use Route::cloudfront with the origin domain and origin path (call: --origin URL)");
+    } else {
+        summary.push_str(&format!(
+            "; the verifier gave no detail: check that the secret access key belongs to access key {}",
+            signed.access_key_id()
+        ));
     }
     Explanation::new(Cause::SignatureMismatch, summary)
 }

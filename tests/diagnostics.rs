@@ -512,6 +512,47 @@ async fn mismatch_without_detail_names_signed_and_sent_hosts() {
     );
 }
 
+/// S3-compatible servers may name a mismatch by its `<Code>` alone (s3s does): it is
+/// explained as S3's message would be, and with host and path as signed, the secret key is
+/// what is left to check (not a CloudFront alias: that is API Gateway's).
+#[tokio::test]
+async fn a_mismatch_named_only_by_its_s3_code_is_explained() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(403).set_body_string(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SignatureDoesNotMatch</Code></Error>",
+        ))
+        .mount(&server)
+        .await;
+    let base = server.uri();
+    let client = client(
+        support::client_for(&[]),
+        signer(
+            vec![Route::direct(&base).service("s3")],
+            example_credentials(),
+        ),
+    );
+    let response = client
+        .get(format!("{base}/bucket/key"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 403);
+    let explanation = response
+        .extensions()
+        .get::<Explanation>()
+        .cloned()
+        .expect("a 403 comes with an explanation");
+    assert_eq!(explanation.cause, Cause::SignatureMismatch);
+    assert!(
+        explanation.summary.contains("secret access key")
+            && explanation.summary.contains(support::EXAMPLE_ACCESS_KEY)
+            && !explanation.summary.contains("CloudFront"),
+        "{}",
+        explanation.summary
+    );
+}
+
 /// The canonical request matches but the credential scope in the string-to-sign does not.
 #[tokio::test]
 async fn scope_difference_in_the_string_to_sign_is_named() {
