@@ -1406,42 +1406,75 @@ mod tests {
         let (cache, provider, clock) = setup(3600);
         let calls = || provider.calls.load(Ordering::SeqCst);
         let first = cache.get().await.unwrap();
-        provider.failing.store(true, Ordering::SeqCst);
-        for _ in 0..10 {
-            assert!(!refused(&cache, &first).await);
-        }
-        assert_eq!(calls(), 2, "one reload, then none per refusal");
-        assert_eq!(key(&cache.get().await.unwrap()), "AKID0");
-        clock.0.fetch_add(2, Ordering::SeqCst);
-        provider.failing.store(false, Ordering::SeqCst);
         assert!(refused(&cache, &first).await);
-        assert_eq!(key(&cache.get().await.unwrap()), "AKID2");
+        let second = cache.get().await.unwrap();
+        clock.0.fetch_add(2, Ordering::SeqCst);
+        provider.failing.store(true, Ordering::SeqCst);
+        assert!(!refused(&cache, &second).await);
+        // Refused with the first ones, answered late: not sent again with the second ones,
+        // which were refused too.
+        assert!(!refused(&cache, &first).await);
+        for _ in 0..10 {
+            assert!(!refused(&cache, &second).await);
+        }
+        assert_eq!(calls(), 3, "one failed reload, then none per refusal");
+        assert_eq!(key(&cache.get().await.unwrap()), "AKID1");
+        // The second back-off (at most 2.5 s) has passed and the provider is back.
+        clock.0.fetch_add(3, Ordering::SeqCst);
+        provider.failing.store(false, Ordering::SeqCst);
+        assert!(refused(&cache, &second).await);
+        assert_eq!(key(&cache.get().await.unwrap()), "AKID3");
     }
 
-    #[tokio::test]
-    async fn a_provider_with_the_same_credentials_is_not_asked_per_refusal() {
-        #[derive(Debug, Default)]
-        struct Same(Arc<AtomicUsize>);
-        impl ProvideCredentials for Same {
-            fn provide_credentials<'a>(
-                &'a self,
-            ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
-            where
-                Self: 'a,
-            {
-                self.0.fetch_add(1, Ordering::SeqCst);
-                let same = Credentials::new("AKIDSAME", "secret", Some("token".into()), None, "t");
-                aws_credential_types::provider::future::ProvideCredentials::ready(Ok(same))
-            }
+    /// Hands out the access key id `AKIDSAME`, with a new session token per call when
+    /// `new_tokens`, else always the same one (static keys).
+    #[derive(Debug)]
+    struct SameKey {
+        calls: Arc<AtomicUsize>,
+        new_tokens: bool,
+    }
+    impl ProvideCredentials for SameKey {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst);
+            let token = if self.new_tokens { n } else { 0 };
+            let credentials = Credentials::new(
+                "AKIDSAME",
+                "secret",
+                Some(format!("token-{token}")),
+                None,
+                "t",
+            );
+            aws_credential_types::provider::future::ProvideCredentials::new(async move {
+                tokio::task::yield_now().await;
+                Ok(credentials)
+            })
         }
+    }
+
+    fn same_key(new_tokens: bool) -> (CredentialsCache, Arc<AtomicUsize>) {
         let calls = Arc::new(AtomicUsize::new(0));
+        let provider = SameKey {
+            calls: calls.clone(),
+            new_tokens,
+        };
         let cache = CredentialsCache::new(
-            SharedCredentialsProvider::new(Same(calls.clone())),
+            SharedCredentialsProvider::new(provider),
             "test provider",
             DEFAULT_REFRESH_AHEAD,
             DEFAULT_PROVIDER_TIMEOUT,
             Arc::new(TestClock(AtomicU64::new(1_000_000))),
         );
+        (cache, calls)
+    }
+
+    #[tokio::test]
+    async fn a_provider_with_the_same_credentials_is_not_asked_per_refusal() {
+        let (cache, calls) = same_key(false);
         let first = cache.get().await.unwrap();
         // The provider is asked once, and the same key and token are not sent again.
         for _ in 0..10 {
@@ -1449,6 +1482,27 @@ mod tests {
         }
         assert!(!refused(&cache, &cache.get().await.unwrap()).await);
         assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    /// The refused credentials are told apart from their replacement by the cache entry,
+    /// not by the access key id: a provider may hand out the same key id with a new token.
+    #[tokio::test]
+    async fn a_new_token_under_the_same_key_id_is_a_replacement() {
+        let (cache, calls) = same_key(true);
+        let first = cache.get().await.unwrap();
+        let tasks: Vec<_> = (0..10)
+            .map(|_| {
+                let (cache, first) = (cache.clone(), first.clone());
+                tokio::spawn(async move { refused(&cache, &first).await })
+            })
+            .collect();
+        for t in tasks {
+            assert!(t.await.unwrap(), "sent again with the new token");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        let second = cache.get().await.unwrap();
+        assert_eq!(key(&second), "AKIDSAME");
+        assert!(!second.signing.same_as(&first.signing));
     }
 
     #[tokio::test]
