@@ -1,6 +1,6 @@
 //! The credentials cache (issues 11 and 17): credentials that arrive nearly or already
-//! expired, providers that panic, the refresh cadence for any credential lifetime, and what
-//! an operator sees in the logs. Time is the test's clock (`TestClock`), moved by hand;
+//! expired, providers that panic, the refresh cadence for any credential lifetime, what
+//! an operator sees in the logs, and session tokens a verifier keeps refusing. Time is the test's clock (`TestClock`), moved by hand;
 //! every signature that reaches the in-stack responder is checked with the crate's
 //! independent verifier.
 
@@ -12,12 +12,12 @@ use std::time::{Duration, SystemTime};
 use reqwest_middleware::ClientWithMiddleware;
 use reqwest_sigv4::canonical::parse_amz_date;
 use reqwest_sigv4::verify::ReceivedRequest;
-use reqwest_sigv4::{Clock, Error, Route, SigV4Middleware};
+use reqwest_sigv4::{Cause, Clock, Error, Explanation, Route, SigV4Middleware};
 use support::credentials::{
-    burst, canned_client, eventually, rotating_signer, Canned, Rig, Rotating, TestClock, LOAD_BASE,
-    MODE_FAIL, MODE_OK, MODE_PANIC,
+    burst, canned_client, eventually, rotating_signer, Canned, Rig, Rotating, TestClock, TokenGate,
+    LOAD_BASE, MODE_FAIL, MODE_OK, MODE_PANIC,
 };
-use support::EXAMPLE_SECRET_KEY;
+use support::{example_credentials, EXAMPLE_SECRET_KEY};
 
 /// One request through `client`; its status, or the crate's error.
 async fn one(client: &ClientWithMiddleware) -> Result<u16, String> {
@@ -548,4 +548,205 @@ fn find_line<'a>(text: &'a str, needle: &str) -> &'a str {
     text.lines()
         .find(|l| l.contains(needle))
         .unwrap_or_else(|| panic!("no {needle:?} event in:\n{text}"))
+}
+
+// ---------------------------------------------------------------------------------------
+// Session tokens a verifier keeps refusing: provider calls stay bounded
+// ---------------------------------------------------------------------------------------
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// A client signing for [`LOAD_BASE`] with one-hour credentials from a `Rotating` provider
+/// on a test clock, answered by a [`TokenGate`] that accepts none of them until told to.
+fn gated() -> (TestClock, Rotating, TokenGate, ClientWithMiddleware) {
+    let clock = TestClock::starting_now();
+    let provider = Rotating::new(clock.clone(), HOUR);
+    let gate = TokenGate::default();
+    let client = canned_client(rotating_signer(&provider, &clock), &gate);
+    (clock, provider, gate, client)
+}
+
+/// The status of the answer to a GET of `url`, and the cause its explanation names.
+async fn answer(client: &ClientWithMiddleware, url: &str) -> (u16, Option<Cause>) {
+    let response = client.get(url).send().await.expect("an answer");
+    let cause = response
+        .extensions()
+        .get::<Explanation>()
+        .map(|e| e.cause.clone());
+    (response.status().as_u16(), cause)
+}
+
+const REFUSED: (u16, Option<Cause>) = (403, Some(Cause::InvalidSecurityToken));
+
+/// `n` requests to `base` at once, from spawned tasks: their answers.
+async fn storm(
+    client: &ClientWithMiddleware,
+    base: &'static str,
+    n: usize,
+) -> Vec<(u16, Option<Cause>)> {
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let client = client.clone();
+            tokio::spawn(async move { answer(&client, &format!("{base}/prod/items/{i}")).await })
+        })
+        .collect();
+    let mut answers = Vec::with_capacity(n);
+    for task in tasks {
+        answers.push(task.await.expect("request task"));
+    }
+    answers
+}
+
+/// 1,000 concurrent requests whose session token the verifier keeps refusing: the first
+/// load and one reload, shared by all of them (before: a reload per refused request, about
+/// 1,000 provider calls); each answered with the refusal, explained, after one retry at
+/// most.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_concurrent_storm_of_refused_tokens_costs_one_reload() {
+    let (_, provider, gate, client) = gated();
+    let answers = storm(&client, LOAD_BASE, 1000).await;
+    assert!(answers.iter().all(|a| *a == REFUSED), "{:?}", &answers[..3]);
+    assert_eq!(provider.calls(), 2, "the first load and one reload");
+    let sent = gate.answered().len();
+    assert!(
+        (1000..=2000).contains(&sent),
+        "each request sent at most twice: {sent}"
+    );
+}
+
+/// 101 requests one after another, every token refused (before: 102 provider calls): the
+/// first is retried once with reloaded credentials, the others are answered with the
+/// refusal, explained, and reload nothing while the back-off lasts; the operator is told
+/// once why, and no secret. Once the back-off has passed (1 s, give or take a quarter),
+/// one more reload; the next back-off is longer (2 s, give or take a quarter).
+#[tokio::test]
+async fn sequential_refusals_reload_once_per_back_off_and_the_back_off_grows() {
+    let captured = capture_logs();
+    let (clock, provider, gate, client) = gated();
+    let url = format!("{LOAD_BASE}/prod/items");
+    for _ in 0..101 {
+        assert_eq!(answer(&client, &url).await, REFUSED);
+    }
+    assert_eq!(provider.calls(), 2, "the first load and one reload");
+    assert_eq!(gate.answered().len(), 102, "the first request retried once");
+
+    let text = captured.take();
+    assert_eq!(
+        text.matches("reloaded the credentials").count(),
+        1,
+        "{text}"
+    );
+    let line = find_line(&text, "keeps refusing the session token");
+    assert!(
+        line.contains("WARN") && line.contains("reload_in_s="),
+        "{line}"
+    );
+    assert_eq!(
+        text.matches("keeps refusing").count(),
+        1,
+        "once per back-off: {text}"
+    );
+    for issued in provider.issued() {
+        let token = issued.session_token().unwrap();
+        assert!(!text.contains(token), "a session token was logged: {token}");
+    }
+    assert!(
+        !text.contains(EXAMPLE_SECRET_KEY),
+        "the secret key was logged"
+    );
+
+    let t0 = clock.now();
+    clock.set(t0 + Duration::from_secs(2));
+    assert_eq!(answer(&client, &url).await, REFUSED);
+    assert_eq!(
+        provider.calls(),
+        3,
+        "one more reload once the back-off passed"
+    );
+    clock.set(t0 + Duration::from_secs(3));
+    assert_eq!(answer(&client, &url).await, REFUSED);
+    assert_eq!(provider.calls(), 3, "the second back-off is longer");
+    clock.set(t0 + Duration::from_secs(5));
+    assert_eq!(answer(&client, &url).await, REFUSED);
+    assert_eq!(provider.calls(), 4);
+    assert!(
+        captured.take().contains("keeps refusing"),
+        "told again per back-off"
+    );
+}
+
+/// A token refused once, whose reload is accepted, recovers as before: 1,000 concurrent
+/// requests refused with the first credentials are all sent again with the reloaded ones
+/// and answered 200, for one reload; the reloaded credentials stay cached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_refused_once_is_reloaded_once_and_every_request_recovers() {
+    let (_, provider, gate, client) = gated();
+    let second = provider.generation(1);
+    gate.accept_only(vec![second.clone()]);
+    assert_eq!(burst(&client, 1000).await, Vec::<String>::new());
+    assert_eq!(one(&client).await, Ok(200));
+    assert_eq!(provider.calls(), 2, "the first load and one reload");
+    let answered = gate.answered();
+    let accepted: Vec<_> = answered.iter().filter(|(_, ok)| *ok).collect();
+    assert_eq!(accepted.len(), 1001);
+    assert!(accepted
+        .iter()
+        .all(|(key, _)| key == second.access_key_id()));
+}
+
+/// Two routes with their own credentials sources: a storm of refusals on one reloads only
+/// that route's source, while the other route's requests are signed with their own
+/// credentials and accepted; and one route backing off does not hold back the other's
+/// first reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_routes_refusals_never_reload_another_routes_credentials() {
+    const OTHER: &str = "https://def456.execute-api.us-east-1.amazonaws.com";
+    let clock = TestClock::starting_now();
+    let refused = Rotating::named(clock.clone(), HOUR, "ASIAREFUSED");
+    let accepted = Rotating::named(clock.clone(), HOUR, "ASIAACCEPTED");
+    let gate = TokenGate::default();
+    gate.accept_only(vec![accepted.generation(0)]);
+    let signer = SigV4Middleware::builder()
+        .static_credentials(example_credentials())
+        .route(Route::direct(LOAD_BASE).credentials_provider(refused.clone()))
+        .route(Route::direct(OTHER).credentials_provider(accepted.clone()))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let client = canned_client(signer, &gate);
+    let (on_refused, on_accepted) =
+        tokio::join!(storm(&client, LOAD_BASE, 500), storm(&client, OTHER, 500));
+    assert!(
+        on_refused.iter().all(|a| *a == REFUSED),
+        "{:?}",
+        &on_refused[..3]
+    );
+    assert!(
+        on_accepted.iter().all(|a| a.0 == 200),
+        "{:?}",
+        &on_accepted[..3]
+    );
+    assert_eq!(
+        refused.calls(),
+        2,
+        "the refused route's first load and one reload"
+    );
+    assert_eq!(
+        accepted.calls(),
+        1,
+        "the other route's source: its first load only"
+    );
+
+    // The refused route is backing off; the other route's token is now refused (a
+    // rotation): it reloads at once and recovers.
+    let rotated = accepted.generation(1);
+    gate.accept_only(vec![rotated.clone()]);
+    assert_eq!(answer(&client, &format!("{OTHER}/prod/x")).await.0, 200);
+    assert_eq!(
+        answer(&client, &format!("{LOAD_BASE}/prod/x")).await,
+        REFUSED
+    );
+    assert_eq!([refused.calls(), accepted.calls()], [2, 2]);
+    let last = gate.answered();
+    assert_eq!(last[last.len() - 2].0, rotated.access_key_id());
 }

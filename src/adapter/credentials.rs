@@ -12,7 +12,13 @@
 //!   every request keeps using them; one per credentials handed out, since fresh ones are
 //!   never due on arrival;
 //! - a background call that failed (error, timeout, panic) is not retried for
-//!   `RETRY_AFTER_FAILURE`, and the still-usable credentials keep serving.
+//!   `RETRY_AFTER_FAILURE`, and the still-usable credentials keep serving;
+//! - a verifier refused the session token of the cached credentials (see
+//!   [`CredentialsCache::reload_refused`]): one call, shared by every request refused with
+//!   them, and then none for a refusal until a back-off has passed
+//!   ([`refusal_backoff`]: 1 s, 2 s, 4 s… up to 5 minutes, jittered). A service that
+//!   keeps refusing costs a handful of calls in its first minute and one every few minutes
+//!   after, never one per request.
 
 use std::fmt;
 use std::future::Future;
@@ -43,6 +49,15 @@ const EXPIRY_MARGIN: Duration = Duration::from_secs(10);
 /// provider is called again: a provider that only has nearly expired credentials must not
 /// be called per request.
 const MIN_CALL_GAP: Duration = Duration::from_secs(1);
+/// After a reload caused by a refused session token, no other such reload before this long
+/// has passed; it doubles with each further one (see [`refusal_backoff`]).
+const FIRST_REFUSAL_BACKOFF: Duration = Duration::from_secs(1);
+/// The longest wait between two reloads caused by refusals, before jitter.
+const MAX_REFUSAL_BACKOFF: Duration = Duration::from_secs(5 * 60);
+/// A refusal this long after the one before starts afresh: the next reload is immediate and
+/// the back-off starts again from [`FIRST_REFUSAL_BACKOFF`]. Longer than the longest
+/// back-off, so that a service that keeps refusing never earns a fresh start.
+const FORGET_REFUSALS_AFTER: Duration = Duration::from_secs(15 * 60);
 
 /// Credentials ready to sign with.
 #[derive(Clone)]
@@ -94,7 +109,8 @@ impl Cached {
     }
 
     /// The access key id signed with (not a secret: it travels in every signature).
-    pub(crate) fn access_key_id(&self) -> &str {
+    #[cfg(test)]
+    fn access_key_id(&self) -> &str {
         self.signing.access_key_id()
     }
 
@@ -162,6 +178,20 @@ fn jitter() -> f64 {
     (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
+/// How long after the reload number `reloads` (0 for the first) of an episode of refused
+/// session tokens the next such reload may happen: [`FIRST_REFUSAL_BACKOFF`] doubled per
+/// reload before, at most [`MAX_REFUSAL_BACKOFF`], times a factor in `[0.75, 1.25)` from
+/// `jitter` (in `[0, 1)`) so that processes refused together do not reload together.
+fn refusal_backoff(reloads: u32, jitter: f64) -> Duration {
+    let doubled = 2u32
+        .checked_pow(reloads)
+        .and_then(|factor| FIRST_REFUSAL_BACKOFF.checked_mul(factor))
+        .unwrap_or(MAX_REFUSAL_BACKOFF);
+    doubled
+        .min(MAX_REFUSAL_BACKOFF)
+        .mul_f64(0.75 + 0.5 * jitter.clamp(0.0, 1.0))
+}
+
 #[derive(Default)]
 struct State {
     current: Option<Arc<Cached>>,
@@ -171,6 +201,48 @@ struct State {
     /// requests that waited for that call share its answer instead of calling again.
     finished_calls: u64,
     last_failure: Option<Error>,
+    refusals: Refusals,
+}
+
+/// The session tokens a verifier refused, and the reloads they caused.
+#[derive(Debug, Default)]
+struct Refusals {
+    /// Reloads caused by refusals in this episode: the back-off's exponent.
+    reloads: u32,
+    /// No reload for a refusal before this instant.
+    next_reload: Option<SystemTime>,
+    /// When the latest refusal came: after [`FORGET_REFUSALS_AFTER`] without one, the
+    /// episode is over.
+    latest: Option<SystemTime>,
+    /// The cached credentials were refused and are kept (backing off, or the reload failed
+    /// or brought the same ones): a request refused with older ones is not sent again with
+    /// them.
+    current_refused: bool,
+    /// Whether the operator was told why refusals are answered until `next_reload`.
+    warned: bool,
+}
+
+/// What to do about a refused session token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AfterRefusal {
+    /// Newer credentials than the refused ones are cached: sign again with them.
+    Retry,
+    /// Answer the refusal: the refused credentials are backing off, or newer ones were
+    /// refused too.
+    Answer,
+    /// The refused credentials are the cached ones and may be reloaded now.
+    Reload,
+}
+
+impl AfterRefusal {
+    /// Whether to send the request again, when that is decided without a provider call.
+    fn decided(self) -> Option<bool> {
+        match self {
+            AfterRefusal::Retry => Some(true),
+            AfterRefusal::Answer => Some(false),
+            AfterRefusal::Reload => None,
+        }
+    }
 }
 
 struct Inner {
@@ -210,6 +282,9 @@ enum Call {
     Foreground,
     /// Requests keep using the cached credentials meanwhile.
     Background,
+    /// A verifier refused the cached credentials' session token: the refused requests
+    /// wait for it, to be sent again with what it brings.
+    Refusal,
 }
 
 impl CredentialsCache {
@@ -250,25 +325,42 @@ impl CredentialsCache {
         Box::pin(self.refresh_now()).await
     }
 
-    /// Forgets the cached credentials if they are the ones with `refused_key` (the access
-    /// key id a verifier refused the session token of), so that the next request calls the
-    /// provider. Credentials that already replaced them are kept: of several requests
-    /// refused with the same token, only the first reloads.
-    pub(crate) fn invalidate(&self, refused_key: &str) {
-        let mut state = self.inner.write_state();
-        if state
-            .current
-            .as_ref()
-            .is_some_and(|c| c.access_key_id() == refused_key)
-        {
-            state.current = None;
-            state.quiet_until = None;
+    /// After a verifier refused the session token of `refused` (the credentials a request
+    /// was signed with, borrowed from this cache's entry: compared by address, which no
+    /// other entry can share while the borrow lives): whether to sign the request again
+    /// with the credentials now cached.
+    ///
+    /// Only credentials that are still the cached ones are reloaded: of many requests
+    /// refused with the same credentials, one calls the provider and the others wait for
+    /// its answer (they are then sent again with the new credentials, as are requests
+    /// refused with credentials already replaced). After such a reload, refusals reload
+    /// nothing until [`refusal_backoff`] has passed: they are answered, and the operator is
+    /// told once why. A reload that fails, or brings the same key and token, keeps the
+    /// refused credentials cached and is backed off the same way.
+    pub(crate) async fn reload_refused(&self, refused: &SigningCredentials) -> bool {
+        // Most refusals are decided without waiting for the lock.
+        if let Some(retry) = self.inner.on_refusal(refused).decided() {
+            return retry;
         }
-    }
-
-    /// The provider's type, for logs.
-    pub(crate) fn provider_name(&self) -> &'static str {
-        self.inner.provider_name
+        let _guard = self.inner.refreshing.lock().await;
+        // Whoever held the lock before us may have reloaded already (then these are
+        // replaced), or failed to (then they are backing off).
+        if let Some(retry) = self.inner.on_refusal(refused).decided() {
+            return retry;
+        }
+        let Ok(fresh) = self.inner.call_provider(Call::Refusal).await else {
+            return false; // logged, and backing off
+        };
+        if fresh.signing.same_as(refused) {
+            // Signing again would be refused again: the refusal is the answer.
+            self.inner.write_state().refusals.current_refused = true;
+            return false;
+        }
+        tracing::warn!(
+            provider = self.inner.provider_name,
+            "the verifier refused the session token: reloaded the credentials; the refused requests are signed again with them and retried once"
+        );
+        true
     }
 
     /// Starts one background refresh of `due`, unless one is running or it was replaced.
@@ -325,9 +417,60 @@ impl State {
     fn quiet(&self, now: SystemTime) -> bool {
         self.quiet_until.is_some_and(|q| now < q)
     }
+
+    /// What to do, at `now`, about a refusal of the session token of `refused`.
+    fn on_refusal(&mut self, refused: &SigningCredentials, now: SystemTime) -> AfterRefusal {
+        let refusals = &mut self.refusals;
+        let forgotten = refusals
+            .latest
+            .and_then(|latest| now.duration_since(latest).ok())
+            .is_some_and(|quiet| quiet >= FORGET_REFUSALS_AFTER);
+        if forgotten {
+            refusals.reloads = 0;
+            refusals.next_reload = None;
+        }
+        refusals.latest = Some(now);
+        let Some(current) = &self.current else {
+            return AfterRefusal::Answer; // nothing cached: nothing newer to sign with
+        };
+        if !std::ptr::eq(&current.signing, refused) {
+            return if refusals.current_refused {
+                AfterRefusal::Answer
+            } else {
+                AfterRefusal::Retry
+            };
+        }
+        if refusals.next_reload.is_some_and(|next| now < next) {
+            refusals.current_refused = true;
+            return AfterRefusal::Answer;
+        }
+        AfterRefusal::Reload
+    }
 }
 
 impl Inner {
+    /// [`State::on_refusal`] now; tells the operator, once per back-off, why refusals are
+    /// answered.
+    fn on_refusal(&self, refused: &SigningCredentials) -> AfterRefusal {
+        let now = self.clock.now();
+        let mut state = self.write_state();
+        let refusal = state.on_refusal(refused, now);
+        let refusals = &mut state.refusals;
+        if refusal == AfterRefusal::Answer && !refusals.warned {
+            if let Some(next) = refusals.next_reload.filter(|next| now < *next) {
+                refusals.warned = true;
+                let reload_in = next.duration_since(now).unwrap_or_default();
+                drop(state);
+                tracing::warn!(
+                    provider = self.provider_name,
+                    reload_in_s = reload_in.as_secs_f64(),
+                    "the verifier keeps refusing the session token: the credentials are not reloaded again before the back-off has passed; until then refused requests are answered with the refusal"
+                );
+            }
+        }
+        refusal
+    }
+
     /// Calls the provider (the caller holds `refreshing`), stores the answer for everyone
     /// and tells the operator what happened.
     async fn call_provider(&self, call: Call) -> Result<Arc<Cached>, Error> {
@@ -340,14 +483,26 @@ impl Inner {
             let mut state = self.write_state();
             state.finished_calls += 1;
             let old = state.current.clone();
+            if call == Call::Refusal {
+                // Whatever it brought, the next reload for a refusal waits: a refusal of
+                // what it brought, or a failed reload, must not reload per request.
+                let refusals = &mut state.refusals;
+                let backoff = refusal_backoff(refusals.reloads, jitter());
+                refusals.reloads = refusals.reloads.saturating_add(1);
+                refusals.next_reload = Some(now.checked_add(backoff).unwrap_or(now));
+                refusals.warned = false;
+            }
             match &result {
                 Ok(cached) => {
                     state.current = Some(cached.clone());
                     state.quiet_until = None;
                     state.last_failure = None;
+                    state.refusals.current_refused = false; // not refused yet
                 }
                 Err(err) => {
                     state.last_failure = Some(replay(err));
+                    // A failed reload leaves the refused credentials cached.
+                    state.refusals.current_refused |= call == Call::Refusal;
                     if call == Call::Background {
                         // Overflow at the end of time: no back-off rather than a panic.
                         state.quiet_until =
@@ -415,6 +570,13 @@ fn log_call(
             took_ms = took.as_millis() as u64,
             %error,
             "refreshing AWS credentials failed; still using the cached ones until they expire"
+        ),
+        (Err(error), Call::Refusal) => tracing::warn!(
+            provider,
+            old_expires_in = %old_expires_in,
+            took_ms = took.as_millis() as u64,
+            %error,
+            "reloading AWS credentials whose session token the verifier refused failed; the refusal is answered"
         ),
         (Err(error), Call::Foreground) => tracing::error!(
             provider,
@@ -1168,6 +1330,201 @@ mod tests {
         assert!(!Arc::ptr_eq(&a, &c));
         assert_eq!(b.known_region.get().map(String::as_str), Some("eu-west-1"));
         assert_eq!(c.known_region.get().map(String::as_str), Some("us-east-1"));
+    }
+
+    #[test]
+    fn refusal_backoff_doubles_up_to_its_cap_with_a_quarter_of_jitter() {
+        let secs = Duration::from_secs;
+        // A jitter of one half is a factor of one: the schedule itself.
+        let schedule: Vec<Duration> = (0..10).map(|n| refusal_backoff(n, 0.5)).collect();
+        let expected = [1, 2, 4, 8, 16, 32, 64, 128, 256, 300].map(secs);
+        assert_eq!(schedule, expected);
+        assert_eq!(refusal_backoff(u32::MAX, 0.5), MAX_REFUSAL_BACKOFF);
+        // Three quarters to five quarters of it.
+        assert_eq!(refusal_backoff(0, 0.0), Duration::from_millis(750));
+        assert_eq!(refusal_backoff(40, 0.0), secs(225));
+        let late = refusal_backoff(1, 0.999_999);
+        assert!(late > Duration::from_millis(2_499) && late < Duration::from_millis(2_500));
+        // Out-of-range jitter is clamped.
+        assert_eq!(refusal_backoff(0, 7.0), Duration::from_millis(1_250));
+        assert_eq!(refusal_backoff(0, -1.0), Duration::from_millis(750));
+    }
+
+    /// Whether a request refused with `refused` is sent again.
+    async fn refused(cache: &CredentialsCache, refused: &Arc<Cached>) -> bool {
+        cache.reload_refused(&refused.signing).await
+    }
+
+    #[tokio::test]
+    async fn concurrent_refusals_of_the_same_credentials_reload_once_and_all_retry() {
+        let (cache, provider, _) = setup(3600);
+        let first = cache.get().await.unwrap();
+        let tasks: Vec<_> = (0..100)
+            .map(|_| {
+                let (cache, first) = (cache.clone(), first.clone());
+                tokio::spawn(async move { refused(&cache, &first).await })
+            })
+            .collect();
+        for t in tasks {
+            assert!(t.await.unwrap(), "sent again with the reloaded credentials");
+        }
+        assert_eq!(provider.calls.load(Ordering::SeqCst), 2);
+        assert_eq!(key(&cache.get().await.unwrap()), "AKID1");
+    }
+
+    #[tokio::test]
+    async fn reloaded_credentials_refused_again_back_off_and_the_back_off_grows() {
+        let (cache, provider, clock) = setup(3600);
+        let calls = || provider.calls.load(Ordering::SeqCst);
+        let first = cache.get().await.unwrap();
+        assert!(refused(&cache, &first).await);
+        let second = cache.get().await.unwrap();
+        assert_eq!((key(&second), calls()), ("AKID1".to_owned(), 2));
+        for _ in 0..100 {
+            assert!(!refused(&cache, &second).await);
+        }
+        // Refused with the first ones, answered late: not sent again with credentials that
+        // were refused too.
+        assert!(!refused(&cache, &first).await);
+        assert_eq!(calls(), 2, "no reload within the back-off");
+        // The first back-off (1 s, jittered by a quarter) has passed: one more reload.
+        clock.0.fetch_add(2, Ordering::SeqCst);
+        assert!(refused(&cache, &second).await);
+        let third = cache.get().await.unwrap();
+        assert_eq!((key(&third), calls()), ("AKID2".to_owned(), 3));
+        // The second one is 1.5 s to 2.5 s.
+        clock.0.fetch_add(1, Ordering::SeqCst);
+        assert!(!refused(&cache, &third).await);
+        assert_eq!(calls(), 3);
+        clock.0.fetch_add(2, Ordering::SeqCst);
+        assert!(refused(&cache, &third).await);
+        assert_eq!(calls(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_failed_reload_keeps_the_refused_credentials_and_backs_off() {
+        let (cache, provider, clock) = setup(3600);
+        let calls = || provider.calls.load(Ordering::SeqCst);
+        let first = cache.get().await.unwrap();
+        assert!(refused(&cache, &first).await);
+        let second = cache.get().await.unwrap();
+        clock.0.fetch_add(2, Ordering::SeqCst);
+        provider.failing.store(true, Ordering::SeqCst);
+        assert!(!refused(&cache, &second).await);
+        // Refused with the first ones, answered late: not sent again with the second ones,
+        // which were refused too.
+        assert!(!refused(&cache, &first).await);
+        for _ in 0..10 {
+            assert!(!refused(&cache, &second).await);
+        }
+        assert_eq!(calls(), 3, "one failed reload, then none per refusal");
+        assert_eq!(key(&cache.get().await.unwrap()), "AKID1");
+        // The second back-off (at most 2.5 s) has passed and the provider is back.
+        clock.0.fetch_add(3, Ordering::SeqCst);
+        provider.failing.store(false, Ordering::SeqCst);
+        assert!(refused(&cache, &second).await);
+        assert_eq!(key(&cache.get().await.unwrap()), "AKID3");
+    }
+
+    /// Hands out the access key id `AKIDSAME`, with a new session token per call when
+    /// `new_tokens`, else always the same one (static keys).
+    #[derive(Debug)]
+    struct SameKey {
+        calls: Arc<AtomicUsize>,
+        new_tokens: bool,
+    }
+    impl ProvideCredentials for SameKey {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst);
+            let token = if self.new_tokens { n } else { 0 };
+            let credentials = Credentials::new(
+                "AKIDSAME",
+                "secret",
+                Some(format!("token-{token}")),
+                None,
+                "t",
+            );
+            aws_credential_types::provider::future::ProvideCredentials::new(async move {
+                tokio::task::yield_now().await;
+                Ok(credentials)
+            })
+        }
+    }
+
+    fn same_key(new_tokens: bool) -> (CredentialsCache, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let provider = SameKey {
+            calls: calls.clone(),
+            new_tokens,
+        };
+        let cache = CredentialsCache::new(
+            SharedCredentialsProvider::new(provider),
+            "test provider",
+            DEFAULT_REFRESH_AHEAD,
+            DEFAULT_PROVIDER_TIMEOUT,
+            Arc::new(TestClock(AtomicU64::new(1_000_000))),
+        );
+        (cache, calls)
+    }
+
+    #[tokio::test]
+    async fn a_provider_with_the_same_credentials_is_not_asked_per_refusal() {
+        let (cache, calls) = same_key(false);
+        let first = cache.get().await.unwrap();
+        // The provider is asked once, and the same key and token are not sent again.
+        for _ in 0..10 {
+            assert!(!refused(&cache, &first).await);
+        }
+        assert!(!refused(&cache, &cache.get().await.unwrap()).await);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    /// The refused credentials are told apart from their replacement by the cache entry,
+    /// not by the access key id: a provider may hand out the same key id with a new token.
+    #[tokio::test]
+    async fn a_new_token_under_the_same_key_id_is_a_replacement() {
+        let (cache, calls) = same_key(true);
+        let first = cache.get().await.unwrap();
+        let tasks: Vec<_> = (0..10)
+            .map(|_| {
+                let (cache, first) = (cache.clone(), first.clone());
+                tokio::spawn(async move { refused(&cache, &first).await })
+            })
+            .collect();
+        for t in tasks {
+            assert!(t.await.unwrap(), "sent again with the new token");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        let second = cache.get().await.unwrap();
+        assert_eq!(key(&second), "AKIDSAME");
+        assert!(!second.signing.same_as(&first.signing));
+    }
+
+    #[tokio::test]
+    async fn a_refusal_long_after_the_last_one_starts_the_back_off_afresh() {
+        let (cache, provider, clock) = setup(24 * 3600);
+        let calls = || provider.calls.load(Ordering::SeqCst);
+        // Four reloads, each once the back-off before it passed (1 s, 2 s, 4 s, each at
+        // most a quarter longer): the next one waits 8 s (6 s to 10 s).
+        for wait in [0, 2, 3, 5] {
+            clock.0.fetch_add(wait, Ordering::SeqCst);
+            assert!(refused(&cache, &cache.get().await.unwrap()).await);
+        }
+        assert_eq!(calls(), 5);
+        clock.0.fetch_add(5, Ordering::SeqCst);
+        assert!(!refused(&cache, &cache.get().await.unwrap()).await);
+        // Quiet for 15 minutes: the next refusal reloads at once, and the back-off after it
+        // is the first one again (at most 1.25 s).
+        clock.0.fetch_add(15 * 60, Ordering::SeqCst);
+        assert!(refused(&cache, &cache.get().await.unwrap()).await);
+        clock.0.fetch_add(2, Ordering::SeqCst);
+        assert!(refused(&cache, &cache.get().await.unwrap()).await);
+        assert_eq!(calls(), 7);
     }
 
     #[test]

@@ -23,7 +23,6 @@ use crate::engine::replay::Kept;
 use crate::engine::route::CompiledRoute;
 use crate::engine::scope::Plan;
 use crate::engine::sign::ServiceProfile;
-use crate::engine::summary::SignedRequest;
 use crate::engine::{Engine, Head, RequestHead};
 use crate::error::Error;
 use crate::redact::Redacted;
@@ -114,26 +113,6 @@ impl Shared {
             return chain.region().await;
         }
         None
-    }
-
-    /// After the verifier refused the session token `signed` carried (expired, or revoked
-    /// by a rotation): forgets those credentials and asks the provider again. Whether the
-    /// request is worth retrying: only with other credentials than the refused ones.
-    pub(crate) async fn reload_refused(cache: &CredentialsCache, signed: &SignedRequest) -> bool {
-        let refused = signed.access_key_id();
-        cache.invalidate(refused);
-        match cache.get().await {
-            Ok(fresh) if fresh.access_key_id() != refused => {
-                tracing::warn!(
-                    provider = cache.provider_name(),
-                    "the verifier refused the session token: re-signing with reloaded credentials and retrying once"
-                );
-                true
-            }
-            // The provider had nothing newer, or failed (the cache logged why): the refusal
-            // is explained to the caller.
-            _ => false,
-        }
     }
 }
 
@@ -322,7 +301,7 @@ impl SigV4Middleware {
     }
 
     /// The offset learned from the clock of the verifier at `host` (the host signed for, as
-    /// [`SignedRequest::host`] shows it), in milliseconds; `None` until that host's
+    /// [`SignedRequest::host`](crate::SignedRequest::host) shows it), in milliseconds; `None` until that host's
     /// `Signature expired` or `Signature not yet current` answer taught one. Requests
     /// signed for `host` are dated by it; no other host's are.
     pub fn clock_offset_millis_for(&self, host: &str) -> Option<i64> {

@@ -494,6 +494,7 @@ impl From<Credentials> for SigningCredentials {
 
 impl SigningCredentials {
     /// The access key id (not a secret: it travels in every signature).
+    #[cfg(test)]
     pub(crate) fn access_key_id(&self) -> &str {
         &self.access_key_id
     }
@@ -501,6 +502,12 @@ impl SigningCredentials {
     /// Whether a session token comes with them (temporary credentials).
     pub(crate) fn has_session_token(&self) -> bool {
         self.session_token.is_some()
+    }
+
+    /// Whether `other` has the same access key id and session token: a verifier that
+    /// refused one refuses the other.
+    pub(crate) fn same_as(&self, other: &Self) -> bool {
+        self.access_key_id == other.access_key_id && self.session_token == other.session_token
     }
 }
 

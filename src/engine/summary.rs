@@ -87,10 +87,16 @@ pub(crate) struct Rewritten {
     pub(in crate::engine) folded: Vec<(HeaderName, HeaderValue)>,
 }
 
-impl Signed<'_> {
+impl<'a> Signed<'a> {
     /// What was kept of the request before it was signed, to send it again.
     pub(crate) fn kept(&self) -> &Kept {
         &self.kept
+    }
+
+    /// The credentials it was signed with (the credentials cache's own: their address
+    /// tells which cached entry they are).
+    pub(crate) fn credentials(&self) -> &'a SigningCredentials {
+        self.credentials
     }
 
     /// The signing time, `YYYYMMDD'T'HHMMSS'Z'`.

@@ -1,5 +1,6 @@
 //! Credentials under load and failure: a clock the test moves by hand, a scriptable
-//! credentials provider, and an in-stack responder that answers without a socket.
+//! credentials provider, and in-stack responders that answer without a socket (one of
+//! them refuses session tokens it was not told to accept).
 //! Shared by `hardening` (issue 4) and `credentials_cache` (issues 11 and 17).
 
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering};
@@ -67,6 +68,8 @@ pub struct Rotating(pub Arc<RotatingState>);
 #[derive(Debug)]
 pub struct RotatingState {
     clock: Arc<dyn Clock>,
+    /// The access key ids' prefix (`ASIAROTATING` unless [`Rotating::named`]).
+    prefix: &'static str,
     /// Signed: negative hands out credentials that expired that long ago.
     lifetime_ms: AtomicI64,
     /// How long each call takes (as IMDS or STS would), in milliseconds.
@@ -78,8 +81,15 @@ pub struct RotatingState {
 
 impl Rotating {
     pub fn new(clock: impl Clock, lifetime: Duration) -> Self {
+        Self::named(clock, lifetime, "ASIAROTATING")
+    }
+
+    /// Like [`new`](Self::new), handing out `{prefix}0000`, `{prefix}0001`, … so that two
+    /// providers' credentials differ.
+    pub fn named(clock: impl Clock, lifetime: Duration, prefix: &'static str) -> Self {
         Self(Arc::new(RotatingState {
             clock: Arc::new(clock),
+            prefix,
             lifetime_ms: AtomicI64::new(lifetime.as_millis() as i64),
             delay_ms: AtomicU64::new(0),
             calls: AtomicUsize::new(0),
@@ -115,6 +125,18 @@ impl Rotating {
         self.0
             .delay_ms
             .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// What call number `n` (from 0) hands out or will hand out in the default mode, but
+    /// for the expiry (a verifier needs only the keys and the token).
+    pub fn generation(&self, n: usize) -> Credentials {
+        Credentials::new(
+            format!("{}{n:04}", self.0.prefix),
+            EXAMPLE_SECRET_KEY,
+            Some(format!("session-token-{n}")),
+            None,
+            "rotating",
+        )
     }
 
     pub fn issued(&self) -> Vec<Credentials> {
@@ -171,7 +193,7 @@ impl ProvideCredentials for Rotating {
                     now - offset
                 };
                 let creds = Credentials::new(
-                    format!("ASIAROTATING{n:04}"),
+                    format!("{}{n:04}", state.prefix),
                     EXAMPLE_SECRET_KEY,
                     Some(format!("session-token-{n}")),
                     Some(expiry),
@@ -217,6 +239,37 @@ impl Canned {
     }
 }
 
+/// `req` as a server would receive it.
+fn as_received(req: &reqwest::Request) -> ReceivedRequest {
+    let url = req.url();
+    let mut headers = Vec::new();
+    if !req.headers().contains_key(http::header::HOST) {
+        let host = url.host_str().unwrap_or_default();
+        let value = match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_owned(),
+        };
+        headers.push(("host".to_owned(), value));
+    }
+    for (name, value) in req.headers() {
+        headers.push((
+            name.as_str().to_owned(),
+            String::from_utf8_lossy(value.as_bytes()).into_owned(),
+        ));
+    }
+    let mut target = url.path().to_owned();
+    if let Some(q) = url.query() {
+        target.push('?');
+        target.push_str(q);
+    }
+    let body = req
+        .body()
+        .and_then(|b| b.as_bytes())
+        .map(Bytes::copy_from_slice)
+        .unwrap_or_default();
+    ReceivedRequest::new(req.method().as_str(), target, headers, body)
+}
+
 #[async_trait::async_trait]
 impl Middleware for Canned {
     async fn handle(
@@ -225,38 +278,7 @@ impl Middleware for Canned {
         _extensions: &mut Extensions,
         _next: Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
-        let url = req.url();
-        let mut headers = Vec::new();
-        if !req.headers().contains_key(http::header::HOST) {
-            let host = url.host_str().unwrap_or_default();
-            let value = match url.port() {
-                Some(p) => format!("{host}:{p}"),
-                None => host.to_owned(),
-            };
-            headers.push(("host".to_owned(), value));
-        }
-        for (name, value) in req.headers() {
-            headers.push((
-                name.as_str().to_owned(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            ));
-        }
-        let mut target = url.path().to_owned();
-        if let Some(q) = url.query() {
-            target.push('?');
-            target.push_str(q);
-        }
-        let body = req
-            .body()
-            .and_then(|b| b.as_bytes())
-            .map(Bytes::copy_from_slice)
-            .unwrap_or_default();
-        self.received.lock().unwrap().push(ReceivedRequest::new(
-            req.method().as_str(),
-            target,
-            headers,
-            body,
-        ));
+        self.received.lock().unwrap().push(as_received(&req));
         Ok(http::Response::builder()
             .status(200)
             .body("ok")
@@ -265,13 +287,77 @@ impl Middleware for Canned {
     }
 }
 
+/// Like [`Canned`], but as API Gateway checks a session token: `200 ok` to a request
+/// validly signed (checked by the crate's verifier) by one of the accepted credentials,
+/// `403 {"message":"The security token included in the request is expired"}` to any other
+/// (a revoked or expired token). Accepts nothing until told to.
+#[derive(Clone, Default)]
+pub struct TokenGate {
+    accepted: Arc<Mutex<Vec<Credentials>>>,
+    /// Per request: the access key id that signed it, and whether it was accepted.
+    answered: Arc<Mutex<Vec<(String, bool)>>>,
+}
+
+impl TokenGate {
+    /// Accepts only `credentials` from now on (a rotation revokes the others).
+    pub fn accept_only(&self, credentials: Vec<Credentials>) {
+        *self.accepted.lock().unwrap() = credentials;
+    }
+
+    /// Per request so far: the access key id that signed it, and whether it was accepted.
+    pub fn answered(&self) -> Vec<(String, bool)> {
+        self.answered.lock().unwrap().clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl Middleware for TokenGate {
+    async fn handle(
+        &self,
+        req: reqwest::Request,
+        _extensions: &mut Extensions,
+        _next: Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        let received = as_received(&req);
+        let key = access_key_of(&received);
+        let accepted = {
+            let accepted = self.accepted.lock().unwrap();
+            accepted.iter().any(|c| {
+                // No time check: the test clock is not the system clock.
+                let verifier = Verifier::new(c.clone()).service(SERVICE).region(REGION);
+                verifier.skip_time_check().verify(&received).is_ok()
+            })
+        };
+        self.answered.lock().unwrap().push((key, accepted));
+        let (status, body) = if accepted {
+            (200, "ok")
+        } else {
+            (
+                403,
+                r#"{"message":"The security token included in the request is expired"}"#,
+            )
+        };
+        Ok(http::Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .body(body)
+            .expect("gate response")
+            .into())
+    }
+}
+
 /// Where the load tests send: never connected to (the canned responder answers).
 pub const LOAD_BASE: &str = "https://abc123.execute-api.us-east-1.amazonaws.com";
 
-pub fn canned_client(signer: SigV4Middleware, canned: &Canned) -> ClientWithMiddleware {
+/// A client whose stack ends with `responder` after `signer`: a [`Canned`] or a
+/// [`TokenGate`].
+pub fn canned_client(
+    signer: SigV4Middleware,
+    responder: &(impl Middleware + Clone),
+) -> ClientWithMiddleware {
     ClientBuilder::new(reqwest::Client::new())
         .with(signer)
-        .with(canned.clone())
+        .with(responder.clone())
         .build()
 }
 

@@ -364,6 +364,9 @@ async fn after_forbidden(
     attempts: &mut Attempts,
 ) -> AfterForbidden {
     let engine = &shared.engine;
+    // Borrowed from the cache's entry, which the send loop holds: which credentials a
+    // refusal is about.
+    let signed_with = signed.credentials();
     // A refused request's summary explains it, and is attached to the answer.
     let signed = signed.into_summary();
     let can_retry = engine.max_clock_correction.is_some() && !attempts.clock_retried;
@@ -376,7 +379,7 @@ async fn after_forbidden(
     };
     if can_reload && inspected.security_token_refused() {
         let cache = shared.cache_for(signed.compiled_route());
-        if Shared::reload_refused(cache, &signed).await {
+        if cache.reload_refused(signed_with).await {
             attempts.token_retried = true;
             return AfterForbidden::Retry(rebuild(signed.kept(), body));
         }
