@@ -256,6 +256,19 @@ pub enum Error {
         /// The service signed for.
         service: String,
     },
+    /// A request to the origin of a CloudFront route that rewrites origin URLs
+    /// ([`Route::rewrite_origin_urls`](crate::Route::rewrite_origin_urls)), outside the
+    /// route's origin path: no alias URL reaches it (CloudFront puts the origin path in
+    /// front of every path), and sent as it is it would reach the origin unsigned. Add a
+    /// route that matches it (a [`Route::direct`](crate::Route::direct) for the origin
+    /// signs it as it is sent), or write the URL under the origin path.
+    #[error("{url} is on the origin of a CloudFront route that rewrites origin URLs, but outside its origin path {origin_path}: no alias URL reaches it, and it is not sent unsigned (add a route that matches it, e.g. Route::direct for the origin)")]
+    OutsideOriginPath {
+        /// The request's URL without its query, its password redacted.
+        url: String,
+        /// The route's origin path (`/prod`).
+        origin_path: String,
+    },
 }
 
 impl ConfigError {
@@ -304,7 +317,8 @@ impl Error {
             | Error::InvalidHeaderValue { .. }
             | Error::HostHeaderMismatch { .. }
             | Error::NoRoute { .. }
-            | Error::Rewrite(_) => ErrorKind::Request,
+            | Error::Rewrite(_)
+            | Error::OutsideOriginPath { .. } => ErrorKind::Request,
             Error::MissingRegion { .. }
             | Error::InvalidScope { .. }
             | Error::InvalidExpiry { .. }
@@ -650,6 +664,13 @@ mod tests {
                     service: "s3".into(),
                 },
                 ErrorKind::Configuration,
+            ),
+            (
+                Error::OutsideOriginPath {
+                    url: "u".into(),
+                    origin_path: "/prod".into(),
+                },
+                ErrorKind::Request,
             ),
         ];
         for (err, kind) in request {

@@ -161,6 +161,11 @@ impl Route {
 
     /// For a CloudFront route: also sign requests written against the origin URL, and send
     /// them to the alias instead. No effect on other topologies.
+    ///
+    /// The route then claims the origin's host: a request there outside the origin path,
+    /// which no alias URL reaches, is refused with
+    /// [`Error::OutsideOriginPath`](crate::Error::OutsideOriginPath) unless another route
+    /// matches it, rather than sent unsigned.
     pub fn rewrite_origin_urls(mut self, yes: bool) -> Self {
         if let Topology::CloudFront {
             rewrite_origin_urls,

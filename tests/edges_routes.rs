@@ -143,14 +143,75 @@ async fn an_unplaceable_origin_url_falls_back_to_a_route_that_can_place_it() {
         .region(support::REGION)
         .build()
         .unwrap();
-    let response = middleware_client(signer)
-        .get(format!("{origin_base}/other"))
+    let client = middleware_client(signer);
+    // Inside the origin path but outside the alias's prefix, and outside the origin path.
+    for url in [
+        format!("{origin_base}/other"),
+        format!("{}/other", origin.uri()),
+    ] {
+        let response = client.get(&url).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{url}");
+    }
+    let verifier = support::signing::verifier();
+    let exchanges = support::signing::assert_every_request_signed(&origin, &verifier).await;
+    assert_eq!(exchanges.len(), 2);
+}
+
+#[tokio::test]
+async fn an_origin_url_outside_the_origin_path_is_an_error_and_nothing_is_sent() {
+    let origin = ok_server().await;
+    let route = |rewrite: bool| {
+        Route::cloudfront(
+            "http://alias.example.test",
+            format!("{}/prod", origin.uri()),
+        )
+        .service("execute-api")
+        .rewrite_origin_urls(rewrite)
+    };
+    let client = middleware_client(signer(route(true)).unwrap());
+    // Another stage, and a path the origin path is a prefix of but not a segment of.
+    for outside in ["/dev/items", "/production"] {
+        let err = client
+            .get(format!("{}{outside}?token=secret-ish", origin.uri()))
+            .send()
+            .await
+            .expect_err("no alias URL reaches it: it must not be sent unsigned");
+        match Error::from_middleware(&err) {
+            Some(e @ Error::OutsideOriginPath { url, origin_path }) => {
+                assert_eq!(*url, format!("{}{outside}", origin.uri()));
+                assert_eq!(origin_path, "/prod");
+                assert_eq!(e.kind(), reqwest_sigv4::ErrorKind::Request);
+                let message = e.to_string();
+                assert!(message.contains(outside), "{message}");
+                assert!(!message.contains("secret-ish"), "{message}");
+            }
+            other => panic!("expected Error::OutsideOriginPath, got {other:?} ({err})"),
+        }
+    }
+    // A presigned URL sent again there is refused too (its stale signature is not a way
+    // around the route).
+    let err = client
+        .get(format!("{}/dev/x?X-Amz-Signature=00", origin.uri()))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            Error::from_middleware(&err),
+            Some(Error::OutsideOriginPath { .. })
+        ),
+        "{err}"
+    );
+    let received = origin.received_requests().await.unwrap_or_default();
+    assert!(received.is_empty(), "sent: {received:?}");
+
+    // A route that does not rewrite origin URLs does not claim the origin: sent as it is.
+    let response = middleware_client(signer(route(false)).unwrap())
+        .get(format!("{}/dev/items", origin.uri()))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let verifier = support::signing::verifier();
-    support::signing::assert_every_request_signed(&origin, &verifier).await;
 }
 
 // ---------------------------------------------------------------------------------------

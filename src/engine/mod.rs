@@ -127,14 +127,16 @@ impl Engine {
     /// The route and scope `req` is signed for, `None` when no route matches it (sent
     /// unsigned). The signing parameters its URL came with are stripped first: the route
     /// resolves the path and query to sign from this URL, so it must be the one sent.
+    ///
+    /// A URL routes claim but cannot place is refused before anything is signed.
     pub(crate) fn plan<'a>(
         &'a self,
         req: &mut impl RequestHead,
         overrides: Option<&'a SigningOverride>,
     ) -> Result<Option<Plan<'a>>, Error> {
-        // The URL of a request no route matches is sent as it is, stale parameters and all.
+        // The URL of a request no route claims is sent as it is, stale parameters and all.
         if sign::has_query_signature(req.url()) {
-            if !self.routes.matches(req.url()) {
+            if !self.routes.claims(req.url()) {
                 return Ok(None);
             }
             strip_query_signature(req.url_mut());
