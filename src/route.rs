@@ -216,6 +216,10 @@ impl Route {
     /// instead of headers: for CDNs and proxies that strip `Authorization` but forward the
     /// query string. At least one second (`X-Amz-Expires` counts whole seconds; a fraction is
     /// dropped) and at most 7 days, as SigV4 allows.
+    ///
+    /// An `Authorization` header of the caller's own is sent as it is on such a route (a
+    /// route that signs in headers refuses it:
+    /// [`Error::AuthorizationHeaderSet`](crate::Error::AuthorizationHeaderSet)).
     pub fn sign_in_query(mut self, expires_in: Duration) -> Self {
         self.presign = Some(expires_in);
         self
