@@ -33,8 +33,10 @@ enum HostPattern {
 
 impl Base {
     fn parse(raw: &str, wildcard_allowed: bool) -> Result<Self, ConfigError> {
+        // What the errors show of the URL: as given, but for a password.
+        let shown = || redact::redact_url_text(raw).into_owned();
         let url = Url::parse(raw).map_err(|e| ConfigError::InvalidUrl {
-            url: raw.to_owned(),
+            url: shown(),
             reason: e.to_string(),
         })?;
         let https = match url.scheme() {
@@ -42,7 +44,7 @@ impl Base {
             "http" => false,
             other => {
                 return Err(ConfigError::UnsupportedScheme {
-                    url: raw.to_owned(),
+                    url: shown(),
                     scheme: other.to_owned(),
                 })
             }
@@ -52,22 +54,18 @@ impl Base {
             || !url.username().is_empty()
             || url.password().is_some()
         {
-            return Err(ConfigError::UnexpectedUrlParts {
-                url: raw.to_owned(),
-            });
+            return Err(ConfigError::UnexpectedUrlParts { url: shown() });
         }
         let host = url
             .host_str()
             .filter(|h| !h.is_empty())
-            .ok_or_else(|| ConfigError::EmptyHost {
-                url: raw.to_owned(),
-            })?
+            .ok_or_else(|| ConfigError::EmptyHost { url: shown() })?
             .to_ascii_lowercase();
         let host = match host.strip_prefix('*') {
             Some(rest) if wildcard_allowed && rest.starts_with('.') && rest.len() > 1 => {
                 check_wildcard_suffix(&rest[1..]).map_err(|reason| {
                     ConfigError::WildcardTooBroad {
-                        url: raw.to_owned(),
+                        url: shown(),
                         reason,
                     }
                 })?;
@@ -75,7 +73,7 @@ impl Base {
             }
             _ if host.contains('*') => {
                 return Err(ConfigError::InvalidUrl {
-                    url: raw.to_owned(),
+                    url: shown(),
                     reason: "a wildcard is only allowed as the whole first label of a direct or custom-domain route".into(),
                 })
             }
@@ -397,7 +395,7 @@ impl RouteTable {
                     let origin = Base::parse(origin_url, false)?;
                     if alias.host == origin.host && alias.port == origin.port {
                         return Err(ConfigError::AliasEqualsOrigin {
-                            alias: alias_url.clone(),
+                            alias: redact::redact_url_text(alias_url).into_owned(),
                         });
                     }
                     patterns.push((alias.clone(), Action::SignForOrigin));
@@ -514,7 +512,7 @@ impl RouteTable {
         }
         if let Some(origin) = self.rewritten_origin_of(url) {
             return Err(Error::OutsideOriginPath {
-                url: redact::without_query(url).to_owned(),
+                url: redact::without_query(url).into_owned(),
                 origin_path: origin.path.clone(),
             });
         }
@@ -665,7 +663,7 @@ fn validate_host(host: &str) -> Result<String, ConfigError> {
         Ok(host.to_ascii_lowercase())
     } else {
         Err(ConfigError::InvalidSigningHost {
-            host: host.to_owned(),
+            host: redact::redact_authority_text(host).into_owned(),
         })
     }
 }
@@ -943,6 +941,53 @@ mod tests {
             .unwrap_err(),
             ConfigError::DuplicateRoute { .. }
         ));
+    }
+
+    #[test]
+    fn route_url_errors_and_debug_hide_a_password() {
+        let err = |r: Route| RouteTable::compile(&[r], |_| 0).unwrap_err().to_string();
+        let shown = [
+            err(Route::direct("https://user:secret@x.example.com/a")),
+            err(Route::direct("https://user:se/cret@x.example.com/a")),
+            err(Route::direct("ftp://user:secret@x.example.com")),
+            err(Route::cloudfront(
+                "https://user:secret@abc123.execute-api.us-east-1.amazonaws.com",
+                ORIGIN,
+            )),
+            err(Route::host_override(
+                "https://x.example.com",
+                "user:secret@x.example.com",
+            )),
+            format!(
+                "{:?}",
+                Route::host_override("https://u:secret@x.example.com", "u:secret@h")
+            ),
+            format!(
+                "{:?}",
+                Route::cloudfront("https://u:secret@a.example.com", "https://u:secret@o")
+            ),
+        ];
+        for text in shown {
+            assert!(!text.contains("secret"), "{text}");
+            assert!(text.contains("REDACTED"), "{text}");
+        }
+        // And the errors of a URL routes claim but cannot place.
+        let t = table(&[
+            Route::cloudfront("https://www.example.com/api", ORIGIN).rewrite_origin_urls(true)
+        ]);
+        for path in ["/prod/other", "/dev"] {
+            let u = url(&format!(
+                "https://user:secret@abc123.execute-api.us-east-1.amazonaws.com{path}"
+            ));
+            let text = t.resolve(&u).unwrap_err().to_string();
+            assert!(!text.contains("secret"), "{text}");
+            assert!(
+                text.contains(&format!(
+                    "https://user:REDACTED@abc123.execute-api.us-east-1.amazonaws.com{path}"
+                )),
+                "{text}"
+            );
+        }
     }
 
     #[test]
