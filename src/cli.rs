@@ -148,7 +148,10 @@ pub async fn cli(args: Args, out: &mut impl Write, err: &mut impl Write) -> u8 {
 }
 
 async fn run(args: Args, out: &mut impl Write, err: &mut impl Write) -> Result<u8, String> {
-    let url = url::Url::parse(&args.url).map_err(|e| format!("invalid URL {:?}: {e}", args.url))?;
+    let url = url::Url::parse(&args.url).map_err(|e| {
+        let shown = crate::redact::redact_url_text(&args.url);
+        format!("invalid URL {shown:?}: {e}")
+    })?;
     let route = route_for(&args, &url)?;
     let signer = credentials(&args, SigV4Middleware::builder())
         .await
@@ -439,4 +442,21 @@ fn parse_resolve(spec: &str) -> Result<(String, SocketAddr), String> {
         .parse()
         .map_err(|_| bad())?;
     Ok((host.to_owned(), SocketAddr::new(addr, port)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_invalid_url_is_named_without_its_password() {
+        // A `/` in the password: no URL parser finds the host, the text is shown redacted.
+        let args = Args::parse_as(PROGRAM, [PROGRAM, "https://user:se/cret@host/"]).unwrap();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        assert_eq!(cli(args, &mut out, &mut err).await, 1);
+        let err = String::from_utf8(err).unwrap();
+        assert!(err.contains("invalid URL"), "{err}");
+        assert!(err.contains("user:REDACTED@host"), "{err}");
+        assert!(!err.contains("cret"), "{err}");
+    }
 }

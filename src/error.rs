@@ -30,8 +30,9 @@ pub enum ErrorKind {
     /// limit, send an in-memory body, or retry with a stream that can be read.
     Body,
     /// The request as it is cannot be signed for its route: a header or query value SigV4
-    /// cannot carry reliably, a `Host` header other than the one signed, a URL its route
-    /// cannot place, or (to presign) no route at all. Change the request.
+    /// cannot carry reliably, a `Host` header other than the one signed, an `Authorization`
+    /// header of its own where the signature goes, a URL its route cannot place, or (to
+    /// presign) no route at all. Change the request.
     Request,
     /// The reqwest client followed a redirect by itself with the signature on. Build it
     /// with redirects off so that the middleware follows and re-signs them.
@@ -256,6 +257,37 @@ pub enum Error {
         /// The service signed for.
         service: String,
     },
+    /// The request carries an `Authorization` header of its own (anything but a SigV4
+    /// signature) on a route that signs in headers: the signature goes in that header, so
+    /// the caller's credential would be replaced and never reach the server. Remove the
+    /// header, send the credential in another header the service reads, or sign the route
+    /// in the query ([`Route::sign_in_query`](crate::Route::sign_in_query)), which sends
+    /// the header as it is.
+    ///
+    /// reqwest's request builder (`client.get("https://user:password@host/")`) turns a
+    /// URL's user info into a `Basic` `Authorization` header, so such a URL on a route that
+    /// signs in headers is refused with this error. An `Authorization` header that is a
+    /// SigV4 signature (a signed request sent again) is replaced, as any earlier signature.
+    #[error(fmt = authorization_message)]
+    AuthorizationHeaderSet {
+        /// The header's scheme (`"Basic"`, `"Bearer"`, …) when it is a registered HTTP
+        /// authentication scheme, spelled as registered; `None` otherwise (the value's first
+        /// word may be the credential itself, so it is not repeated). Never the value.
+        scheme: Option<&'static str>,
+    },
+    /// A request to the origin of a CloudFront route that rewrites origin URLs
+    /// ([`Route::rewrite_origin_urls`](crate::Route::rewrite_origin_urls)), outside the
+    /// route's origin path: no alias URL reaches it (CloudFront puts the origin path in
+    /// front of every path), and sent as it is it would reach the origin unsigned. Add a
+    /// route that matches it (a [`Route::direct`](crate::Route::direct) for the origin
+    /// signs it as it is sent), or write the URL under the origin path.
+    #[error("{url} is on the origin of a CloudFront route that rewrites origin URLs, but outside its origin path {origin_path}: no alias URL reaches it, and it is not sent unsigned (add a route that matches it, e.g. Route::direct for the origin)")]
+    OutsideOriginPath {
+        /// The request's URL without its query, its password redacted.
+        url: String,
+        /// The route's origin path (`/prod`).
+        origin_path: String,
+    },
 }
 
 impl ConfigError {
@@ -304,7 +336,9 @@ impl Error {
             | Error::InvalidHeaderValue { .. }
             | Error::HostHeaderMismatch { .. }
             | Error::NoRoute { .. }
-            | Error::Rewrite(_) => ErrorKind::Request,
+            | Error::Rewrite(_)
+            | Error::AuthorizationHeaderSet { .. }
+            | Error::OutsideOriginPath { .. } => ErrorKind::Request,
             Error::MissingRegion { .. }
             | Error::InvalidScope { .. }
             | Error::InvalidExpiry { .. }
@@ -471,6 +505,14 @@ fn scope_message(what: &str, value: &str, f: &mut fmt::Formatter<'_>) -> fmt::Re
     write!(
         f,
         "{what} {value:?} is not valid in a SigV4 credential scope"
+    )
+}
+
+fn authorization_message(scheme: &Option<&'static str>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let scheme = scheme.unwrap_or("unrecognized");
+    write!(
+        f,
+        "the request carries its own Authorization header ({scheme} scheme) on a route that signs in headers, where the SigV4 signature goes: remove it (reqwest's builder turns a URL's user info into a Basic Authorization header), or sign the route in the query (Route::sign_in_query)"
     )
 }
 
@@ -650,6 +692,19 @@ mod tests {
                     service: "s3".into(),
                 },
                 ErrorKind::Configuration,
+            ),
+            (
+                Error::AuthorizationHeaderSet {
+                    scheme: Some("Basic"),
+                },
+                ErrorKind::Request,
+            ),
+            (
+                Error::OutsideOriginPath {
+                    url: "u".into(),
+                    origin_path: "/prod".into(),
+                },
+                ErrorKind::Request,
             ),
         ];
         for (err, kind) in request {

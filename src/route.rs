@@ -6,6 +6,7 @@
 //! configures; [`engine::route`](crate::engine::route) compiles it into the table requests
 //! are matched against.
 
+use std::fmt;
 use std::time::Duration;
 
 use aws_credential_types::provider::ProvideCredentials;
@@ -33,7 +34,9 @@ pub enum SignedHeaders {
 }
 
 /// How requests reach the API: the topology a [`Route`] describes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Its `Debug` shows each URL with its password (if any) redacted.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Topology {
     /// The URL is the service's own endpoint (`{id}.execute-api.{region}.amazonaws.com`, a
@@ -69,6 +72,43 @@ pub enum Topology {
         /// The `Host` that is sent and signed.
         sign_host: String,
     },
+}
+
+impl fmt::Debug for Topology {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::redact::redact_url_text as shown;
+        match self {
+            Topology::Direct { base_url } => f
+                .debug_struct("Direct")
+                .field("base_url", &shown(base_url))
+                .finish(),
+            Topology::CustomDomain { base_url } => f
+                .debug_struct("CustomDomain")
+                .field("base_url", &shown(base_url))
+                .finish(),
+            Topology::CloudFront {
+                alias_url,
+                origin_url,
+                rewrite_origin_urls,
+            } => f
+                .debug_struct("CloudFront")
+                .field("alias_url", &shown(alias_url))
+                .field("origin_url", &shown(origin_url))
+                .field("rewrite_origin_urls", rewrite_origin_urls)
+                .finish(),
+            Topology::HostOverride {
+                base_url,
+                sign_host,
+            } => f
+                .debug_struct("HostOverride")
+                .field("base_url", &shown(base_url))
+                .field(
+                    "sign_host",
+                    &crate::redact::redact_authority_text(sign_host),
+                )
+                .finish(),
+        }
+    }
 }
 
 /// One place the middleware signs for: a [`Topology`] with optional service, region and
@@ -161,6 +201,11 @@ impl Route {
 
     /// For a CloudFront route: also sign requests written against the origin URL, and send
     /// them to the alias instead. No effect on other topologies.
+    ///
+    /// The route then claims the origin's host: a request there outside the origin path,
+    /// which no alias URL reaches, is refused with
+    /// [`Error::OutsideOriginPath`](crate::Error::OutsideOriginPath) unless another route
+    /// matches it, rather than sent unsigned.
     pub fn rewrite_origin_urls(mut self, yes: bool) -> Self {
         if let Topology::CloudFront {
             rewrite_origin_urls,
@@ -211,6 +256,10 @@ impl Route {
     /// instead of headers: for CDNs and proxies that strip `Authorization` but forward the
     /// query string. At least one second (`X-Amz-Expires` counts whole seconds; a fraction is
     /// dropped) and at most 7 days, as SigV4 allows.
+    ///
+    /// An `Authorization` header of the caller's own is sent as it is on such a route (a
+    /// route that signs in headers refuses it:
+    /// [`Error::AuthorizationHeaderSet`](crate::Error::AuthorizationHeaderSet)).
     pub fn sign_in_query(mut self, expires_in: Duration) -> Self {
         self.presign = Some(expires_in);
         self

@@ -143,14 +143,228 @@ async fn an_unplaceable_origin_url_falls_back_to_a_route_that_can_place_it() {
         .region(support::REGION)
         .build()
         .unwrap();
-    let response = middleware_client(signer)
-        .get(format!("{origin_base}/other"))
+    let client = middleware_client(signer);
+    // Inside the origin path but outside the alias's prefix, and outside the origin path.
+    for url in [
+        format!("{origin_base}/other"),
+        format!("{}/other", origin.uri()),
+    ] {
+        let response = client.get(&url).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{url}");
+    }
+    let verifier = support::signing::verifier();
+    let exchanges = support::signing::assert_every_request_signed(&origin, &verifier).await;
+    assert_eq!(exchanges.len(), 2);
+}
+
+#[tokio::test]
+async fn an_origin_url_outside_the_origin_path_is_an_error_and_nothing_is_sent() {
+    let origin = ok_server().await;
+    let route = |rewrite: bool| {
+        Route::cloudfront(
+            "http://alias.example.test",
+            format!("{}/prod", origin.uri()),
+        )
+        .service("execute-api")
+        .rewrite_origin_urls(rewrite)
+    };
+    let client = middleware_client(signer(route(true)).unwrap());
+    // Another stage, and a path the origin path is a prefix of but not a segment of.
+    for outside in ["/dev/items", "/production"] {
+        let err = client
+            .get(format!("{}{outside}?token=secret-ish", origin.uri()))
+            .send()
+            .await
+            .expect_err("no alias URL reaches it: it must not be sent unsigned");
+        match Error::from_middleware(&err) {
+            Some(e @ Error::OutsideOriginPath { url, origin_path }) => {
+                assert_eq!(*url, format!("{}{outside}", origin.uri()));
+                assert_eq!(origin_path, "/prod");
+                assert_eq!(e.kind(), reqwest_sigv4::ErrorKind::Request);
+                let message = e.to_string();
+                assert!(message.contains(outside), "{message}");
+                assert!(!message.contains("secret-ish"), "{message}");
+            }
+            other => panic!("expected Error::OutsideOriginPath, got {other:?} ({err})"),
+        }
+    }
+    // A presigned URL sent again there is refused too (its stale signature is not a way
+    // around the route).
+    let err = client
+        .get(format!("{}/dev/x?X-Amz-Signature=00", origin.uri()))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            Error::from_middleware(&err),
+            Some(Error::OutsideOriginPath { .. })
+        ),
+        "{err}"
+    );
+    let received = origin.received_requests().await.unwrap_or_default();
+    assert!(received.is_empty(), "sent: {received:?}");
+
+    // A route that does not rewrite origin URLs does not claim the origin: sent as it is.
+    let response = middleware_client(signer(route(false)).unwrap())
+        .get(format!("{}/dev/items", origin.uri()))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+}
+
+// ---------------------------------------------------------------------------------------
+// A caller's own `Authorization` header.
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_callers_authorization_on_a_route_signed_in_headers_is_refused_unsent() {
+    let server = ok_server().await;
+    let client = middleware_client(signer(Route::direct(server.uri())).unwrap());
+    for (value, scheme) in [
+        ("Basic dXNlcjpzZWNyZXQ=", Some("Basic")),
+        ("bearer eyJhbGciOiJIUzI1NiJ9.e30.c2ln", Some("Bearer")),
+        ("sk_live_51Hsecret", None),
+    ] {
+        let err = client
+            .get(format!("{}/prod/x", server.uri()))
+            .header("authorization", value)
+            .send()
+            .await
+            .expect_err("the signature would replace the caller's credential");
+        match Error::from_middleware(&err) {
+            Some(e @ Error::AuthorizationHeaderSet { scheme: named }) => {
+                assert_eq!(*named, scheme, "{value}");
+                assert_eq!(e.kind(), reqwest_sigv4::ErrorKind::Request);
+                let credential = value.rsplit(' ').next().unwrap();
+                for shown in [format!("{err}"), format!("{err:?}")] {
+                    assert!(!shown.contains(credential), "{shown}");
+                }
+            }
+            other => panic!("{value}: expected AuthorizationHeaderSet, got {other:?} ({err})"),
+        }
+    }
+    // reqwest's builder turns a URL's user info into a Basic header: refused the same way,
+    // the password shown nowhere.
+    let with_user_info = format!("http://user:secret-password@{}/prod/x", server.address());
+    let err = client.get(&with_user_info).send().await.unwrap_err();
+    assert!(
+        matches!(
+            Error::from_middleware(&err),
+            Some(Error::AuthorizationHeaderSet {
+                scheme: Some("Basic")
+            })
+        ),
+        "{err}"
+    );
+    assert!(
+        !format!("{err} {err:?}").contains("secret-password"),
+        "{err:?}"
+    );
+    let received = server.received_requests().await.unwrap_or_default();
+    assert!(received.is_empty(), "sent: {received:?}");
+}
+
+#[tokio::test]
+async fn a_stale_sigv4_authorization_is_replaced_by_the_new_signature() {
+    let server = ok_server().await;
+    let client = middleware_client(signer(Route::direct(server.uri())).unwrap());
+    for stale in [
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=00",
+        "AWS4-ECDSA-P256-SHA256 Credential=AKIDEXAMPLE/20150830/execute-api/aws4_request, SignedHeaders=host, Signature=00",
+    ] {
+        let response = client
+            .get(format!("{}/prod/x", server.uri()))
+            .header("authorization", stale)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
     let verifier = support::signing::verifier();
-    support::signing::assert_every_request_signed(&origin, &verifier).await;
+    for exchange in support::signing::assert_every_request_signed(&server, &verifier).await {
+        assert_eq!(exchange.request.header_values("authorization").count(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_callers_authorization_on_a_route_signed_in_the_query_is_sent_as_it_is() {
+    let server = ok_server().await;
+    let elsewhere = ok_server().await;
+    wiremock::Mock::given(wiremock::matchers::path("/prod/away"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/x", elsewhere.uri())),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    wiremock::Mock::given(wiremock::matchers::path("/prod/moved"))
+        .respond_with(wiremock::ResponseTemplate::new(302).insert_header("location", "/prod/here"))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let route = Route::direct(server.uri()).sign_in_query(Duration::from_secs(300));
+    let client = middleware_client(signer(route).unwrap());
+    for path in ["/prod/x", "/prod/moved", "/prod/away"] {
+        let response = client
+            .get(format!("{}{path}", server.uri()))
+            .header("authorization", "Bearer caller-token")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+    }
+    // A stale SigV4 one is an earlier signature: removed, as on every route.
+    client
+        .get(format!("{}/prod/x", server.uri()))
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=00",
+        )
+        .send()
+        .await
+        .unwrap();
+    let received = server.received_requests().await.unwrap();
+    let paths: Vec<&str> = received.iter().map(|r| r.url.path()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/prod/x",
+            "/prod/moved",
+            "/prod/here",
+            "/prod/away",
+            "/prod/x"
+        ]
+    );
+    let verifier = support::signing::verifier();
+    for (i, r) in received.iter().enumerate() {
+        let request = reqwest_sigv4::verify::ReceivedRequest::from_wiremock(r);
+        let expected = (i < 4).then_some("Bearer caller-token");
+        assert_eq!(request.header("authorization"), expected, "{}", r.url);
+        // The query signature is the route's; the header is for whatever reads it before
+        // the service (which, like API Gateway, would read it as a malformed signature).
+        let without: Vec<(String, String)> = request
+            .headers()
+            .iter()
+            .filter(|(name, _)| !name.eq_ignore_ascii_case("authorization"))
+            .cloned()
+            .collect();
+        let request = reqwest_sigv4::verify::ReceivedRequest::new(
+            request.method(),
+            request.target(),
+            without,
+            request.body().clone(),
+        );
+        verifier
+            .verify(&request)
+            .unwrap_or_else(|rejection| panic!("{}: {rejection}", r.url));
+    }
+    // Never to another host a redirect leads to, as reqwest does.
+    let away = elsewhere.received_requests().await.unwrap();
+    assert_eq!(away.len(), 1);
+    assert!(!away[0].headers.contains_key("authorization"), "{away:?}");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -186,10 +186,16 @@ fn signature_of(authorization: &str) -> String {
 
 /// Captures every tracing event and span at TRACE on this thread while the guard lives.
 fn capture_traces() -> (Capture, tracing::subscriber::DefaultGuard) {
+    capture_traces_of("trace")
+}
+
+/// Captures the tracing events and spans `filter` (an `EnvFilter` directive) lets through on
+/// this thread while the guard lives.
+fn capture_traces_of(filter: &str) -> (Capture, tracing::subscriber::DefaultGuard) {
     let capture = Capture::default();
     let writer = capture.clone();
     let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
+        .with_env_filter(filter)
         .with_ansi(false)
         .with_span_events(FmtSpan::FULL)
         .with_writer(move || writer.clone())
@@ -530,6 +536,33 @@ fn query_signatures(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Records `resp`, its URL, and the summary and explanation it carries.
+fn show_response(shown: &mut Shown, what: &str, resp: &reqwest::Response) {
+    shown.debug(what, resp);
+    shown.display(&format!("{what} url"), resp.url());
+    if let Some(summary) = resp.extensions().get::<SignedRequest>() {
+        shown.debug(&format!("{what} SignedRequest"), summary);
+        shown.display("canonical_request", &summary.canonical_request());
+        shown.display("string_to_sign", &summary.string_to_sign());
+    }
+    if let Some(explanation) = resp.extensions().get::<Explanation>() {
+        shown.debug(&format!("{what} Explanation"), explanation);
+        shown.display(&format!("{what} Explanation"), explanation);
+    }
+}
+
+/// Records the `Display` and `Debug` of an error, and of the crate's error inside it.
+fn show_error(shown: &mut Shown, what: &str, err: &reqwest_middleware::Error) {
+    shown.debug(what, err);
+    shown.display(what, err);
+    if let Some(source) = std::error::Error::source(err) {
+        shown.display(&format!("{what} source"), &source);
+    }
+    if let Some(ours) = Error::from_middleware(err) {
+        shown.debug(&format!("{what}: the crate's error"), ours);
+    }
+}
+
 /// A loopback port nothing listens on: connecting to it is refused.
 fn refused_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -555,19 +588,6 @@ async fn no_secret_from_query_signing_presigning_redirects_403s_or_failures() {
             .static_credentials(credentials())
             .build()
             .unwrap()
-    };
-    let show_response = |shown: &mut Shown, what: &str, resp: &reqwest::Response| {
-        shown.debug(what, resp);
-        shown.display(&format!("{what} url"), resp.url());
-        if let Some(summary) = resp.extensions().get::<SignedRequest>() {
-            shown.debug(&format!("{what} SignedRequest"), summary);
-            shown.display("canonical_request", &summary.canonical_request());
-            shown.display("string_to_sign", &summary.string_to_sign());
-        }
-        if let Some(explanation) = resp.extensions().get::<Explanation>() {
-            shown.debug(&format!("{what} Explanation"), explanation);
-            shown.display(&format!("{what} Explanation"), explanation);
-        }
     };
 
     // 1. Query-signed requests through the stand-in; then a clock-skew retry (a server
@@ -716,4 +736,157 @@ async fn no_secret_from_query_signing_presigning_redirects_403s_or_failures() {
         secrets.push(("signature or presigned URL", s.clone()));
     }
     assert_no_leaks(&log, &shown, &secrets);
+}
+
+/// A URL's password (`https://user:secret@host/`), which `reqwest::Request::new` leaves in
+/// the URL (reqwest's builder moves it to a `Basic` header first), is shown nowhere the crate
+/// shows a URL: the `debug` line of a request it signs, the `trace` line of one it does not,
+/// a signed response's URL, its errors (a URL no route can place, one outside a rewritten
+/// origin path, nothing to presign it for, a failed connection, a route URL at `build()`),
+/// a presigned URL's `Debug`, and the `Debug` of routes and builders.
+#[tokio::test]
+async fn no_url_password_in_logs_errors_or_debug() {
+    const PASSWORD: &str = "UrlPasswordLeakCheck";
+    // The crate's events and aws-sigv4's: hyper's own TRACE lines name the connection pool's
+    // key, user info included, which is the client's to show.
+    let (capture, _guard) = capture_traces_of("reqwest_sigv4=trace,aws_sigv4=trace");
+    let mut shown = Shown::default();
+    let with_password = |url: String| {
+        let mut url: url::Url = url.parse().unwrap();
+        url.set_username("user").unwrap();
+        url.set_password(Some(PASSWORD)).unwrap();
+        url
+    };
+    let get = |url: url::Url| reqwest::Request::new(reqwest::Method::GET, url);
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let dead = format!("http://127.0.0.1:{}", refused_port());
+
+    // 1. Routed, signed in headers and in the query: sent, and a presigned URL.
+    for in_query in [false, true] {
+        let mut route = Route::direct(server.uri());
+        if in_query {
+            route = route.sign_in_query(Duration::from_secs(300));
+        }
+        let signer = SigV4Middleware::builder()
+            .summaries(SummaryPolicy::Always)
+            .route(route)
+            .route(Route::direct(&dead))
+            .region(REGION)
+            .static_credentials(credentials())
+            .build()
+            .unwrap();
+        let client = ClientBuilder::new(client_for(&[]))
+            .with(signer.clone())
+            .build();
+        let request = get(with_password(format!("{}/prod/x?a=1", server.uri())));
+        let resp = client.execute(request).await.unwrap();
+        assert_eq!(resp.status(), 200);
+        show_response(&mut shown, "Response (routed)", &resp);
+        let presigned = signer
+            .presign(
+                &get(with_password(format!("{}/prod/p", server.uri()))),
+                Duration::from_secs(60),
+            )
+            .await
+            .unwrap();
+        shown.debug("PresignedUrl", &presigned);
+        // A routed request whose connection fails.
+        let err = client
+            .execute(get(with_password(format!("{dead}/prod/x"))))
+            .await
+            .unwrap_err();
+        assert!(err.is_connect(), "{err:?}");
+        show_error(&mut shown, "connection error (routed)", &err);
+        shown.debug("SigV4Middleware", &signer);
+    }
+
+    // 2. Unrouted: sent as it is, or its connection refused.
+    let signer = signer_builder(&server.uri()).build().unwrap();
+    let client = ClientBuilder::new(client_for(&[]))
+        .with(signer.clone())
+        .build();
+    let err = client
+        .execute(get(with_password(format!("{dead}/x"))))
+        .await
+        .unwrap_err();
+    assert!(err.is_connect(), "{err:?}");
+    show_error(&mut shown, "connection error (unrouted)", &err);
+    let err = signer
+        .presign(
+            &get(with_password(format!("{dead}/x"))),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NoRoute { .. }), "{err:?}");
+    shown.debug("Error::NoRoute", &err);
+    shown.display("Error::NoRoute", &err);
+
+    // 3. Origin URLs a CloudFront route claims but cannot place.
+    let origin = format!("{}/prod", server.uri());
+    let route =
+        Route::cloudfront("http://alias.example.test/api", &origin).rewrite_origin_urls(true);
+    shown.debug("Route", &route);
+    let builder = SigV4Middleware::builder()
+        .route(route)
+        .region(REGION)
+        .static_credentials(credentials());
+    let client = ClientBuilder::new(client_for(&[]))
+        .with(builder.build().unwrap())
+        .build();
+    for (path, unplaced) in [("/prod/other", "Rewrite"), ("/other", "OutsideOriginPath")] {
+        let err = client
+            .execute(get(with_password(format!("{}{path}", server.uri()))))
+            .await
+            .unwrap_err();
+        let ours = Error::from_middleware(&err).expect("the crate's error");
+        assert!(format!("{ours:?}").starts_with(unplaced), "{ours:?}");
+        show_error(&mut shown, &format!("Error::{unplaced}"), &err);
+    }
+
+    // 4. A password in a route's URL: refused at build(), shown in neither the error nor
+    //    the route's or the builder's Debug.
+    for route in [
+        Route::direct(with_password(server.uri()).to_string()),
+        Route::cloudfront(
+            with_password("https://alias.example.test".into()).to_string(),
+            with_password(origin.clone()).to_string(),
+        ),
+    ] {
+        shown.debug("Route (password)", &route);
+        let builder = signer_builder(&server.uri()).route(route);
+        shown.debug("SigV4MiddlewareBuilder (password)", &builder);
+        let err = builder.build().unwrap_err();
+        assert!(
+            matches!(err, ConfigError::UnexpectedUrlParts { .. }),
+            "{err:?}"
+        );
+        shown.debug("ConfigError", &err);
+        shown.display("ConfigError", &err);
+    }
+
+    // The capture must have seen what it is meant to check.
+    let log = capture.text();
+    for expected in [
+        "signed request",                // the crate, DEBUG, with the URL sent
+        "sent_to=http://user:REDACTED@", // ... its password redacted
+        "no route matches",              // the unrouted request, TRACE
+    ] {
+        assert!(
+            log.contains(expected),
+            "no {expected:?} in the captured log:\n{log}"
+        );
+    }
+    assert!(
+        shown
+            .0
+            .iter()
+            .any(|(_, text)| text.contains("user:REDACTED@")),
+        "the URLs shown are redacted, not left out"
+    );
+    assert_no_leaks(&log, &shown, &[("URL password", PASSWORD.to_owned())]);
 }

@@ -27,6 +27,7 @@ pub(crate) mod summary;
 use std::borrow::Cow;
 use std::time::Duration;
 
+use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderValue, Method};
 use url::Url;
 
@@ -109,6 +110,10 @@ pub(crate) struct Engine {
 /// Removes every trace of an earlier signature from `req`: the signature headers an
 /// earlier attempt set and the signing parameters its URL carries (a presigned URL sent
 /// again, a redirect's `Location`). Whatever signs it next signs exactly what is sent.
+///
+/// An `Authorization` header that is not a SigV4 signature is the caller's own credential,
+/// not a trace of one: it is kept (a request signed in headers is refused with it, by
+/// [`Engine::plan`]; one signed in the query, or not signed, is sent with it).
 pub(crate) fn strip_signature(req: &mut impl RequestHead) {
     // A scan of the few headers a request has beats four hashed removals.
     if req
@@ -116,8 +121,18 @@ pub(crate) fn strip_signature(req: &mut impl RequestHead) {
         .keys()
         .any(|name| sign::is_signature_header(name.as_str()))
     {
+        let own: Vec<HeaderValue> = req
+            .headers()
+            .get_all(AUTHORIZATION)
+            .iter()
+            .filter(|value| !sign::is_sigv4_authorization(value))
+            .cloned()
+            .collect();
         for name in SIGNATURE_HEADERS {
             req.headers_mut().remove(name);
+        }
+        for value in own {
+            req.headers_mut().append(AUTHORIZATION, value);
         }
     }
     strip_query_signature(req.url_mut());
@@ -127,19 +142,29 @@ impl Engine {
     /// The route and scope `req` is signed for, `None` when no route matches it (sent
     /// unsigned). The signing parameters its URL came with are stripped first: the route
     /// resolves the path and query to sign from this URL, so it must be the one sent.
+    ///
+    /// Refused before anything is signed: a URL routes claim but cannot place, and an
+    /// `Authorization` header of the caller's own on a route that signs in headers (the
+    /// signature would replace it).
     pub(crate) fn plan<'a>(
         &'a self,
         req: &mut impl RequestHead,
         overrides: Option<&'a SigningOverride>,
     ) -> Result<Option<Plan<'a>>, Error> {
-        // The URL of a request no route matches is sent as it is, stale parameters and all.
+        // The URL of a request no route claims is sent as it is, stale parameters and all.
         if sign::has_query_signature(req.url()) {
-            if !self.routes.matches(req.url()) {
+            if !self.routes.claims(req.url()) {
                 return Ok(None);
             }
             strip_query_signature(req.url_mut());
         }
-        scope::plan(&self.routes, &self.defaults, req.url(), overrides)
+        let plan = scope::plan(&self.routes, &self.defaults, req.url(), overrides)?;
+        if let Some(plan) = &plan {
+            if plan.presign.or(plan.resolved.route.presign).is_none() {
+                sign::check_caller_authorization(req.headers())?;
+            }
+        }
+        Ok(plan)
     }
 
     /// Signs `req` in place by `plan`, for the body `body` hashes to, with `credentials`;

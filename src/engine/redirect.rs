@@ -29,8 +29,8 @@ impl Hop {
 
     /// Turns `req` (a copy of the request just answered) into the next hop's request, as
     /// reqwest would: the method and content headers per the status, and on a cross-origin
-    /// hop no cookies, proxy credentials or `Host`. The caller drops the body when
-    /// [`drops_body`](Self::drops_body).
+    /// hop no `Authorization`, cookies, proxy credentials or `Host`. The caller drops the
+    /// body when [`drops_body`](Self::drops_body).
     pub(crate) fn apply(self, req: &mut impl RequestHead, answered_url: &Url) {
         if self.switch_to_get {
             *req.method_mut() = Method::GET;
@@ -47,8 +47,14 @@ impl Hop {
         let same_origin = self.target.host_str() == answered_url.host_str()
             && self.target.port_or_known_default() == answered_url.port_or_known_default();
         if !same_origin {
-            // As reqwest does on a cross-host hop, plus everything SigV4 added.
-            for name in ["cookie", "proxy-authorization", "www-authenticate"] {
+            // As reqwest does on a cross-host hop (`Authorization` too: signing the hop
+            // again would keep a caller's own), plus everything SigV4 added.
+            for name in [
+                "authorization",
+                "cookie",
+                "proxy-authorization",
+                "www-authenticate",
+            ] {
                 req.headers_mut().remove(name);
             }
             req.headers_mut().remove(http::header::HOST);

@@ -33,8 +33,10 @@ enum HostPattern {
 
 impl Base {
     fn parse(raw: &str, wildcard_allowed: bool) -> Result<Self, ConfigError> {
+        // What the errors show of the URL: as given, but for a password.
+        let shown = || redact::redact_url_text(raw).into_owned();
         let url = Url::parse(raw).map_err(|e| ConfigError::InvalidUrl {
-            url: raw.to_owned(),
+            url: shown(),
             reason: e.to_string(),
         })?;
         let https = match url.scheme() {
@@ -42,7 +44,7 @@ impl Base {
             "http" => false,
             other => {
                 return Err(ConfigError::UnsupportedScheme {
-                    url: raw.to_owned(),
+                    url: shown(),
                     scheme: other.to_owned(),
                 })
             }
@@ -52,22 +54,18 @@ impl Base {
             || !url.username().is_empty()
             || url.password().is_some()
         {
-            return Err(ConfigError::UnexpectedUrlParts {
-                url: raw.to_owned(),
-            });
+            return Err(ConfigError::UnexpectedUrlParts { url: shown() });
         }
         let host = url
             .host_str()
             .filter(|h| !h.is_empty())
-            .ok_or_else(|| ConfigError::EmptyHost {
-                url: raw.to_owned(),
-            })?
+            .ok_or_else(|| ConfigError::EmptyHost { url: shown() })?
             .to_ascii_lowercase();
         let host = match host.strip_prefix('*') {
             Some(rest) if wildcard_allowed && rest.starts_with('.') && rest.len() > 1 => {
                 check_wildcard_suffix(&rest[1..]).map_err(|reason| {
                     ConfigError::WildcardTooBroad {
-                        url: raw.to_owned(),
+                        url: shown(),
                         reason,
                     }
                 })?;
@@ -75,7 +73,7 @@ impl Base {
             }
             _ if host.contains('*') => {
                 return Err(ConfigError::InvalidUrl {
-                    url: raw.to_owned(),
+                    url: shown(),
                     reason: "a wildcard is only allowed as the whole first label of a direct or custom-domain route".into(),
                 })
             }
@@ -108,15 +106,17 @@ impl Base {
     }
 
     fn matches(&self, url: &Url) -> bool {
+        self.origin_matches(url) && path_has_prefix(url.path(), &self.path)
+    }
+
+    /// Scheme, host and port match, whatever the path.
+    fn origin_matches(&self, url: &Url) -> bool {
         let https = match url.scheme() {
             "https" => true,
             "http" => false,
             _ => return false,
         };
-        if https != self.https || url.port() != self.port {
-            return false;
-        }
-        self.host_matches(url) && path_has_prefix(url.path(), &self.path)
+        https == self.https && url.port() == self.port && self.host_matches(url)
     }
 
     fn host_matches(&self, url: &Url) -> bool {
@@ -395,7 +395,7 @@ impl RouteTable {
                     let origin = Base::parse(origin_url, false)?;
                     if alias.host == origin.host && alias.port == origin.port {
                         return Err(ConfigError::AliasEqualsOrigin {
-                            alias: alias_url.clone(),
+                            alias: redact::redact_url_text(alias_url).into_owned(),
                         });
                     }
                     patterns.push((alias.clone(), Action::SignForOrigin));
@@ -471,12 +471,30 @@ impl RouteTable {
         self.entries.iter().any(|e| e.pattern.matches(url))
     }
 
+    /// Whether [`resolve`](Self::resolve) has something to say about `url`: a route that
+    /// matches it, or a route that rewrites origin URLs on its origin (an error there).
+    pub(crate) fn claims(&self, url: &Url) -> bool {
+        self.matches(url) || self.rewritten_origin_of(url).is_some()
+    }
+
+    /// The origin of a route that rewrites origin URLs, when `url` is on its scheme, host
+    /// and port, whatever its path.
+    fn rewritten_origin_of(&self, url: &Url) -> Option<&Base> {
+        self.entries
+            .iter()
+            .filter(|e| e.action == Action::RewriteToAlias)
+            .map(|e| &e.pattern)
+            .find(|origin| origin.origin_matches(url))
+    }
+
     /// The most specific route that can place `url`, or `None` when no route matches: the
     /// request is then not signed.
     ///
     /// A URL that routes match but none can place (an origin URL outside the alias's path
     /// prefix) is an error, not `None`: sent as it is it would go unsigned to the origin,
-    /// which is neither what the caller asked for nor what the route promised.
+    /// which is neither what the caller asked for nor what the route promised. So is a URL
+    /// no route matches on the origin of a route that rewrites origin URLs, outside its
+    /// origin path: the route claims the host, and no alias URL reaches that path.
     pub(crate) fn resolve(&self, url: &Url) -> Result<Option<(Resolved<'_>, Inferred<'_>)>, Error> {
         let mut matched = false;
         for entry in self.entries.iter().filter(|e| e.pattern.matches(url)) {
@@ -491,6 +509,12 @@ impl RouteTable {
                  prefix?): not sent",
                 redact::without_query(url)
             )));
+        }
+        if let Some(origin) = self.rewritten_origin_of(url) {
+            return Err(Error::OutsideOriginPath {
+                url: redact::without_query(url).into_owned(),
+                origin_path: origin.path.clone(),
+            });
         }
         Ok(None)
     }
@@ -639,7 +663,7 @@ fn validate_host(host: &str) -> Result<String, ConfigError> {
         Ok(host.to_ascii_lowercase())
     } else {
         Err(ConfigError::InvalidSigningHost {
-            host: host.to_owned(),
+            host: redact::redact_authority_text(host).into_owned(),
         })
     }
 }
@@ -787,12 +811,51 @@ mod tests {
         );
         assert_eq!(&*r.sign_host, "abc123.execute-api.us-east-1.amazonaws.com");
         assert_eq!(r.path_and_query(&u), "/prod/items/1?q=a+b");
-        // Outside the origin path (another stage) it is not this route's.
-        assert!(t
-            .resolve_ok(&url(
-                "https://abc123.execute-api.us-east-1.amazonaws.com/dev/items"
-            ))
-            .is_none());
+        // Outside the origin path (another stage, a path the prefix does not end on) no
+        // alias URL reaches it: the route claims the host, so it is an error, not unsigned.
+        for outside in ["/dev/items", "/production", "/"] {
+            let u = url(&format!(
+                "https://abc123.execute-api.us-east-1.amazonaws.com{outside}?q=1"
+            ));
+            match t.resolve(&u) {
+                Err(Error::OutsideOriginPath { url, origin_path }) => {
+                    assert_eq!(
+                        url,
+                        format!("https://abc123.execute-api.us-east-1.amazonaws.com{outside}")
+                    );
+                    assert_eq!(origin_path, "/prod");
+                }
+                other => panic!("{outside}: {other:?}"),
+            }
+            assert!(t.claims(&u) && !t.matches(&u), "{outside}");
+        }
+        // Another scheme or port is another origin: not this route's.
+        for other in [
+            "http://abc123.execute-api.us-east-1.amazonaws.com/dev",
+            "https://abc123.execute-api.us-east-1.amazonaws.com:8443/dev",
+        ] {
+            assert!(t.resolve(&url(other)).unwrap().is_none(), "{other}");
+        }
+    }
+
+    #[test]
+    fn another_route_on_a_rewritten_origin_wins_over_the_outside_path_error() {
+        for other in [
+            Route::direct("https://abc123.execute-api.us-east-1.amazonaws.com").region("root"),
+            Route::direct("https://abc123.execute-api.us-east-1.amazonaws.com/dev").region("dev"),
+        ] {
+            let t = table(&[
+                Route::cloudfront("https://www.example.com", ORIGIN).rewrite_origin_urls(true),
+                other,
+            ]);
+            let u = url("https://abc123.execute-api.us-east-1.amazonaws.com/dev/items");
+            let r = t.resolve_ok(&u).expect("the other route");
+            assert_eq!(r.route.kind, RouteKind::Direct);
+            assert!(r.send_url.is_none());
+            // The origin path is still the CloudFront route's (the more specific).
+            let u = url(&format!("{ORIGIN}/items"));
+            assert_eq!(t.resolve_ok(&u).unwrap().route.kind, RouteKind::CloudFront);
+        }
     }
 
     #[test]
@@ -878,6 +941,53 @@ mod tests {
             .unwrap_err(),
             ConfigError::DuplicateRoute { .. }
         ));
+    }
+
+    #[test]
+    fn route_url_errors_and_debug_hide_a_password() {
+        let err = |r: Route| RouteTable::compile(&[r], |_| 0).unwrap_err().to_string();
+        let shown = [
+            err(Route::direct("https://user:secret@x.example.com/a")),
+            err(Route::direct("https://user:se/cret@x.example.com/a")),
+            err(Route::direct("ftp://user:secret@x.example.com")),
+            err(Route::cloudfront(
+                "https://user:secret@abc123.execute-api.us-east-1.amazonaws.com",
+                ORIGIN,
+            )),
+            err(Route::host_override(
+                "https://x.example.com",
+                "user:secret@x.example.com",
+            )),
+            format!(
+                "{:?}",
+                Route::host_override("https://u:secret@x.example.com", "u:secret@h")
+            ),
+            format!(
+                "{:?}",
+                Route::cloudfront("https://u:secret@a.example.com", "https://u:secret@o")
+            ),
+        ];
+        for text in shown {
+            assert!(!text.contains("secret"), "{text}");
+            assert!(text.contains("REDACTED"), "{text}");
+        }
+        // And the errors of a URL routes claim but cannot place.
+        let t = table(&[
+            Route::cloudfront("https://www.example.com/api", ORIGIN).rewrite_origin_urls(true)
+        ]);
+        for path in ["/prod/other", "/dev"] {
+            let u = url(&format!(
+                "https://user:secret@abc123.execute-api.us-east-1.amazonaws.com{path}"
+            ));
+            let text = t.resolve(&u).unwrap_err().to_string();
+            assert!(!text.contains("secret"), "{text}");
+            assert!(
+                text.contains(&format!(
+                    "https://user:REDACTED@abc123.execute-api.us-east-1.amazonaws.com{path}"
+                )),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -338,6 +338,63 @@ pub(crate) fn is_signature_header(name: &str) -> bool {
     )
 }
 
+/// The HTTP authentication schemes an error may name: IANA's registry, plus NTLM and
+/// AWS's older signature (`AWS`). Any other first word of an `Authorization` value is not
+/// repeated: it may be the credential itself.
+const AUTHORIZATION_SCHEMES: [&str; 16] = [
+    "Basic",
+    "Bearer",
+    "Concealed",
+    "Digest",
+    "DPoP",
+    "GNAP",
+    "HOBA",
+    "Mutual",
+    "Negotiate",
+    "OAuth",
+    "PrivateToken",
+    "SCRAM-SHA-1",
+    "SCRAM-SHA-256",
+    "vapid",
+    "NTLM",
+    "AWS",
+];
+
+/// Whether an `Authorization` value is a SigV4 or SigV4a signature (`AWS4-HMAC-SHA256 …`,
+/// `AWS4-ECDSA-P256-SHA256 …`): one an earlier signing left, which signing again replaces.
+pub(crate) fn is_sigv4_authorization(value: &HeaderValue) -> bool {
+    [canonical::ALGORITHM, canonical::ALGORITHM_V4A]
+        .iter()
+        .any(|algorithm| {
+            value
+                .as_bytes()
+                .strip_prefix(algorithm.as_bytes())
+                .is_some_and(|rest| rest.first() == Some(&b' '))
+        })
+}
+
+/// Refuses an `Authorization` header of the caller's own (anything but a SigV4 signature)
+/// on a request signed in headers: the signature goes in that header, so the caller's
+/// credential would be silently replaced and never reach the server.
+pub(crate) fn check_caller_authorization(headers: &HeaderMap) -> Result<(), Error> {
+    let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
+    match values.find(|value| !is_sigv4_authorization(value)) {
+        None => Ok(()),
+        Some(value) => Err(Error::AuthorizationHeaderSet {
+            scheme: authorization_scheme(value),
+        }),
+    }
+}
+
+/// The registered scheme an `Authorization` value names, spelled as registered; `None` for
+/// any other first word.
+fn authorization_scheme(value: &HeaderValue) -> Option<&'static str> {
+    let first = value.as_bytes().split(|&b| b == b' ').next()?;
+    AUTHORIZATION_SCHEMES
+        .into_iter()
+        .find(|scheme| scheme.as_bytes().eq_ignore_ascii_case(first))
+}
+
 /// Whether `name` is one of [`SIGNATURE_HEADERS`] or [`VOLATILE_HEADERS`]: matches the
 /// compiler turns into switches on the length, where the two lists would be twenty string
 /// comparisons for every header of every request (a unit test keeps them in step).
@@ -1124,6 +1181,41 @@ mod tests {
         }
         let (header, secret) = signature_header_name("x-amz-region-set");
         assert_eq!((header.as_str(), secret), ("x-amz-region-set", false));
+    }
+
+    #[test]
+    fn a_callers_authorization_is_refused_naming_only_a_registered_scheme() {
+        let check = |values: &[&str]| {
+            let mut headers = HeaderMap::new();
+            for value in values {
+                headers.append(
+                    http::header::AUTHORIZATION,
+                    HeaderValue::from_str(value).unwrap(),
+                );
+            }
+            check_caller_authorization(&headers)
+        };
+        let scheme = |values: &[&str]| match check(values) {
+            Err(Error::AuthorizationHeaderSet { scheme }) => scheme,
+            other => panic!("{values:?}: {other:?}"),
+        };
+        // Signatures an earlier signing left are the middleware's to replace.
+        assert!(check(&[]).is_ok());
+        assert!(check(&["AWS4-HMAC-SHA256 Credential=a/b/c/d/e, Signature=00"]).is_ok());
+        assert!(check(&["AWS4-ECDSA-P256-SHA256 Credential=a/b/c/d, Signature=00"]).is_ok());
+        // Anything else is the caller's own credential.
+        assert_eq!(scheme(&["Basic dXNlcjpzZWNyZXQ="]), Some("Basic"));
+        assert_eq!(scheme(&["bearer abc"]), Some("Bearer"));
+        assert_eq!(scheme(&["AWS AKID:sig"]), Some("AWS"));
+        assert_eq!(
+            scheme(&["AWS4-HMAC-SHA256 Credential=x", "Digest u=1"]),
+            Some("Digest")
+        );
+        // A value that may be the credential itself is not repeated, not even its start.
+        assert_eq!(scheme(&["sk_live_secret"]), None);
+        assert_eq!(scheme(&["sk_live_secret more"]), None);
+        assert_eq!(scheme(&["AWS4-HMAC-SHA256"]), None);
+        assert_eq!(scheme(&["AWS4-HMAC-SHA256x Credential=x"]), None);
     }
 
     #[test]
