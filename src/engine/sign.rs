@@ -22,7 +22,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use crate::canonical;
 use crate::engine::body::PayloadHash;
 use crate::engine::replay::Kept;
-use crate::engine::route::{CompiledRoute, RouteKind};
+use crate::engine::route::{url_host_header, CompiledRoute, RouteKind};
 use crate::engine::summary::{Rewritten, Signed};
 use crate::engine::RequestHead;
 use crate::error::Error;
@@ -468,6 +468,30 @@ fn check_host_header(headers: &HeaderMap, sign_host: &str, route: RouteKind) -> 
     Err(Error::HostHeaderMismatch {
         sent: String::from_utf8_lossy(value.as_bytes()).into_owned(),
         signed: sign_host.to_owned(),
+    })
+}
+
+/// Fails when the answer to a request whose route sent `Host: {sent_host}` came over
+/// `version`, HTTP/2 or later, and that host is not the URL's authority. From HTTP/2 on the
+/// host travels as `:authority`, which reqwest takes from the URL, and the `Host` header
+/// goes beside it: two hosts in one request (RFC 9113 8.3.1 forbids it), and a server
+/// verifies the signature for the one it picks, most likely the unsigned `:authority`.
+pub(crate) fn check_host_carried(
+    version: http::Version,
+    sent_host: &str,
+    url: &url::Url,
+) -> Result<(), Error> {
+    if version < http::Version::HTTP_2 {
+        return Ok(());
+    }
+    let authority = url_host_header(url).unwrap_or_default();
+    if authority.eq_ignore_ascii_case(sent_host) {
+        return Ok(());
+    }
+    Err(Error::HostOverrideOverHttp2 {
+        version: format!("{version:?}"),
+        sent_to: authority,
+        signed: sent_host.to_owned(),
     })
 }
 
