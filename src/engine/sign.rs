@@ -1162,4 +1162,33 @@ mod tests {
         }
         assert_eq!(ServiceProfile::of("execute-api"), ServiceProfile::default());
     }
+
+    /// A `Host` other than the URL's authority travels over HTTP/1.1 only: from HTTP/2 on,
+    /// the URL's authority is the host, and the answer to the request is refused.
+    #[test]
+    fn a_host_of_another_host_is_carried_by_http1_alone() {
+        use http::Version;
+        let url = url::Url::parse("https://vpce-1.example.com:8443/prod").unwrap();
+        let signed = "abc.execute-api.us-east-1.amazonaws.com";
+        for version in [Version::HTTP_10, Version::HTTP_11] {
+            assert!(check_host_carried(version, signed, &url).is_ok());
+        }
+        for version in [Version::HTTP_2, Version::HTTP_3] {
+            let err = check_host_carried(version, signed, &url).unwrap_err();
+            let Error::HostOverrideOverHttp2 {
+                version: named,
+                sent_to,
+                signed: named_signed,
+            } = &err
+            else {
+                panic!("{err:?}");
+            };
+            assert_eq!(*named, format!("{version:?}"));
+            assert_eq!(sent_to, "vpce-1.example.com:8443");
+            assert_eq!(named_signed, signed);
+        }
+        // The URL's own host, in any case: one host, nothing lost.
+        assert!(check_host_carried(Version::HTTP_2, "VPCE-1.example.com:8443", &url).is_ok());
+        assert!(check_host_carried(Version::HTTP_2, "vpce-1.example.com", &url).is_err());
+    }
 }
