@@ -1,8 +1,10 @@
 //! Every topology end to end over HTTP/2, by prior knowledge in clear text (h2c) and by ALPN
 //! under TLS (a certificate made at test start), and a direct route to an IPv6 literal. HTTP/2
 //! carries the host as `:authority`, not `Host`: the stand-ins verify each signature against
-//! the host they received there, and each test checks that the hop it is about really was
-//! HTTP/2, so that none passes over HTTP/1.1 by accident.
+//! the host they received there, and each test checks the HTTP version of the hop it is
+//! about, so that none passes over HTTP/1.1 by accident. A host override cannot be carried
+//! by HTTP/2 (its `Host` is not the URL's `:authority`): the crate's client speaks HTTP/1.1
+//! for it, and an HTTP/2 answer to one is an error.
 
 mod support;
 
