@@ -249,6 +249,24 @@ pub enum Error {
         /// Scheme, host and port the client's redirects ended at.
         to: String,
     },
+    /// The answer to a [`Route::host_override`](crate::Route::host_override) request came
+    /// over HTTP/2 (or later), which carries the host as `:authority`, taken by reqwest
+    /// from the URL: the request went out naming two hosts, the URL's and the signed `Host`
+    /// beside it, and the server verified the signature for whichever it picked (most pick
+    /// `:authority`, which was not signed). The request was sent; its answer is not
+    /// returned. A host override needs HTTP/1.1: build the client with `http1_only()`
+    /// ([`SigV4Middleware::client`](crate::SigV4Middleware::client) and
+    /// [`client_with`](crate::SigV4Middleware::client_with) do when a route overrides the
+    /// host).
+    #[error("the request was sent over {version}, which carries the host as :authority, taken from the URL ({sent_to}), while the route signed and sent Host {signed}: the server saw two hosts; a host override needs HTTP/1.1: build the reqwest client with http1_only() (SigV4Middleware::client and client_with do when a route overrides the host)")]
+    HostOverrideOverHttp2 {
+        /// The HTTP version the answer came over (`HTTP/2.0`, `HTTP/3.0`).
+        version: String,
+        /// The URL's host and port: what went as `:authority`.
+        sent_to: String,
+        /// The `Host` the route signed and sent.
+        signed: String,
+    },
     /// A body hash was asked for (`Route::unsigned_payload(false)`) in a presigned request to
     /// a service that verifies presigned URLs over `UNSIGNED-PAYLOAD` (S3): no URL it would
     /// accept can carry the hash, so the body would go unprotected.
@@ -342,7 +360,8 @@ impl Error {
             Error::MissingRegion { .. }
             | Error::InvalidScope { .. }
             | Error::InvalidExpiry { .. }
-            | Error::PayloadHashNotPresignable { .. } => ErrorKind::Configuration,
+            | Error::PayloadHashNotPresignable { .. }
+            | Error::HostOverrideOverHttp2 { .. } => ErrorKind::Configuration,
             Error::ClientFollowedRedirect { .. } => ErrorKind::Redirect,
             Error::Signing(_) => ErrorKind::Signing,
         }
@@ -680,6 +699,14 @@ mod tests {
             ),
             (Error::StreamingBodyNotPresignable, ErrorKind::Body),
             (Error::Rewrite("r".into()), ErrorKind::Request),
+            (
+                Error::HostOverrideOverHttp2 {
+                    version: "HTTP/2.0".into(),
+                    sent_to: "a".into(),
+                    signed: "b".into(),
+                },
+                ErrorKind::Configuration,
+            ),
             (
                 Error::ClientFollowedRedirect {
                     from: "a".into(),

@@ -179,6 +179,12 @@ impl Route {
     }
 
     /// A route that connects to `base_url`'s host but sends and signs `Host: sign_host`.
+    ///
+    /// Over HTTP/1.1 only: HTTP/2 carries the host as `:authority`, which reqwest takes
+    /// from the URL. [`SigV4Middleware::client`](crate::SigV4Middleware::client) and
+    /// [`client_with`](crate::SigV4Middleware::client_with) build the client
+    /// `http1_only()` for such a route; an answer over HTTP/2 is
+    /// [`Error::HostOverrideOverHttp2`](crate::Error::HostOverrideOverHttp2).
     pub fn host_override(base_url: impl Into<String>, sign_host: impl Into<String>) -> Self {
         Self::new(Topology::HostOverride {
             base_url: base_url.into(),

@@ -250,7 +250,10 @@ impl SigV4Middleware {
     /// A client with this middleware in its stack, over a reqwest client with reqwest's
     /// defaults and its redirects off: the middleware follows redirects itself, signs each
     /// hop that stays on a route for its own URL, and sends none of the signing headers to
-    /// a hop that leaves them ([`RedirectPolicy`](crate::RedirectPolicy)).
+    /// a hop that leaves them ([`RedirectPolicy`](crate::RedirectPolicy)). When a
+    /// [`Route::host_override`](crate::Route::host_override) sends another host than its
+    /// URL's, the client speaks HTTP/1.1 only: HTTP/2 carries the host as `:authority`,
+    /// which reqwest takes from the URL, and has no room for a second one.
     ///
     /// To stack other middleware (retries go before the signer, so that each attempt is
     /// signed afresh), build the reqwest client with
@@ -280,7 +283,8 @@ impl SigV4Middleware {
     }
 
     /// Like [`client`](Self::client), over a reqwest client made by `builder` (timeouts,
-    /// TLS, proxies…) with its redirects turned off, whatever `builder` said. With the
+    /// TLS, proxies…) with its redirects turned off, and HTTP/1.1 only when a host
+    /// override needs it, whatever `builder` said. With the
     /// `reqwest-012` feature, a reqwest 0.12 `ClientBuilder` gives a reqwest-middleware 0.4
     /// client.
     ///

@@ -321,6 +321,14 @@ pub(crate) struct RouteTable {
 /// calling many ports cannot grow the set without bound.
 const MAX_NEAR_MISS_WARNINGS: usize = 64;
 
+impl CompiledRoute {
+    /// The `Host` header the route sends (a host override's), `None` when it sends the
+    /// URL's own.
+    pub(crate) fn sent_host(&self) -> Option<&str> {
+        self.sign_host.as_deref()
+    }
+}
+
 impl RouteTable {
     /// Compiles `routes`; `credentials_slot` tells which credentials each signs with.
     pub(crate) fn compile(
@@ -464,6 +472,19 @@ impl RouteTable {
             %route,
             "request host matches a route but its scheme or port does not: sent unsigned"
         );
+    }
+
+    /// Whether a route sends a `Host` header that is not its URL's authority (a host
+    /// override to another host). From HTTP/2 on the host travels as `:authority`, which
+    /// reqwest takes from the URL, so such a route is carried by HTTP/1.1 alone.
+    pub(crate) fn overrides_host(&self) -> bool {
+        self.entries.iter().any(|e| {
+            e.route.sign_host.as_deref().is_some_and(|host| {
+                !e.pattern
+                    .host_header()
+                    .is_some_and(|own| own.eq_ignore_ascii_case(host))
+            })
+        })
     }
 
     /// Whether any route matches `url` (cheaper than [`resolve`](Self::resolve)).
@@ -869,6 +890,26 @@ mod tests {
         assert_eq!(&*r.sign_host, "abc123.execute-api.us-east-1.amazonaws.com");
         assert_eq!(r.send_host, Some(&*r.sign_host));
         assert_eq!(r.path_and_query(&u), "/prod/x");
+    }
+
+    #[test]
+    fn only_a_host_override_to_another_host_overrides_the_host() {
+        let vpce = "https://vpce-1.execute-api.us-east-1.vpce.amazonaws.com";
+        let execute_api = "abc123.execute-api.us-east-1.amazonaws.com";
+        assert!(table(&[Route::host_override(vpce, execute_api)]).overrides_host());
+        assert!(table(&[
+            Route::direct(format!("https://{execute_api}")),
+            Route::host_override("http://127.0.0.1:8080", execute_api),
+        ])
+        .overrides_host());
+        // The URL's own host (any case, its port included): nothing for HTTP/2 to lose.
+        let same = Route::host_override("http://proxy.local:8080", "PROXY.local:8080");
+        assert!(!table(&[same]).overrides_host());
+        assert!(!table(&[
+            Route::direct(format!("https://{execute_api}")),
+            Route::cloudfront("https://www.example.com", ORIGIN),
+        ])
+        .overrides_host());
     }
 
     #[test]

@@ -22,7 +22,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use crate::canonical;
 use crate::engine::body::PayloadHash;
 use crate::engine::replay::Kept;
-use crate::engine::route::{CompiledRoute, RouteKind};
+use crate::engine::route::{url_host_header, CompiledRoute, RouteKind};
 use crate::engine::summary::{Rewritten, Signed};
 use crate::engine::RequestHead;
 use crate::error::Error;
@@ -525,6 +525,30 @@ fn check_host_header(headers: &HeaderMap, sign_host: &str, route: RouteKind) -> 
     Err(Error::HostHeaderMismatch {
         sent: String::from_utf8_lossy(value.as_bytes()).into_owned(),
         signed: sign_host.to_owned(),
+    })
+}
+
+/// Fails when the answer to a request whose route sent `Host: {sent_host}` came over
+/// `version`, HTTP/2 or later, and that host is not the URL's authority. From HTTP/2 on the
+/// host travels as `:authority`, which reqwest takes from the URL, and the `Host` header
+/// goes beside it: two hosts in one request (RFC 9113 8.3.1 forbids it), and a server
+/// verifies the signature for the one it picks, most likely the unsigned `:authority`.
+pub(crate) fn check_host_carried(
+    version: http::Version,
+    sent_host: &str,
+    url: &url::Url,
+) -> Result<(), Error> {
+    if version < http::Version::HTTP_2 {
+        return Ok(());
+    }
+    let authority = url_host_header(url).unwrap_or_default();
+    if authority.eq_ignore_ascii_case(sent_host) {
+        return Ok(());
+    }
+    Err(Error::HostOverrideOverHttp2 {
+        version: format!("{version:?}"),
+        sent_to: authority,
+        signed: sent_host.to_owned(),
     })
 }
 
@@ -1236,5 +1260,34 @@ mod tests {
             );
         }
         assert_eq!(ServiceProfile::of("execute-api"), ServiceProfile::default());
+    }
+
+    /// A `Host` other than the URL's authority travels over HTTP/1.1 only: from HTTP/2 on,
+    /// the URL's authority is the host, and the answer to the request is refused.
+    #[test]
+    fn a_host_of_another_host_is_carried_by_http1_alone() {
+        use http::Version;
+        let url = url::Url::parse("https://vpce-1.example.com:8443/prod").unwrap();
+        let signed = "abc.execute-api.us-east-1.amazonaws.com";
+        for version in [Version::HTTP_10, Version::HTTP_11] {
+            assert!(check_host_carried(version, signed, &url).is_ok());
+        }
+        for version in [Version::HTTP_2, Version::HTTP_3] {
+            let err = check_host_carried(version, signed, &url).unwrap_err();
+            let Error::HostOverrideOverHttp2 {
+                version: named,
+                sent_to,
+                signed: named_signed,
+            } = &err
+            else {
+                panic!("{err:?}");
+            };
+            assert_eq!(*named, format!("{version:?}"));
+            assert_eq!(sent_to, "vpce-1.example.com:8443");
+            assert_eq!(named_signed, signed);
+        }
+        // The URL's own host, in any case: one host, nothing lost.
+        assert!(check_host_carried(Version::HTTP_2, "VPCE-1.example.com:8443", &url).is_ok());
+        assert!(check_host_carried(Version::HTTP_2, "vpce-1.example.com", &url).is_err());
     }
 }

@@ -11,7 +11,10 @@ use crate::canonical;
 use crate::engine::body::PayloadHash;
 use crate::engine::replay::Kept;
 use crate::engine::route::{CompiledRoute, RouteKind};
-use crate::engine::sign::{form_encode, is_signed, AmzDate, ServiceProfile, SigningCredentials};
+use crate::engine::sign::{
+    check_host_carried, form_encode, is_signed, AmzDate, ServiceProfile, SigningCredentials,
+};
+use crate::error::Error;
 
 /// What a request was signed as: host, path, headers, scope. Attached to the response of a
 /// signed request (`response.extensions().get::<SignedRequest>()`) when its status is not
@@ -97,6 +100,18 @@ impl<'a> Signed<'a> {
     /// tells which cached entry they are).
     pub(crate) fn credentials(&self) -> &'a SigningCredentials {
         self.credentials
+    }
+
+    /// Fails when the answer came over `version`, HTTP/2 or later, which could not carry
+    /// the `Host` header the route sent ([`check_host_carried`]).
+    pub(crate) fn check_host_carried(&self, version: http::Version) -> Result<(), Error> {
+        // The URL is parsed back only for a host override answered over HTTP/2.
+        match self.route.sent_host() {
+            Some(host) if version >= http::Version::HTTP_2 => {
+                check_host_carried(version, host, &self.kept.url())
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The signing time, `YYYYMMDD'T'HHMMSS'Z'`.

@@ -2,8 +2,8 @@
 //!
 //! It routes like API Gateway (execute-api host + stage, custom domain + base path mapping, or
 //! a VPC endpoint's DNS name + `x-apigw-api-id` for private APIs), verifies SigV4 with
-//! `reqwest_sigv4::verify` against exactly what it received (Host as received, full path
-//! with stage or base path), and answers like API Gateway: 403
+//! `reqwest_sigv4::verify` against exactly what it received (Host as received, or on HTTP/2
+//! the `:authority`; full path with stage or base path), and answers like API Gateway: 403
 //! JSON bodies with `x-amzn-ErrorType`, a `Date` header carrying its (possibly skewed) clock.
 //! On success it echoes what it received as JSON (see [`Echo`]).
 
@@ -20,7 +20,8 @@ use sha2::{Digest, Sha256};
 
 use super::{
     example_credentials, example_session_credentials, find_header, glob_match, header_pairs,
-    http_date, random_hex, strip_port, BufferedRequest, BufferedResponse,
+    http_date, random_hex, received_host, strip_port, BufferedRequest, BufferedResponse, Listen,
+    ReceivedHost,
 };
 
 /// Principal named in the IAM-policy deny message.
@@ -45,6 +46,7 @@ pub struct ApiGatewayBuilder {
     rest_apis: Vec<(String, Vec<String>)>,
     custom_domains: Vec<(String, Vec<Mapping>)>,
     deny: Vec<DenyRule>,
+    listen: Listen,
 }
 
 #[derive(Clone, Debug)]
@@ -79,9 +81,12 @@ impl DenyRule {
 /// One request the stand-in received, with what it answered.
 #[derive(Clone, Debug)]
 pub struct Recorded {
+    /// HTTP version it came over.
+    pub version: http::Version,
     /// Method as received.
     pub method: String,
-    /// `Host` header as received (with a port if the client sent one).
+    /// `Host` as received (with a port if the client sent one): the `Host` header, or on
+    /// HTTP/2 the `:authority`.
     pub host: String,
     /// Request target as received (`/path?query`).
     pub target: String,
@@ -144,6 +149,7 @@ impl Default for ApiGatewayBuilder {
             rest_apis: Vec::new(),
             custom_domains: Vec::new(),
             deny: Vec::new(),
+            listen: Listen::default(),
         }
     }
 }
@@ -204,15 +210,22 @@ impl ApiGatewayBuilder {
         self
     }
 
-    /// Binds 127.0.0.1:0 and serves on the current tokio runtime.
+    /// Listens as `listen` says (default: 127.0.0.1, HTTP/1.1, no TLS).
+    pub fn listen(mut self, listen: Listen) -> Self {
+        self.listen = listen;
+        self
+    }
+
+    /// Binds port 0 of its address and serves on the current tokio runtime.
     pub async fn start(self) -> ApiGateway {
+        let listen = self.listen.clone();
         let state = Arc::new(State {
             clock_offset_secs: AtomicI64::new(self.clock_offset_secs),
             config: self,
             received: Mutex::new(Vec::new()),
         });
         let handler_state = state.clone();
-        let (addr, task) = super::spawn_server(move |req, _peer| {
+        let (addr, task) = super::spawn_server_on(&listen, move |req, _peer| {
             let state = handler_state.clone();
             async move { state.handle(req) }
         });
@@ -279,6 +292,8 @@ struct Route {
 }
 
 enum Routing {
+    /// An HTTP/2 request naming two hosts (`:authority` and a different `Host`).
+    Malformed,
     UnknownHost,
     NoRoute,
     Found(Route),
@@ -373,15 +388,32 @@ impl State {
             Some((p, q)) => (p.to_string(), q.to_string()),
             None => (target.clone(), String::new()),
         };
-        let headers = header_pairs(req.headers());
-        let host = find_header(&headers, "host")
-            .map(str::to_string)
-            .or_else(|| req.uri().authority().map(|a| a.to_string()))
-            .unwrap_or_default();
+        let version = req.version();
+        let mut headers = header_pairs(req.headers());
+        // On HTTP/2 the host comes as `:authority`; it is added to `headers` as `host` when
+        // no Host header came, and the verifier sees it there.
+        let received = received_host(&req, &mut headers);
+        let host = match &received {
+            ReceivedHost::Named(host) => host.clone(),
+            ReceivedHost::Missing => String::new(),
+            ReceivedHost::Conflicting { authority, .. } => authority.clone(),
+        };
         let body = req.into_body();
 
         let api_id_header = find_header(&headers, "x-apigw-api-id");
-        let (response, verdict) = match self.route(&host, &path, api_id_header) {
+        let routing = match received {
+            ReceivedHost::Conflicting { .. } => Routing::Malformed,
+            _ => self.route(&host, &path, api_id_header),
+        };
+        let (response, verdict) = match routing {
+            Routing::Malformed => error(
+                now,
+                400,
+                "BadRequestException",
+                "message",
+                "Malformed request: the Host header and :authority name different hosts",
+                None,
+            ),
             Routing::UnknownHost => {
                 error(now, 403, "ForbiddenException", "message", "Forbidden", None)
             }
@@ -448,6 +480,7 @@ impl State {
             }
         };
         self.received.lock().unwrap().push(Recorded {
+            version,
             method,
             host,
             target,

@@ -5,7 +5,8 @@
 //! origin request policy, forwards or drops viewer headers and the query string, adds
 //! `X-Amz-Cf-Id`, `Via`, `X-Forwarded-For`, drops hop-by-hop headers, and refuses a GET or HEAD
 //! with a body itself. Forwarding uses a plain `reqwest::Client` (no redirects, no proxy) that
-//! resolves each origin domain to its loopback address.
+//! resolves each origin domain to its loopback address, over HTTP/1.1 as CloudFront speaks
+//! to custom origins, whichever HTTP version the viewer came with.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -14,7 +15,7 @@ use bytes::Bytes;
 
 use super::{
     find_header, glob_match, header_pairs, http_date, is_hop_by_hop, random_chars, random_hex,
-    strip_port, BufferedRequest, BufferedResponse,
+    received_host, strip_port, BufferedRequest, BufferedResponse, Listen, ReceivedHost,
 };
 
 /// Which viewer headers (and query string) reach the origin.
@@ -90,6 +91,7 @@ pub struct CloudFrontBuilder {
     origins: Vec<Origin>,
     behaviors: Vec<Behavior>,
     default_behavior: Option<Behavior>,
+    listen: Listen,
 }
 
 /// A running CloudFront stand-in; stops when dropped.
@@ -102,9 +104,11 @@ pub struct CloudFront {
 /// One viewer request and what CloudFront did with it.
 #[derive(Clone, Debug)]
 pub struct Exchange {
+    /// HTTP version the viewer came over.
+    pub viewer_version: http::Version,
     /// Viewer method.
     pub viewer_method: String,
-    /// Viewer `Host` as received.
+    /// Viewer `Host` as received (on HTTP/2, the `:authority`).
     pub viewer_host: String,
     /// Viewer request target (`/path?query`).
     pub viewer_target: String,
@@ -182,7 +186,13 @@ impl CloudFrontBuilder {
         self
     }
 
-    /// Binds 127.0.0.1:0 and serves on the current tokio runtime.
+    /// Listens to viewers as `listen` says (default: 127.0.0.1, HTTP/1.1, no TLS).
+    pub fn listen(mut self, listen: Listen) -> Self {
+        self.listen = listen;
+        self
+    }
+
+    /// Binds port 0 of its address and serves on the current tokio runtime.
     pub async fn start(self) -> CloudFront {
         for b in self.behaviors.iter().chain(self.default_behavior.iter()) {
             assert!(
@@ -199,13 +209,14 @@ impl CloudFrontBuilder {
         for o in &self.origins {
             client = client.resolve(&o.domain, o.addr);
         }
+        let listen = self.listen.clone();
         let state = Arc::new(State {
             config: self,
             client: client.build().expect("build CloudFront's origin client"),
             exchanges: Mutex::new(Vec::new()),
         });
         let handler_state = state.clone();
-        let (addr, task) = super::spawn_server(move |req, peer| {
+        let (addr, task) = super::spawn_server_on(&listen, move |req, peer| {
             let state = handler_state.clone();
             async move { state.handle(req, peer).await }
         });
@@ -222,6 +233,7 @@ impl CloudFront {
             origins: Vec::new(),
             behaviors: Vec::new(),
             default_behavior: None,
+            listen: Listen::default(),
         }
     }
 
@@ -284,10 +296,17 @@ impl State {
             .path_and_query()
             .map(|pq| pq.as_str().to_string())
             .unwrap_or_else(|| "/".to_string());
-        let viewer_headers = header_pairs(req.headers());
-        let viewer_host = find_header(&viewer_headers, "host")
-            .unwrap_or_default()
-            .to_string();
+        let viewer_version = req.version();
+        let mut viewer_headers = header_pairs(req.headers());
+        // On HTTP/2 the viewer's host is its `:authority` (listed as `host`, as CloudFront
+        // turns it into one for an HTTP/1.1 origin); two different hosts are malformed.
+        let received = received_host(&req, &mut viewer_headers);
+        let malformed = matches!(received, ReceivedHost::Conflicting { .. });
+        let viewer_host = match received {
+            ReceivedHost::Named(host) => host,
+            ReceivedHost::Conflicting { authority, .. } => authority,
+            ReceivedHost::Missing => String::new(),
+        };
         let body = req.into_body();
         let (path, query) = match viewer_target.split_once('?') {
             Some((p, q)) => (p.to_string(), Some(q.to_string())),
@@ -299,6 +318,7 @@ impl State {
         );
 
         let mut record = Exchange {
+            viewer_version,
             viewer_method: viewer_method.clone(),
             viewer_host: viewer_host.clone(),
             viewer_target: viewer_target.clone(),
@@ -311,7 +331,9 @@ impl State {
         let known = name == self.config.domain || self.config.aliases.contains(&name);
         // An unknown Host, or a GET or HEAD with a body: CloudFront answers itself.
         let get_with_body = matches!(viewer_method.as_str(), "GET" | "HEAD") && !body.is_empty();
-        let response = if !known || get_with_body {
+        let response = if malformed {
+            cloudfront_error(400, "Bad request.", &cf_id)
+        } else if !known || get_with_body {
             cloudfront_error(403, "Bad request.", &cf_id)
         } else {
             match self.behavior_for(&path) {
@@ -499,10 +521,10 @@ fn via() -> String {
 
 /// A response CloudFront generates itself (HTML, no JSON `message`).
 fn cloudfront_error(status: u16, reason: &str, cf_id: &str) -> BufferedResponse {
-    let title = if status == 502 {
-        "502 ERROR"
-    } else {
-        "403 ERROR"
+    let title = match status {
+        400 => "400 ERROR",
+        502 => "502 ERROR",
+        _ => "403 ERROR",
     };
     let body = format!(
         "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\" \"http://www.w3.org/TR/html4/loose.dtd\">\n\

@@ -14,6 +14,7 @@ pub mod raw;
 pub mod signing;
 pub mod sts;
 pub mod suite;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::time::SystemTime;
@@ -177,6 +178,8 @@ pub struct Topology {
     pub api_gateway: ApiGateway,
     /// The CloudFront stand-in in front of it.
     pub cloudfront: CloudFront,
+    /// `http`, or `https` when both listen behind TLS.
+    scheme: &'static str,
 }
 
 impl Topology {
@@ -189,17 +192,40 @@ impl Topology {
         .await
     }
 
+    /// Starts the default topology with both stand-ins listening to clients as `listen`
+    /// says (HTTP/2, TLS); CloudFront still reaches API Gateway over HTTP/1.1 in clear text.
+    pub async fn start_on(listen: Listen) -> Topology {
+        let scheme = listen.scheme();
+        let mut topology = Self::start_with_cloudfront(
+            ApiGateway::builder().listen(listen.clone()),
+            OriginRequestPolicy::AllViewerExceptHostHeader,
+            CloudFront::builder(CLOUDFRONT_DOMAIN).listen(listen),
+        )
+        .await;
+        topology.scheme = scheme;
+        topology
+    }
+
     /// Starts the default names on a customized API Gateway builder and CloudFront policy.
     pub async fn start_with(
         api_gateway: ApiGatewayBuilder,
         policy: OriginRequestPolicy,
+    ) -> Topology {
+        Self::start_with_cloudfront(api_gateway, policy, CloudFront::builder(CLOUDFRONT_DOMAIN))
+            .await
+    }
+
+    async fn start_with_cloudfront(
+        api_gateway: ApiGatewayBuilder,
+        policy: OriginRequestPolicy,
+        cloudfront: CloudFrontBuilder,
     ) -> Topology {
         let api_gateway = api_gateway
             .rest_api(API_ID, &[STAGE])
             .custom_domain(CUSTOM_DOMAIN, &[(CUSTOM_DOMAIN_BASE_PATH, API_ID, STAGE)])
             .start()
             .await;
-        let cloudfront = CloudFront::builder(CLOUDFRONT_DOMAIN)
+        let cloudfront = cloudfront
             .alias(CLOUDFRONT_ALIAS)
             .origin(Origin::new("apigw", EXECUTE_API_HOST, api_gateway.addr()).path(ORIGIN_PATH))
             .default_behavior("apigw", policy)
@@ -208,7 +234,13 @@ impl Topology {
         Topology {
             api_gateway,
             cloudfront,
+            scheme: "http",
         }
+    }
+
+    /// `http`, or `https` when the topology listens behind TLS.
+    pub fn scheme(&self) -> &'static str {
+        self.scheme
     }
 
     /// A client resolving the execute-api host and custom domain to API Gateway, and the CloudFront names to CloudFront.
@@ -226,24 +258,25 @@ impl Topology {
         ]
     }
 
-    /// `http://abc123.execute-api.us-east-1.amazonaws.com` (no port: the client resolves it).
+    /// `http://abc123.execute-api.us-east-1.amazonaws.com` (no port: the client resolves
+    /// it; `https` when the topology listens behind TLS, as are the other bases).
     pub fn execute_api_base(&self) -> String {
-        format!("http://{EXECUTE_API_HOST}")
+        format!("{}://{EXECUTE_API_HOST}", self.scheme)
     }
 
     /// `http://api.example.com` (the custom domain; paths start with `/v1`).
     pub fn custom_domain_base(&self) -> String {
-        format!("http://{CUSTOM_DOMAIN}")
+        format!("{}://{CUSTOM_DOMAIN}", self.scheme)
     }
 
     /// `http://www.example.com` (the CloudFront alias).
     pub fn cloudfront_alias_base(&self) -> String {
-        format!("http://{CLOUDFRONT_ALIAS}")
+        format!("{}://{CLOUDFRONT_ALIAS}", self.scheme)
     }
 
     /// `http://d111111abcdef8.cloudfront.net` (the distribution domain).
     pub fn cloudfront_domain_base(&self) -> String {
-        format!("http://{CLOUDFRONT_DOMAIN}")
+        format!("{}://{CLOUDFRONT_DOMAIN}", self.scheme)
     }
 }
 
@@ -347,6 +380,68 @@ pub type BufferedRequest = http::Request<bytes::Bytes>;
 /// A response a stand-in server sends.
 pub type BufferedResponse = http::Response<bytes::Bytes>;
 
+/// How a stand-in listens: on which loopback address, which HTTP versions, in TLS or not.
+/// The default is what every stand-in did first: 127.0.0.1, HTTP/1.1 alone, no TLS.
+#[derive(Clone, Debug)]
+pub struct Listen {
+    ip: std::net::IpAddr,
+    http2: bool,
+    tls: Option<tls::TestTls>,
+}
+
+impl Default for Listen {
+    fn default() -> Self {
+        Listen {
+            ip: std::net::Ipv4Addr::LOCALHOST.into(),
+            http2: false,
+            tls: None,
+        }
+    }
+}
+
+impl Listen {
+    /// HTTP/1.1 alone (the default).
+    pub fn http1() -> Listen {
+        Listen::default()
+    }
+
+    /// HTTP/1.1 and HTTP/2 on one port: HTTP/2 by prior knowledge (h2c) in clear text, or
+    /// as ALPN picks it under TLS.
+    pub fn http1_and_2() -> Listen {
+        Listen {
+            http2: true,
+            ..Listen::default()
+        }
+    }
+
+    /// Behind TLS with `tls`'s certificate, offering `h2` by ALPN when HTTP/2 is served. A
+    /// connection that opens in clear text is still served, in clear text.
+    pub fn tls(mut self, tls: &tls::TestTls) -> Listen {
+        self.tls = Some(tls.clone());
+        self
+    }
+
+    /// On `[::1]` instead of 127.0.0.1.
+    pub fn ipv6(mut self) -> Listen {
+        self.ip = std::net::Ipv6Addr::LOCALHOST.into();
+        self
+    }
+
+    /// `https` behind TLS, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+}
+
+/// Whether this machine can bind `[::1]` (the IPv6 tests are skipped, with a note, when not).
+pub fn ipv6_loopback_available() -> bool {
+    std::net::TcpListener::bind((std::net::Ipv6Addr::LOCALHOST, 0)).is_ok()
+}
+
 /// Binds 127.0.0.1:0 and serves HTTP/1.1 with `handler` on the current tokio runtime until
 /// the returned task is aborted (which also ends every open connection).
 pub fn spawn_server<F, Fut>(handler: F) -> (SocketAddr, tokio::task::JoinHandle<()>)
@@ -354,16 +449,30 @@ where
     F: Fn(BufferedRequest, SocketAddr) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = BufferedResponse> + Send + 'static,
 {
+    spawn_server_on(&Listen::default(), handler)
+}
+
+/// [`spawn_server`] listening as `listen` says (port 0 of its address).
+pub fn spawn_server_on<F, Fut>(
+    listen: &Listen,
+    handler: F,
+) -> (SocketAddr, tokio::task::JoinHandle<()>)
+where
+    F: Fn(BufferedRequest, SocketAddr) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = BufferedResponse> + Send + 'static,
+{
     use http_body_util::{BodyExt, Full};
     use hyper::body::Incoming;
-    use hyper_util::rt::TokioIo;
     use std::sync::Arc;
 
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let std_listener = std::net::TcpListener::bind((listen.ip, 0))
+        .unwrap_or_else(|e| panic!("bind {}:0: {e}", listen.ip));
     std_listener.set_nonblocking(true).expect("set_nonblocking");
     let addr = std_listener.local_addr().expect("local_addr");
     let listener = tokio::net::TcpListener::from_std(std_listener).expect("tokio listener");
     let handler = Arc::new(handler);
+    let http2 = listen.http2;
+    let tls = listen.tls.as_ref().map(|tls| tls.acceptor(http2));
     let task = tokio::spawn(async move {
         let mut connections = tokio::task::JoinSet::new();
         loop {
@@ -371,6 +480,7 @@ where
                 accepted = listener.accept() => {
                     let Ok((stream, peer)) = accepted else { continue };
                     let handler = handler.clone();
+                    let tls = tls.clone();
                     connections.spawn(async move {
                         let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
                             let handler = handler.clone();
@@ -384,9 +494,25 @@ where
                                 Ok::<_, std::convert::Infallible>(response.map(Full::new))
                             }
                         });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
+                        // Behind TLS, a connection that does not open with a TLS handshake
+                        // record (0x16) is served in clear text: CloudFront's HTTP/1.1 hop to
+                        // its origin reaches the same stand-in its viewers reach over TLS.
+                        let tls = match tls {
+                            Some(tls) => {
+                                let mut first = [0u8; 1];
+                                let handshake = stream.peek(&mut first).await;
+                                matches!(handshake, Ok(1) if first[0] == 0x16).then_some(tls)
+                            }
+                            None => None,
+                        };
+                        match tls {
+                            Some(tls) => {
+                                if let Ok(stream) = tls.accept(stream).await {
+                                    serve_connection(stream, http2, service).await;
+                                }
+                            }
+                            None => serve_connection(stream, http2, service).await,
+                        }
                     });
                 }
                 Some(_) = connections.join_next(), if !connections.is_empty() => {}
@@ -394,6 +520,80 @@ where
         }
     });
     (addr, task)
+}
+
+/// Serves one connection: HTTP/1.1 alone, or HTTP/1.1 and HTTP/2 told apart by the
+/// connection preface (hyper-util's auto builder).
+async fn serve_connection<I, S>(io: I, http2: bool, service: S)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::Service<
+            http::Request<hyper::body::Incoming>,
+            Response = http::Response<http_body_util::Full<bytes::Bytes>>,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let io = TokioIo::new(io);
+    if http2 {
+        let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+            .serve_connection(io, service)
+            .await;
+    } else {
+        let _ = hyper::server::conn::http1::Builder::new()
+            .serve_connection(io, service)
+            .await;
+    }
+}
+
+/// The host a request names, as a server reads it: the `Host` header, and on HTTP/2 the
+/// `:authority` (hyper puts it in the URI), which carries it there (RFC 9113 8.3.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReceivedHost {
+    /// The host, as the client sent it (a port only if the client wrote one).
+    Named(String),
+    /// No host at all.
+    Missing,
+    /// An HTTP/2 request whose `Host` header names another host than its `:authority`:
+    /// malformed (RFC 9113 8.3.1: clients must not send it, servers should refuse it).
+    Conflicting {
+        /// The `:authority`.
+        authority: String,
+        /// The `Host` header.
+        host: String,
+    },
+}
+
+/// Reads the host of `req` as its server would, and when it came as an HTTP/2
+/// `:authority` with no `Host` header, adds it to `headers` as `host`: so that a verifier
+/// checks the host the client sent, in the field the client sent it in, and no other.
+pub fn received_host(req: &BufferedRequest, headers: &mut Vec<(String, String)>) -> ReceivedHost {
+    let header = find_header(headers, "host").map(str::to_string);
+    if req.version() != http::Version::HTTP_2 {
+        // HTTP/1: the Host header, or the authority of an absolute-form target (RFC 9112
+        // 3.2.2), the one place a proxy-style request names it.
+        return match header.or_else(|| req.uri().authority().map(|a| a.to_string())) {
+            Some(host) => ReceivedHost::Named(host),
+            None => ReceivedHost::Missing,
+        };
+    }
+    match (
+        req.uri().authority().map(|a| a.as_str().to_string()),
+        header,
+    ) {
+        (Some(authority), None) => {
+            headers.insert(0, ("host".to_string(), authority.clone()));
+            ReceivedHost::Named(authority)
+        }
+        (Some(authority), Some(host)) if !authority.eq_ignore_ascii_case(&host) => {
+            ReceivedHost::Conflicting { authority, host }
+        }
+        (_, Some(host)) => ReceivedHost::Named(host),
+        (None, None) => ReceivedHost::Missing,
+    }
 }
 
 /// Header pairs of a request or response, names lower-case, values lossily decoded, in order.

@@ -74,7 +74,13 @@ impl ClientBuilderFor for reqwest::ClientBuilder {
 
     fn build_over(self, middleware: SigV4Middleware) -> Result<Self::Client, Self::Error> {
         // The middleware follows redirects itself, signing each hop for its own URL.
-        let client = self.redirect(reqwest::redirect::Policy::none()).build()?;
+        let mut builder = self.redirect(reqwest::redirect::Policy::none());
+        if middleware.inner.engine.routes.overrides_host() {
+            // HTTP/2 carries the host as `:authority`, the URL's: a `Host` of another
+            // host can be sent over HTTP/1.1 alone.
+            builder = builder.http1_only();
+        }
+        let client = builder.build()?;
         Ok(reqwest_middleware::ClientBuilder::new(client)
             .with(middleware)
             .build())
@@ -247,6 +253,7 @@ fn answered<'a>(
 ) -> Result<Answered<'a>, Error> {
     if let Attempt::Signed(signed, sent) = &attempt {
         sent.check(response.url(), signed.kept())?;
+        signed.check_host_carried(response.version())?;
     }
     if response.status() == StatusCode::FORBIDDEN {
         let Attempt::Signed(signed, _) = attempt else {
