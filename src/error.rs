@@ -253,8 +253,9 @@ pub enum Error {
     /// over HTTP/2 (or later), which carries the host as `:authority`, taken by reqwest
     /// from the URL: the request went out naming two hosts, the URL's and the signed `Host`
     /// beside it, and the server verified the signature for whichever it picked (most pick
-    /// `:authority`, which was not signed). The request was sent; its answer is not
-    /// returned. A host override needs HTTP/1.1: build the client with `http1_only()`
+    /// `:authority`, which was not signed). The request was sent; its answer, unless a
+    /// success (2xx: the server verified the signed `Host`), is not returned. A host override
+    /// needs HTTP/1.1: build the client with `http1_only()`
     /// ([`SigV4Middleware::client`](crate::SigV4Middleware::client) and
     /// [`client_with`](crate::SigV4Middleware::client_with) do when a route overrides the
     /// host).

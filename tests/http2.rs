@@ -291,6 +291,36 @@ async fn host_override_over_http2_is_refused(transport: Transport) {
     assert_eq!(received[0].header("host"), Some(EXECUTE_API_HOST));
 }
 
+/// A server that accepted the two-host request (it verified the signed `Host`) has done
+/// what was asked: its success is returned as it came, never turned into an error that a
+/// retry would answer by sending the request again.
+#[tokio::test]
+async fn host_override_accepted_over_h2c_is_returned() {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(201))
+        .mount(&server)
+        .await;
+    let resolves = [(VPCE, *server.address())];
+    let vpce = format!("http://{VPCE}:{}", server.address().port());
+    let client = reqwest_middleware::ClientBuilder::new(
+        http2_builder(&resolves, None).build().expect("client"),
+    )
+    .with(signer(Route::host_override(&vpce, EXECUTE_API_HOST)))
+    .build();
+    let response = client
+        .post(format!("{vpce}/prod/items"))
+        .body("done once")
+        .send()
+        .await
+        .expect("the server's success");
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.version(), Version::HTTP_2);
+    let received = server.received_requests().await.expect("recorded");
+    assert_eq!(received.len(), 1, "sent once");
+    assert_eq!(received[0].headers.get("host").unwrap(), EXECUTE_API_HOST);
+}
+
 #[tokio::test]
 async fn host_override_answered_over_h2c_is_an_error() {
     host_override_over_http2_is_refused(Transport::H2c).await;

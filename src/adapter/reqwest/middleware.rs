@@ -253,7 +253,11 @@ fn answered<'a>(
 ) -> Result<Answered<'a>, Error> {
     if let Attempt::Signed(signed, sent) = &attempt {
         sent.check(response.url(), signed.kept())?;
-        signed.check_host_carried(response.version())?;
+        // A server that accepted the request verified the Host that was signed: its answer is
+        // the caller's (an error in its place could make a retry repeat a done POST).
+        if !response.status().is_success() {
+            signed.check_host_carried(response.version())?;
+        }
     }
     if response.status() == StatusCode::FORBIDDEN {
         let Attempt::Signed(signed, _) = attempt else {
