@@ -329,6 +329,14 @@ impl Error {
     ///   streaming request cannot be cloned to be sent again;
     /// - every other error: the same request, settings and route fail the same way.
     ///
+    /// With the `retry` feature,
+    #[cfg_attr(
+        feature = "retry",
+        doc = "[`SigV4RetryableStrategy`](crate::SigV4RetryableStrategy)"
+    )]
+    #[cfg_attr(not(feature = "retry"), doc = "`SigV4RetryableStrategy`")]
+    /// has `reqwest-retry` retry the transient ones.
+    ///
     /// ```
     /// use reqwest_sigv4::Error;
     /// use std::time::Duration;
