@@ -368,6 +368,72 @@ impl Error {
         }
     }
 
+    /// Whether the same request may succeed if it is sent again: the credentials provider
+    /// timed out ([`Error::CredentialsTimeout`]) or failed
+    /// ([`Error::CredentialsUnavailable`]), and a new attempt calls it again. Nothing was
+    /// sent, so sending again is safe.
+    ///
+    /// Not transient:
+    /// - a provider failure that says retrying cannot help: an `aws-credential-types`
+    ///   `CredentialsError` that is `CredentialsNotLoaded` (no credentials configured),
+    ///   `InvalidConfiguration` or `Unhandled` (an unexpected answer);
+    /// - a provider that panicked ([`Error::CredentialsProviderPanicked`]: a bug to fix, not
+    ///   a hiccup) or answered empty or expired credentials;
+    /// - a stream that failed while read ([`Error::BodyRead`]): its bytes are consumed, and a
+    ///   streaming request cannot be cloned to be sent again;
+    /// - every other error: the same request, settings and route fail the same way.
+    ///
+    /// With the `retry` feature,
+    #[cfg_attr(
+        feature = "retry",
+        doc = "[`SigV4RetryableStrategy`](crate::SigV4RetryableStrategy)"
+    )]
+    #[cfg_attr(not(feature = "retry"), doc = "`SigV4RetryableStrategy`")]
+    /// has `reqwest-retry` retry the transient ones.
+    ///
+    /// ```
+    /// use reqwest_sigv4::Error;
+    /// use std::time::Duration;
+    ///
+    /// assert!(Error::CredentialsTimeout(Duration::from_secs(10)).is_transient());
+    /// assert!(!Error::BodyTooLarge { limit: 1024 }.is_transient());
+    /// ```
+    pub fn is_transient(&self) -> bool {
+        use aws_credential_types::provider::error::CredentialsError;
+        match self {
+            Error::CredentialsTimeout(_) => true,
+            Error::CredentialsUnavailable { message } => !matches!(
+                std::error::Error::source(message)
+                    .and_then(|source| source.downcast_ref::<CredentialsError>()),
+                Some(
+                    CredentialsError::CredentialsNotLoaded(_)
+                        | CredentialsError::InvalidConfiguration(_)
+                        | CredentialsError::Unhandled(_)
+                )
+            ),
+            Error::BodyTooLarge { .. }
+            | Error::BodyRead(_)
+            | Error::EmptyCredentials
+            | Error::CredentialsExpired { .. }
+            | Error::CredentialsProviderPanicked
+            | Error::UnsignableQuery { .. }
+            | Error::InvalidHeaderValue { .. }
+            | Error::HostHeaderMismatch { .. }
+            | Error::MissingRegion { .. }
+            | Error::InvalidScope { .. }
+            | Error::Signing(_)
+            | Error::NoRoute { .. }
+            | Error::InvalidExpiry { .. }
+            | Error::StreamingBodyNotPresignable
+            | Error::Rewrite(_)
+            | Error::ClientFollowedRedirect { .. }
+            | Error::PayloadHashNotPresignable { .. }
+            | Error::AuthorizationHeaderSet { .. }
+            | Error::OutsideOriginPath { .. }
+            | Error::HostOverrideOverHttp2 { .. } => false,
+        }
+    }
+
     /// The crate's error inside a `reqwest_middleware::Error`, if it is one.
     ///
     /// ```
@@ -805,5 +871,101 @@ mod tests {
         struct Outer(#[source] std::io::Error);
         let err = Outer(std::io::Error::other("inner cause"));
         assert_eq!(error_chain(&err), "outer: inner cause");
+    }
+
+    /// What a retry can help with: a provider that timed out or hiccupped, and nothing
+    /// else. Every variant is listed, with the answer it must give.
+    #[test]
+    fn transient_errors_are_the_providers_hiccups() {
+        use aws_credential_types::provider::error::CredentialsError;
+        use std::time::SystemTime;
+        let unavailable = |error: CredentialsError| Error::CredentialsUnavailable {
+            message: ProviderMessage::of(error),
+        };
+        let cases = [
+            (Error::CredentialsTimeout(Duration::from_secs(1)), true),
+            (
+                unavailable(CredentialsError::provider_error("STS answered 503")),
+                true,
+            ),
+            (
+                unavailable(CredentialsError::provider_timed_out(Duration::from_secs(5))),
+                true,
+            ),
+            // Another provider's error, or a message alone: nothing says it is permanent.
+            (
+                Error::CredentialsUnavailable {
+                    message: "connection reset".into(),
+                },
+                true,
+            ),
+            (
+                unavailable(CredentialsError::not_loaded("no profile")),
+                false,
+            ),
+            (
+                unavailable(CredentialsError::invalid_configuration("bad config")),
+                false,
+            ),
+            (unavailable(CredentialsError::unhandled("not UTF-8")), false),
+            (Error::CredentialsProviderPanicked, false),
+            (Error::EmptyCredentials, false),
+            (
+                Error::CredentialsExpired {
+                    expiry: SystemTime::UNIX_EPOCH,
+                },
+                false,
+            ),
+            (Error::BodyTooLarge { limit: 1 }, false),
+            (Error::BodyRead("reset".into()), false),
+            (
+                Error::UnsignableQuery {
+                    parameter: "p".into(),
+                },
+                false,
+            ),
+            (Error::InvalidHeaderValue { name: "n".into() }, false),
+            (
+                Error::HostHeaderMismatch {
+                    sent: "a".into(),
+                    signed: "b".into(),
+                },
+                false,
+            ),
+            (Error::MissingRegion { host: "h".into() }, false),
+            (
+                Error::InvalidScope {
+                    what: "service",
+                    value: "".into(),
+                },
+                false,
+            ),
+            (Error::Signing("s".into()), false),
+            (Error::NoRoute { url: "u".into() }, false),
+            (
+                Error::InvalidExpiry {
+                    expires: Duration::ZERO,
+                },
+                false,
+            ),
+            (Error::StreamingBodyNotPresignable, false),
+            (Error::Rewrite("r".into()), false),
+            (
+                Error::ClientFollowedRedirect {
+                    from: "a".into(),
+                    to: "b".into(),
+                },
+                false,
+            ),
+            (
+                Error::PayloadHashNotPresignable {
+                    service: "s3".into(),
+                },
+                false,
+            ),
+        ];
+        for (err, transient) in cases {
+            assert_eq!(err.is_transient(), transient, "{err:?}");
+        }
     }
 }

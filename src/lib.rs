@@ -64,6 +64,8 @@
 //!   cli`); library users need not enable it.
 //! - `reqwest-012`: the same middleware for reqwest 0.12 and reqwest-middleware 0.4
 //!   ([`SigV4Middleware`] implements both versions' `Middleware`).
+//! - `retry`: `SigV4RetryableStrategy`, a `reqwest-retry` strategy that also retries the
+//!   signer's transient errors ([`Error::is_transient`]).
 //!
 //! How the crate is built: a sans-IO engine (routing, scope, body hash, signing, reading
 //! answers) and thin adapters around it (the `Middleware`, the credentials cache); see
@@ -87,6 +89,8 @@ mod diagnostics;
 mod engine;
 mod error;
 mod redact;
+#[cfg(feature = "retry")]
+mod retry;
 mod route;
 #[cfg(feature = "verify")]
 #[cfg_attr(docsrs, doc(cfg(feature = "verify")))]
@@ -137,6 +141,9 @@ pub use engine::presign::PresignedUrl;
 pub use engine::route::RouteKind;
 pub use engine::summary::SignedRequest;
 pub use error::{BoxError, ConfigError, Error, ErrorKind, ProviderMessage};
+#[cfg(feature = "retry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "retry")))]
+pub use retry::SigV4RetryableStrategy;
 pub use route::{Route, SignedHeaders, Topology};
 
 // The README's examples are compiled and run as doc tests (one of them needs the wiremock

@@ -49,9 +49,14 @@ impl SigningKey {
     }
 
     /// Whether `signature_hex` is the signature of `string_to_sign`, compared in constant
-    /// time. Hex that does not decode to 32 bytes is simply not a match.
+    /// time. Only the signature's own spelling matches: exactly 64 lower-case hex digits,
+    /// nothing around them. AWS compares the signature as a string, so an upper-case (or
+    /// padded) spelling of the right bytes is refused there, and here.
     pub fn verify(&self, string_to_sign: &str, signature_hex: &str) -> bool {
-        let Ok(provided) = hex::decode(signature_hex.trim()) else {
+        if signature_hex.len() != 64 || !is_lower_hex(signature_hex) {
+            return false;
+        }
+        let Ok(provided) = hex::decode(signature_hex) else {
             return false;
         };
         hmac_sha256(&self.0, string_to_sign.as_bytes())
@@ -77,6 +82,13 @@ pub fn signing_key(secret_access_key: &str, scope: &CredentialScope) -> SigningK
 /// The lower-case hex signature of `string_to_sign` with `key`.
 pub fn signature(key: &SigningKey, string_to_sign: &str) -> String {
     key.sign(string_to_sign)
+}
+
+/// Whether `s` is non-empty and only lower-case hex digits: the spelling of SigV4's
+/// `HexEncode` ("a lowercase base-16 encoding"), the only one AWS's string comparison
+/// accepts for a signature.
+pub(crate) fn is_lower_hex(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// Compares two byte strings without stopping at the first difference (for session tokens;

@@ -131,7 +131,10 @@ mod tests {
             "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
         );
         assert!(key.verify(&sts, &sig));
-        assert!(key.verify(&sts, &sig.to_ascii_uppercase()));
+        // AWS compares the lower-case string: the same bytes spelt otherwise are refused.
+        assert!(!key.verify(&sts, &sig.to_ascii_uppercase()));
+        assert!(!key.verify(&sts, &format!(" {sig}")));
+        assert!(!key.verify(&sts, &format!("{sig}00")));
         assert!(!key.verify(&sts, &sig[..62]));
         assert!(!key.verify(&sts, "zz"));
         let mut wrong = sig.clone().into_bytes();

@@ -60,12 +60,17 @@ impl SigV4aKey {
         hex::encode(signature.as_bytes())
     }
 
-    /// Whether `signature_hex` (hex, either case, of a DER-encoded ECDSA P-256 signature)
-    /// is a valid signature of SHA-256(`string_to_sign`) by this key. Hex or DER that does
-    /// not decode is simply not a match; high-S signatures are valid (SigV4a does not
-    /// normalize S).
+    /// Whether `signature_hex` (lower-case hex of a DER-encoded ECDSA P-256 signature) is a
+    /// valid signature of SHA-256(`string_to_sign`) by this key. Hex or DER that does not
+    /// decode is simply not a match, and so is hex in upper case or with anything around
+    /// it: the specification's `HexEncode` is lower-case, as every AWS signer writes it, and
+    /// the SigV4 check refuses any other spelling too. High-S signatures are valid (SigV4a
+    /// does not normalize S).
     pub fn verify(&self, string_to_sign: &str, signature_hex: &str) -> bool {
-        let Ok(der) = hex::decode(signature_hex.trim()) else {
+        if !super::key::is_lower_hex(signature_hex) {
+            return false;
+        }
+        let Ok(der) = hex::decode(signature_hex) else {
             return false;
         };
         let Ok(signature) = Signature::from_der(&der) else {
@@ -192,7 +197,8 @@ mod tests {
                    cf59db423e841c8b7e3444158185aa261b724a5c27cbe762676f3eed19f4dc02";
         let suite_signature = "3045022018b4e277d0281864beb51d3600e23f88510ea5031d68ddfbb68614b82a5eb7d2022100effb9c5f22ed9ef3ae0ab243d21f06bce82365bbb79529a07b6888c343ae5f8c";
         assert!(key.verify(sts, suite_signature));
-        assert!(key.verify(sts, &suite_signature.to_ascii_uppercase()));
+        assert!(!key.verify(sts, &suite_signature.to_ascii_uppercase()));
+        assert!(!key.verify(sts, &format!("{suite_signature} ")));
         assert!(!key.verify(&sts.replace("service", "servicf"), suite_signature));
         assert!(!other.verify(sts, suite_signature));
         assert!(!key.verify(sts, &suite_signature[..suite_signature.len() - 2]));

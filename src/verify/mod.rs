@@ -43,6 +43,31 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+//! # As strict as AWS, no more
+//!
+//! The verifier refuses what AWS refuses, and stops there: every case of AWS's own test
+//! suites verifies. Where AWS's behaviour is not written down, it follows what is known of
+//! S3's and API Gateway's answers:
+//!
+//! - **Signature**: compared as AWS compares it, as a string: exactly 64 lower-case hex digits
+//!   (SigV4a: the lower-case hex of its DER signature). The same bytes in upper case, or with
+//!   spaces around them, are a [`RejectionKind::SignatureMismatch`].
+//! - **`SignedHeaders`**: the canonical request is rebuilt over the list lower-cased, sorted
+//!   and each name once, as AWS rebuilds it; a signer that signed another order (or spelling)
+//!   gets a [`RejectionKind::SignatureMismatch`], which names the difference. `host` must be
+//!   listed ([`RejectionKind::MissingSignedHost`]) and every listed header present.
+//! - **Algorithm**: `AWS4-HMAC-SHA256` (or `AWS4-ECDSA-P256-SHA256`), spelt exactly so.
+//! - **`Credential`**: exactly five `/`-separated parts (four for SigV4a), so a trailing `/` is
+//!   malformed; the terminator is `aws4_request` and the date is the request's day
+//!   ([`RejectionKind::ScopeMismatch`]).
+//! - **`X-Amz-Date`**: `YYYYMMDDTHHMMSSZ` exactly; in a presigned URL, as sent (not trimmed).
+//! - **`X-Amz-Expires`**: a number as S3 reads one (`+900` is 900, ` 900` is not a number), not
+//!   negative, at most [`MAX_PRESIGN_EXPIRES`]; an S3 presigned URL must carry it.
+//! - **One authentication**: an `Authorization` header beside a presigned query, or two
+//!   `Authorization` headers, are malformed.
+//! - **`x-amz-content-sha256`**: the body's hash in either case (S3 takes either and signs the
+//!   value as sent), or `UNSIGNED-PAYLOAD` where allowed.
+
 // A `Rejection` carries the expected canonical request and string-to-sign as plain fields,
 // which is what it is for; refusing a request is not a hot path, so its size is accepted.
 #![allow(clippy::result_large_err)]
@@ -73,6 +98,12 @@ pub use rejection::{
 pub use request::{ParseError, ReceivedRequest};
 
 pub use crate::canonical::MAX_PRESIGN_EXPIRES;
+
+/// S3's refusal of a presigned URL without `X-Amz-Expires` (the URL of any other service may
+/// leave it out, and is then held to the clock skew as a header-signed request is).
+const S3_QUERY_PARAMETERS_MESSAGE: &str = "Query-string authentication version 4 requires the \
+    X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and \
+    X-Amz-Expires parameters.";
 
 /// Where the request carried its signature.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -147,7 +178,8 @@ pub struct Verified {
     pub algorithm: Algorithm,
     /// Header or query-string signing.
     pub location: SignatureLocation,
-    /// The signed header names, as listed by the request (lower-cased).
+    /// The signed header names the signature covers: lower-case and sorted, as in the
+    /// canonical request.
     pub signed_headers: Vec<String>,
     /// The request time, `YYYYMMDDTHHMMSSZ`.
     pub amz_date: String,
@@ -345,6 +377,8 @@ struct Shape<'a> {
     strip_host_port: bool,
     /// Header values canonicalized as aws-sigv4 does: tabs kept, only spaces folded.
     keep_tabs: bool,
+    /// The signed headers in the order and spelling the request lists them, not sorted.
+    as_listed: bool,
 }
 
 /// The query's parameters, decoded: where a presigned URL carries its authentication.
@@ -385,7 +419,13 @@ struct Rebuild<'r> {
     raw_path: &'r str,
     raw_query: &'r str,
     headers: Vec<(&'r str, &'r str)>,
+    /// The signed header names as AWS reads them: lower-case, sorted, each once.
     signed_names: &'r [String],
+    /// `signed_names` joined with `;`: the canonical request's signed headers line.
+    signed_line: String,
+    /// The names as the request lists them (lower-cased), for replaying a signer that
+    /// signed them unsorted.
+    listed_names: Vec<String>,
     /// The first signed header the request lacks.
     missing_header: Option<String>,
 }
@@ -399,6 +439,7 @@ impl<'a> Shape<'a> {
             omit_query_token: false,
             strip_host_port: false,
             keep_tabs: false,
+            as_listed: false,
         }
     }
 }
@@ -425,8 +466,16 @@ impl<'r> Rebuild<'r> {
             raw_query,
             headers,
             signed_names,
+            signed_line: signed_names.join(";"),
+            listed_names: listed_header_names(&presented.signed_headers),
             missing_header,
         }
+    }
+
+    /// Whether the request lists its signed headers other than in their canonical form
+    /// (sorted, lower-case, each once, nothing around them).
+    fn listed_otherwise(&self) -> bool {
+        self.presented.signed_headers != self.signed_line
     }
 
     /// The canonical request of this request in `shape`.
@@ -462,12 +511,20 @@ impl<'r> Rebuild<'r> {
         } else {
             &self.headers
         };
+        let (names, line) = if shape.as_listed {
+            (
+                self.listed_names.as_slice(),
+                self.presented.signed_headers.as_str(),
+            )
+        } else {
+            (self.signed_names, self.signed_line.as_str())
+        };
         // Every listed header is in `headers`, so this cannot fail; an empty block would
         // only make the signature mismatch.
         let block = if shape.keep_tabs {
-            canonical::canonical_headers_with(header_list, self.signed_names, fold_spaces_only)
+            canonical::canonical_headers_with(header_list, names, fold_spaces_only)
         } else {
-            canonical::canonical_headers(header_list, self.signed_names)
+            canonical::canonical_headers(header_list, names)
         }
         .unwrap_or_default();
         canonical::canonical_request(
@@ -475,7 +532,7 @@ impl<'r> Rebuild<'r> {
             &path,
             &query,
             &block,
-            &self.presented.signed_headers,
+            line,
             shape.payload_hash,
         )
     }
@@ -644,6 +701,13 @@ impl Verifier {
 
         // 2. The scope, the signed header list and the time.
         let claimed = self.check_scope(&presented).map_err(with_date)?;
+        let service = self.service.as_deref().unwrap_or(claimed.service);
+        if presented.location == SignatureLocation::Query
+            && presented.expires.is_none()
+            && service == "s3"
+        {
+            return Err(with_date(Rejection::malformed(S3_QUERY_PARAMETERS_MESSAGE)));
+        }
         let signed_names = signed_header_names(&presented.signed_headers).map_err(with_date)?;
         let region_set = self
             .region_set(req, &param, &presented, &signed_names)
@@ -663,7 +727,7 @@ impl Verifier {
             Check::new(presented.algorithm, &claimed, &scope, credentials).map_err(with_date)?;
 
         // 4. The canonical request rebuilt from what was received, and the comparison.
-        let rules = self.rules_for(self.service.as_deref().unwrap_or(claimed.service));
+        let rules = self.rules_for(service);
         let payload = self.payload(req, &presented, rules);
         let rebuild = Rebuild::new(req, &presented, &signed_names);
         let accepted = Verified {
@@ -868,6 +932,7 @@ impl Verifier {
                 (UNSIGNED_PAYLOAD.to_owned(), None)
             }
             Some(UNSIGNED_PAYLOAD) => (body_hash, Some(RejectionKind::UnsignedPayloadNotAllowed)),
+            // Either case: S3 takes 64 hex digits of either and signs the value as sent.
             Some(value) if !value.eq_ignore_ascii_case(&body_hash) => {
                 let problem = RejectionKind::PayloadHashMismatch {
                     declared: value.to_owned(),
@@ -1128,6 +1193,12 @@ fn mistakes<'a>(shape: Shape<'a>, rebuild: &Rebuild<'_>) -> Vec<Shape<'a>> {
             ..shape
         });
     }
+    if rebuild.listed_otherwise() {
+        variants.push(Shape {
+            as_listed: true,
+            ..shape
+        });
+    }
     variants
 }
 
@@ -1174,15 +1245,23 @@ fn refusal(
     rejection
 }
 
-/// The signed header names, lower-cased, as the request lists them; `host` must be one.
-fn signed_header_names(list: &str) -> Result<Vec<String>, Rejection> {
-    let names: Vec<String> = list
-        .split(';')
+/// The signed header names as the request lists them, lower-cased.
+fn listed_header_names(list: &str) -> Vec<String> {
+    list.split(';')
         .map(|name| name.trim().to_ascii_lowercase())
-        .collect();
+        .collect()
+}
+
+/// The signed header names the canonical request is rebuilt with: lower-case, sorted and
+/// each once, whatever order the request lists them in (see the module's notes on
+/// strictness); `host` must be one.
+fn signed_header_names(list: &str) -> Result<Vec<String>, Rejection> {
+    let mut names = listed_header_names(list);
     if !names.iter().any(|name| name == "host") {
         return Err(Rejection::new(RejectionKind::MissingSignedHost));
     }
+    names.sort_unstable();
+    names.dedup();
     Ok(names)
 }
 
@@ -1293,6 +1372,23 @@ fn presented_from_header(req: &ReceivedRequest, value: &str) -> Result<Presented
     })
 }
 
+/// `X-Amz-Expires` read as S3 reads it, a signed 64-bit integer with nothing around it (so
+/// `+900` and `0900` are 900, ` 900` is not a number), then refused when negative or longer
+/// than [`MAX_PRESIGN_EXPIRES`], with S3's messages.
+fn expires_seconds(value: &str) -> Result<u64, Rejection> {
+    let seconds: i64 = value
+        .parse()
+        .map_err(|_| Rejection::malformed("X-Amz-Expires should be a number"))?;
+    let seconds = u64::try_from(seconds)
+        .map_err(|_| Rejection::malformed("X-Amz-Expires must be non-negative"))?;
+    if seconds > MAX_PRESIGN_EXPIRES {
+        return Err(Rejection::malformed(format!(
+            "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than {MAX_PRESIGN_EXPIRES} seconds"
+        )));
+    }
+    Ok(seconds)
+}
+
 fn presented_from_query<'a>(
     req: &ReceivedRequest,
     param: &dyn Fn(&str) -> Option<&'a str>,
@@ -1322,23 +1418,10 @@ fn presented_from_query<'a>(
         )));
     };
     let algorithm = algorithm.supported()?;
-    let amz_date = param("X-Amz-Date").unwrap_or_default().trim();
+    // As sent: a query parameter is not trimmed, and the format is exact.
+    let amz_date = param("X-Amz-Date").unwrap_or_default();
     parse_amz_date(amz_date).ok_or_else(|| date_format_error(amz_date))?;
-    let expires = match param("X-Amz-Expires") {
-        None => None,
-        Some(value) => {
-            let seconds: u64 = value
-                .trim()
-                .parse()
-                .map_err(|_| Rejection::malformed("X-Amz-Expires should be a number"))?;
-            if seconds > MAX_PRESIGN_EXPIRES {
-                return Err(Rejection::malformed(format!(
-                    "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than {MAX_PRESIGN_EXPIRES} seconds"
-                )));
-            }
-            Some(seconds)
-        }
-    };
+    let expires = param("X-Amz-Expires").map(expires_seconds).transpose()?;
     let (token, token_in_query) = match param("X-Amz-Security-Token") {
         Some(token) => (Some(token.to_owned()), true),
         None => (

@@ -957,3 +957,294 @@ fn algorithm_names() {
     );
     assert_eq!(Algorithm::from_name("AWS4-HMAC-SHA512"), None);
 }
+
+// As strict as AWS: each request below is one AWS refuses, which an earlier, more lenient
+// verifier accepted (or refused for another reason).
+
+/// The signature of `req` (header or query), and `req` with it replaced by `with`.
+fn resign(req: &ReceivedRequest, with: impl Fn(&str) -> String) -> ReceivedRequest {
+    if let Some(auth) = req.header("authorization") {
+        let (head, signature) = auth.rsplit_once("Signature=").unwrap();
+        return with_header(
+            req,
+            "authorization",
+            &format!("{head}Signature={}", with(signature)),
+        );
+    }
+    let (head, signature) = req.target().rsplit_once("X-Amz-Signature=").unwrap();
+    with_target(req, &format!("{head}X-Amz-Signature={}", with(signature)))
+}
+
+#[test]
+fn upper_case_hex_signature_is_refused_as_aws_compares_the_string() {
+    for query in [false, true] {
+        let req = aws_signed(
+            "GET",
+            &url("/prod/x"),
+            &[],
+            b"",
+            &SignOpts {
+                query,
+                ..SignOpts::default()
+            },
+        );
+        verifier(None).verify(&req).unwrap();
+        let upper = resign(&req, str::to_ascii_uppercase);
+        assert_eq!(
+            kind(verifier(None).verify(&upper)),
+            RejectionKind::SignatureMismatch,
+            "query: {query}"
+        );
+    }
+    // In the query nothing trims the value: a space before the signature is not the signature.
+    let presigned = aws_signed(
+        "GET",
+        &url("/prod/x"),
+        &[],
+        b"",
+        &SignOpts {
+            query: true,
+            ..SignOpts::default()
+        },
+    );
+    let padded = resign(&presigned, |sig| format!("%20{sig}"));
+    assert_eq!(
+        kind(verifier(None).verify(&padded)),
+        RejectionKind::SignatureMismatch
+    );
+}
+
+#[cfg(feature = "sigv4a")]
+#[test]
+fn upper_case_hex_sigv4a_signature_is_refused() {
+    let req = ReceivedRequest::parse_http1(SIGV4A_HEADER_SIGNED.as_bytes()).unwrap();
+    sigv4a_suite_verifier().verify(&req).unwrap();
+    let upper = resign(&req, str::to_ascii_uppercase);
+    assert_eq!(
+        kind(sigv4a_suite_verifier().verify(&upper)),
+        RejectionKind::SignatureMismatch
+    );
+}
+
+/// A GET of `/prod/x` signed by hand: its canonical request lists `names` in the order
+/// given and `list` as its signed headers line, and the `Authorization` header says `list`.
+/// A signer's own spelling of `SignedHeaders`, which `aws-sigv4` would never write.
+fn hand_signed_with_list(names: &[&str], list: &str) -> ReceivedRequest {
+    let headers = vec![
+        ("Host".to_owned(), HOST.to_owned()),
+        ("X-Amz-Date".to_owned(), "20150830T123600Z".to_owned()),
+    ];
+    let scope = CredentialScope::new("20150830", "eu-west-1", "execute-api");
+    let block = canonical::canonical_headers(&headers, names).unwrap();
+    let creq =
+        canonical::canonical_request("GET", "/prod/x", "", &block, list, EMPTY_PAYLOAD_SHA256);
+    let sts = canonical::string_to_sign("20150830T123600Z", &scope, &creq);
+    let sig = canonical::signature(&canonical::signing_key(SECRET, &scope), &sts);
+    let mut headers = headers;
+    headers.push((
+        "Authorization".to_owned(),
+        format!("{ALGORITHM} Credential={AKID}/{scope}, SignedHeaders={list}, Signature={sig}"),
+    ));
+    ReceivedRequest::new("GET", "/prod/x", headers, "")
+}
+
+#[test]
+fn signed_headers_not_sorted_lower_case_and_once_are_a_mismatch() {
+    // The control: the list as a conforming signer writes it.
+    verifier(None)
+        .verify(&hand_signed_with_list(
+            &["host", "x-amz-date"],
+            "host;x-amz-date",
+        ))
+        .unwrap();
+    for (names, list) in [
+        (&["x-amz-date", "host"][..], "x-amz-date;host"),
+        (&["Host", "X-Amz-Date"][..], "Host;X-Amz-Date"),
+        (&["host", "host", "x-amz-date"][..], "host;host;x-amz-date"),
+        (&["host", "x-amz-date"][..], "host; x-amz-date"),
+    ] {
+        let rejection = verifier(None)
+            .verify(&hand_signed_with_list(names, list))
+            .unwrap_err();
+        assert_eq!(rejection.kind, RejectionKind::SignatureMismatch, "{list}");
+        // AWS's canonical request lists them sorted; the signer's, as it wrote them.
+        let expected = rejection.canonical_request.as_deref().unwrap();
+        assert!(expected.contains("\n\nhost;x-amz-date\n"), "{expected}");
+        assert!(
+            rejection
+                .differences
+                .contains(&CanonicalDifference::SignedHeaders {
+                    expected: "host;x-amz-date".into(),
+                    actual: list.into(),
+                }),
+            "{list}: {:?}",
+            rejection.differences
+        );
+    }
+}
+
+/// A GET of `/prod/x` presigned by hand for `service` with the query parameters `params`, in
+/// the order given (values percent-encoded here), and `X-Amz-Signature` last: for spellings
+/// of the parameters that no signer writes.
+fn hand_presigned(service: &str, params: &[(&str, &str)]) -> ReceivedRequest {
+    let query = params
+        .iter()
+        .map(|(k, v)| format!("{}={}", canonical::uri_encode(k), canonical::uri_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let headers = vec![("Host".to_owned(), HOST.to_owned())];
+    let rules = Rules::for_service(service);
+    let scope = CredentialScope::new("20150830", "eu-west-1", service);
+    let creq = canonical::canonical_request(
+        "GET",
+        "/prod/x",
+        &canonical::canonical_query(&query, rules.query_plus),
+        &canonical::canonical_headers(&headers, &["host"]).unwrap(),
+        "host",
+        if rules.presigned_unsigned_payload {
+            UNSIGNED_PAYLOAD
+        } else {
+            EMPTY_PAYLOAD_SHA256
+        },
+    );
+    let sts = canonical::string_to_sign("20150830T123600Z", &scope, &creq);
+    let sig = canonical::signature(&canonical::signing_key(SECRET, &scope), &sts);
+    ReceivedRequest::new(
+        "GET",
+        format!("/prod/x?{query}&X-Amz-Signature={sig}"),
+        headers,
+        "",
+    )
+}
+
+/// The presign parameters of `service` with `X-Amz-Date` and `X-Amz-Expires` as given
+/// (`None`: left out).
+fn presign_params<'a>(
+    service: &str,
+    amz_date: &'a str,
+    expires: Option<&'a str>,
+) -> Vec<(&'a str, String)> {
+    let mut params = vec![
+        ("X-Amz-Algorithm", ALGORITHM.to_owned()),
+        (
+            "X-Amz-Credential",
+            format!("{AKID}/20150830/eu-west-1/{service}/aws4_request"),
+        ),
+        ("X-Amz-Date", amz_date.to_owned()),
+    ];
+    if let Some(expires) = expires {
+        params.push(("X-Amz-Expires", expires.to_owned()));
+    }
+    params.push(("X-Amz-SignedHeaders", "host".to_owned()));
+    params
+}
+
+fn presigned(service: &str, amz_date: &str, expires: Option<&str>) -> ReceivedRequest {
+    let params = presign_params(service, amz_date, expires);
+    let borrowed: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    hand_presigned(service, &borrowed)
+}
+
+fn malformed_detail(result: Result<Verified, Rejection>) -> String {
+    match kind(result) {
+        RejectionKind::MalformedAuthorization { detail } => detail,
+        other => panic!("expected a malformed authentication, got {other:?}"),
+    }
+}
+
+#[test]
+fn x_amz_expires_is_read_as_s3_reads_it() {
+    let v = verifier(None);
+    // The control, and a sign or leading zeros, which S3 reads as the number.
+    for expires in ["900", "+900", "0900", "604800"] {
+        v.verify(&presigned("execute-api", "20150830T123600Z", Some(expires)))
+            .unwrap_or_else(|r| panic!("{expires}: {r}"));
+    }
+    for (expires, message) in [
+        (" 900", "X-Amz-Expires should be a number"),
+        ("900 ", "X-Amz-Expires should be a number"),
+        ("9e2", "X-Amz-Expires should be a number"),
+        ("-1", "X-Amz-Expires must be non-negative"),
+        (
+            "604801",
+            "X-Amz-Expires must be less than a week (in seconds); that is, the given \
+             X-Amz-Expires must be less than 604800 seconds",
+        ),
+    ] {
+        let detail = malformed_detail(v.verify(&presigned(
+            "execute-api",
+            "20150830T123600Z",
+            Some(expires),
+        )));
+        assert_eq!(detail, message, "{expires:?}");
+    }
+}
+
+#[test]
+fn presigned_x_amz_date_is_read_as_sent() {
+    let detail = malformed_detail(verifier(None).verify(&presigned(
+        "execute-api",
+        " 20150830T123600Z",
+        Some("900"),
+    )));
+    assert!(detail.starts_with("Date must be in ISO-8601"), "{detail}");
+}
+
+#[test]
+fn s3_presigned_url_must_carry_x_amz_expires() {
+    let s3 = Verifier::new(creds(None))
+        .service("s3")
+        .region("eu-west-1")
+        .now(t0());
+    s3.verify(&presigned("s3", "20150830T123600Z", Some("900")))
+        .unwrap();
+    assert_eq!(
+        malformed_detail(s3.verify(&presigned("s3", "20150830T123600Z", None))),
+        S3_QUERY_PARAMETERS_MESSAGE
+    );
+    // Another service's presigned URL may leave it out: it is then held to the skew.
+    verifier(None)
+        .verify(&presigned("execute-api", "20150830T123600Z", None))
+        .unwrap();
+}
+
+#[test]
+fn authentication_spellings_aws_refuses_stay_refused() {
+    let req = aws_signed("GET", &url("/prod/x"), &[], b"", &SignOpts::default());
+    let auth = req.header("authorization").unwrap().to_owned();
+    // The algorithm spelt otherwise.
+    let lower = with_header(
+        &req,
+        "authorization",
+        &auth.replace(ALGORITHM, "aws4-hmac-sha256"),
+    );
+    assert_eq!(
+        malformed_detail(verifier(None).verify(&lower)),
+        "Unsupported AWS 'algorithm': 'aws4-hmac-sha256'."
+    );
+    // A credential with a trailing `/` has six parts.
+    let trailing = with_header(
+        &req,
+        "authorization",
+        &auth.replace("aws4_request", "aws4_request/"),
+    );
+    assert!(malformed_detail(verifier(None).verify(&trailing))
+        .starts_with("Credential must have exactly 5 slash-delimited elements"));
+    // Two Authorization headers, even the same one twice.
+    let mut headers = req.headers().to_vec();
+    headers.push(("Authorization".to_owned(), auth.clone()));
+    let twice = ReceivedRequest::new(req.method(), req.target(), headers, "");
+    assert_eq!(
+        malformed_detail(verifier(None).verify(&twice)),
+        "Only one Authorization header is allowed"
+    );
+    // A scope date that is not the request's day.
+    let next_day = with_header(&req, "x-amz-date", "20150831T123600Z");
+    assert!(matches!(
+        kind(verifier(None).skip_time_check().verify(&next_day)),
+        RejectionKind::ScopeMismatch {
+            field: ScopeField::Date,
+            ..
+        }
+    ));
+}
