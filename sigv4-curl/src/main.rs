@@ -1,7 +1,5 @@
-//! The `sigv4-curl` command line (feature `cli`), shared with the `call` example.
-//!
-//! Not a stable library API: it exists so that the installed binary and the example are
-//! one program, and so that tests can drive it.
+//! `sigv4-curl`: a curl-like client that signs each request with AWS SigV4, built on the
+//! public API of `reqwest-sigv4`.
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -11,8 +9,10 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use serde_json::{json, Value};
 
-use crate::error::error_chain;
-use crate::{Explanation, Route, SigV4Middleware, SignedRequest, Suggestion, SummaryPolicy};
+use reqwest_sigv4::aws::config as aws_config;
+use reqwest_sigv4::{
+    Explanation, Route, SigV4Middleware, SignedRequest, Suggestion, SummaryPolicy,
+};
 
 /// The name the binary is installed under.
 pub const PROGRAM: &str = "sigv4-curl";
@@ -116,9 +116,28 @@ impl Args {
     }
 }
 
+fn main() -> ExitCode {
+    run_main(PROGRAM)
+}
+
+/// Renders an error and its sources on one line.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(next) = source {
+        let text = next.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = next.source();
+    }
+    out
+}
+
 /// The whole program: parses the process's arguments, runs one call, and returns its exit
 /// code (0 on success, 22 on an HTTP status >= 400, 1 on any other error).
-pub fn main(program: &'static str) -> ExitCode {
+pub fn run_main(program: &'static str) -> ExitCode {
     let args = Args::parse_as(program, std::env::args_os()).unwrap_or_else(|e| e.exit());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -148,7 +167,8 @@ pub async fn cli(args: Args, out: &mut impl Write, err: &mut impl Write) -> u8 {
 }
 
 async fn run(args: Args, out: &mut impl Write, err: &mut impl Write) -> Result<u8, String> {
-    let url = url::Url::parse(&args.url).map_err(|e| format!("invalid URL {:?}: {e}", args.url))?;
+    let url =
+        reqwest::Url::parse(&args.url).map_err(|e| format!("invalid URL {:?}: {e}", args.url))?;
     let route = route_for(&args, &url)?;
     let signer = credentials(&args, SigV4Middleware::builder())
         .await
@@ -286,8 +306,8 @@ async fn run(args: Args, out: &mut impl Write, err: &mut impl Write) -> Result<u
 /// Credentials from --profile and --role-arn; with neither, the builder's default chain.
 async fn credentials(
     args: &Args,
-    builder: crate::SigV4MiddlewareBuilder,
-) -> crate::SigV4MiddlewareBuilder {
+    builder: reqwest_sigv4::SigV4MiddlewareBuilder,
+) -> reqwest_sigv4::SigV4MiddlewareBuilder {
     if args.profile.is_none() && args.role_arn.is_none() {
         return builder;
     }
@@ -369,7 +389,7 @@ fn explanation_json(explanation: &Explanation) -> Value {
 }
 
 /// The one route this call signs for, from the topology flags.
-fn route_for(args: &Args, url: &url::Url) -> Result<Route, String> {
+fn route_for(args: &Args, url: &reqwest::Url) -> Result<Route, String> {
     let base = base_url(url);
     let mut route = if let Some(origin) = &args.origin {
         Route::cloudfront(base, origin.clone())
@@ -408,7 +428,7 @@ fn route_for(args: &Args, url: &url::Url) -> Result<Route, String> {
 /// Whether the call signs for S3: `--service s3`, or an S3 endpoint host
 /// (`bucket.s3.region.amazonaws.com`, `s3.amazonaws.com`, legacy `s3-region`, `s3-fips`,
 /// access points).
-fn is_s3(args: &Args, url: &url::Url) -> bool {
+fn is_s3(args: &Args, url: &reqwest::Url) -> bool {
     if let Some(service) = &args.service {
         return service == "s3";
     }
@@ -420,7 +440,7 @@ fn is_s3(args: &Args, url: &url::Url) -> bool {
 }
 
 /// `scheme://host[:port]` of a URL.
-fn base_url(url: &url::Url) -> String {
+fn base_url(url: &reqwest::Url) -> String {
     let host = url.host_str().unwrap_or_default();
     match url.port() {
         Some(port) => format!("{}://{host}:{port}", url.scheme()),
