@@ -1,8 +1,11 @@
-//! Credentials: `--profile`, `--role-arn`, the default chain.
+//! Credentials: --profile, --role-arn, awscurl's --access-key / --secret-key /
+//! --session-token, and the default chain.
 
+use crate::support::signing::{assert_every_request_signed, ok_server, verifier};
 use crate::support::sts::{Refusal, Sts, TokenApi};
 use crate::support::{
-    self, Topology, EXAMPLE_ACCESS_KEY, EXAMPLE_SECRET_KEY, EXECUTE_API_HOST, STAGE,
+    self, Topology, EXAMPLE_ACCESS_KEY, EXAMPLE_SECRET_KEY, EXAMPLE_SESSION_ACCESS_KEY,
+    EXAMPLE_SESSION_TOKEN, EXECUTE_API_HOST, STAGE,
 };
 use crate::{assert_no_secret, path_str, resolve, run, Scratch, EXAMPLE_ENV};
 
@@ -45,7 +48,7 @@ async fn profile_flag_takes_that_profiles_credentials() {
     .await;
     assert_eq!(outcome.code, 0, "{}", outcome.err);
     // The default profile's keys are refused: the profile is what made the difference.
-    let without = run(&["--resolve", &resolve, &url], &env).await;
+    let without = run(&["-f", "--resolve", &resolve, &url], &env).await;
     assert_eq!(without.code, 22, "{}", without.err);
     assert!(without.err.contains("403"), "{}", without.err);
 }
@@ -74,6 +77,70 @@ async fn role_arn_flag_signs_with_the_assumed_roles_credentials() {
     assert_no_secret(&outcome.err);
 
     // Without the role, the base credentials are refused.
-    let outcome = run(&[&url], &env).await;
+    let outcome = run(&["-f", &url], &env).await;
     assert_eq!(outcome.code, 22, "{}", outcome.err);
+}
+
+#[tokio::test]
+async fn key_flags_sign_with_those_keys_in_either_spelling() {
+    for spelling in [
+        ["--access-key", "--secret-key", "--session-token"],
+        ["--access_key", "--secret_key", "--security_token"],
+    ] {
+        let server = ok_server().await;
+        // No credentials in the environment: the flags are the only ones.
+        let outcome = run(
+            &[
+                "--region",
+                "us-east-1",
+                spelling[0],
+                EXAMPLE_SESSION_ACCESS_KEY,
+                spelling[1],
+                EXAMPLE_SECRET_KEY,
+                spelling[2],
+                EXAMPLE_SESSION_TOKEN,
+                &format!("{}/{STAGE}/items", server.uri()),
+            ],
+            &[],
+        )
+        .await;
+        assert_eq!(outcome.code, 0, "{spelling:?}: {}", outcome.err);
+        let received = assert_every_request_signed(&server, &verifier()).await;
+        assert_eq!(
+            received[0].verified.access_key_id, EXAMPLE_SESSION_ACCESS_KEY,
+            "{spelling:?}"
+        );
+        assert_eq!(
+            received[0].request.header("x-amz-security-token"),
+            Some(EXAMPLE_SESSION_TOKEN)
+        );
+    }
+}
+
+#[tokio::test]
+async fn key_flags_win_over_the_environment_and_exclude_a_profile() {
+    let server = ok_server().await;
+    let url = format!("{}/{STAGE}/items", server.uri());
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "AKIDFROMENVIRONMENT"),
+        ("AWS_SECRET_ACCESS_KEY", "environment"),
+    ];
+    let keys = [
+        "--access-key",
+        EXAMPLE_ACCESS_KEY,
+        "--secret-key",
+        EXAMPLE_SECRET_KEY,
+    ];
+    let outcome = run(
+        &[&keys[..], &["--region", "us-east-1", &url]].concat(),
+        &env,
+    )
+    .await;
+    assert_eq!(outcome.code, 0, "{}", outcome.err);
+    let received = assert_every_request_signed(&server, &verifier()).await;
+    assert_eq!(received[0].verified.access_key_id, EXAMPLE_ACCESS_KEY);
+
+    let outcome = run(&[&keys[..], &["--profile", "dev", &url]].concat(), &env).await;
+    assert_eq!(outcome.code, 2, "{}", outcome.err);
+    assert_no_secret(&outcome.err);
 }

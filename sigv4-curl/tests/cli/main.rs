@@ -10,8 +10,11 @@ mod support;
 mod credentials;
 mod data;
 mod exit_codes;
+mod help;
 mod output;
+mod secrets;
 mod signing;
+mod transport;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -123,9 +126,17 @@ fn path_str(path: &Path) -> &str {
 }
 
 /// Asserts that `text` carries neither the example secret key nor the session token, nor
-/// any signature (every `Signature=` is followed by the redaction marker).
+/// any signature: every `Signature=` (of an `Authorization` header, or a URL's
+/// `X-Amz-Signature=`) is followed by a redaction marker.
 fn assert_no_secret(text: &str) {
-    for secret in [EXAMPLE_SECRET_KEY, EXAMPLE_SESSION_TOKEN, "Signature="] {
+    for secret in [EXAMPLE_SECRET_KEY, EXAMPLE_SESSION_TOKEN] {
         assert!(!text.contains(secret), "{secret} printed:\n{text}");
+    }
+    for (at, marker) in text.match_indices("Signature=") {
+        let value = &text[at + marker.len()..];
+        assert!(
+            value.starts_with("<redacted>") || value.starts_with("REDACTED"),
+            "a signature printed:\n{text}"
+        );
     }
 }

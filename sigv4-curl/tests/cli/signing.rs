@@ -8,34 +8,40 @@ use crate::support::{
     self, Topology, CLOUDFRONT_ALIAS, EXAMPLE_SESSION_TOKEN, EXECUTE_API_HOST, ORIGIN_PATH, STAGE,
 };
 use crate::{assert_no_secret, resolve, run, EXAMPLE_ENV, SESSION_ENV};
+use reqwest_sigv4::verify::ReceivedRequest;
 
 fn origin() -> String {
     format!("https://{EXECUTE_API_HOST}{ORIGIN_PATH}")
 }
 
 #[tokio::test]
-async fn naive_alias_call_fails_with_22_and_names_the_origin_flag() {
+async fn naive_alias_call_is_explained_and_names_the_origin_flag() {
     let topology = Topology::start().await;
     let port = topology.cloudfront.addr().port();
     let url = format!("http://{CLOUDFRONT_ALIAS}:{port}/items");
     let resolve = resolve(CLOUDFRONT_ALIAS, topology.cloudfront.addr());
-    let outcome = run(
-        &["--region", "us-east-1", "--resolve", &resolve, &url],
-        SESSION_ENV,
-    )
-    .await;
-    assert_eq!(outcome.code, 22, "{}", outcome.err);
+    let args = ["--region", "us-east-1", "--resolve", &resolve, &url];
+    let try_again = format!("try again with --origin {}", origin());
+
+    // An HTTP answer: exit 0, the body on stdout, the explanation on stderr.
+    let outcome = run(&args, SESSION_ENV).await;
+    assert_eq!(outcome.code, 0, "{}", outcome.err);
     assert!(outcome.err.contains("403"), "{}", outcome.err);
-    assert!(
-        outcome
-            .err
-            .contains(&format!("try again with --origin {}", origin())),
-        "{}",
-        outcome.err
-    );
+    assert!(outcome.err.contains(&try_again), "{}", outcome.err);
     assert!(outcome
         .out
         .contains("The request signature we calculated does not match"));
+
+    // With -f: 22, no body, and the explanation all the same.
+    let outcome = run(&[&["-f"][..], &args].concat(), SESSION_ENV).await;
+    assert_eq!(outcome.code, 22, "{}", outcome.err);
+    assert!(outcome.err.contains("403"), "{}", outcome.err);
+    assert!(outcome.err.contains(&try_again), "{}", outcome.err);
+    assert_eq!(outcome.out, "");
+
+    // -s silences the explanation too.
+    let outcome = run(&[&["-s"][..], &args].concat(), SESSION_ENV).await;
+    assert_eq!((outcome.code, outcome.err.as_str()), (0, ""));
 }
 
 #[tokio::test]
@@ -151,6 +157,7 @@ async fn json_summary_shows_what_was_signed_and_explains_a_403() {
     // Signed for the alias: refused, explained, and the fix named.
     let outcome = run(
         &[
+            "-f",
             "--json",
             "--region",
             "us-east-1",
@@ -204,4 +211,108 @@ async fn json_summary_shows_what_was_signed_and_explains_a_403() {
     let mut ours = summary.clone();
     ours["body"] = serde_json::Value::Null;
     assert_no_secret(&ours.to_string());
+}
+
+#[tokio::test]
+async fn dry_run_prints_the_signed_request_and_sends_nothing() {
+    let server = ok_server().await;
+    let url = format!("{}/{STAGE}/items?limit=1", server.uri());
+    let outcome = run(
+        &["--dry-run", "--region", "us-east-1", "-d", "a=1", &url],
+        SESSION_ENV,
+    )
+    .await;
+    assert_eq!(outcome.code, 0, "{}", outcome.err);
+    assert_eq!(outcome.err, "");
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "nothing sent"
+    );
+    let mut lines = outcome.out.lines();
+    assert_eq!(lines.next(), Some(format!("POST {url}").as_str()));
+    let headers: Vec<(&str, &str)> = lines
+        .map(|l| l.split_once(": ").expect("a header"))
+        .collect();
+    let header = |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+    assert_eq!(
+        header("host"),
+        Some(&url["http://".len()..url.find("/prod").unwrap()])
+    );
+    assert_eq!(header("x-amz-security-token"), Some("<redacted>"));
+    let authorization = header("authorization").expect("signed");
+    assert!(
+        authorization.starts_with(&format!(
+            "AWS4-HMAC-SHA256 Credential={}/",
+            support::EXAMPLE_SESSION_ACCESS_KEY
+        )),
+        "{authorization}"
+    );
+    assert!(
+        authorization.ends_with(", Signature=<redacted>"),
+        "{authorization}"
+    );
+    assert_no_secret(&outcome.out);
+
+    // --json: the same, as one object, with what was signed.
+    let outcome = run(
+        &["--dry-run", "--json", "--region", "us-east-1", &url],
+        SESSION_ENV,
+    )
+    .await;
+    assert_eq!(outcome.code, 0, "{}", outcome.err);
+    let summary: serde_json::Value = serde_json::from_str(&outcome.out).expect("one JSON object");
+    assert_eq!(summary["method"], "GET");
+    assert_eq!(summary["url"], url);
+    assert!(summary["signed"]["canonical_request"]
+        .as_str()
+        .unwrap()
+        .starts_with("GET\n/prod/items\nlimit=1\n"));
+    assert_no_secret(&outcome.out);
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "nothing sent"
+    );
+}
+
+#[tokio::test]
+async fn dry_run_with_verbose_prints_the_signature_that_was_made() {
+    let server = ok_server().await;
+    let url = format!("{}/{STAGE}/items?limit=1", server.uri());
+    let outcome = run(
+        &[
+            "--dry-run",
+            "-v",
+            "--region",
+            "us-east-1",
+            "-d",
+            "a=1",
+            &url,
+        ],
+        EXAMPLE_ENV,
+    )
+    .await;
+    assert_eq!(outcome.code, 0, "{}", outcome.err);
+    assert!(
+        outcome.err.contains("* canonical request:\nPOST\n"),
+        "{}",
+        outcome.err
+    );
+    // What was printed is the request as it would have gone: the verifier accepts it.
+    let mut lines = outcome.out.lines();
+    let first = lines.next().unwrap();
+    let target = &first[first.find("/prod").expect("the path")..];
+    let headers: Vec<(String, String)> = lines
+        .map(|l| {
+            let (n, v) = l.split_once(": ").expect("a header");
+            (n.to_owned(), v.to_owned())
+        })
+        .collect();
+    let printed = ReceivedRequest::new("POST", target, headers, bytes::Bytes::from_static(b"a=1"));
+    verifier()
+        .verify(&printed)
+        .expect("the printed signature is the one made");
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "nothing sent"
+    );
 }
