@@ -116,17 +116,31 @@ async fn send(
     if let Some(secs) = args.presign {
         return presign(args, &signer, request, secs, out).await;
     }
-    let response = request.send().await.map_err(|e| Failure::from_send(&e))?;
     if args.dry_run {
-        let signed = response.extensions().get::<SignedRequest>();
-        if let (true, Some(signed)) = (args.verbose, signed) {
+        let (exchange, signed) = sign_only(request, &tap).await?;
+        if let (true, Some(signed)) = (args.verbose, &signed) {
             err.verbose(&output::verbose_signed(signed));
         }
-        let exchanges = tap.exchanges();
-        let exchange = exchanges.last().expect("the tap saw the signed request");
-        return output::dry_run(args, exchange, signed, out).map_err(write_failed);
+        return output::dry_run(args, &exchange, signed.as_ref(), out).map_err(write_failed);
     }
+    let response = request.send().await.map_err(|e| Failure::from_send(&e))?;
     answer(args, response, &tap, out, err).await
+}
+
+/// The request as the signer would send it, and what was signed, without sending it: the
+/// stack's tap answers in place of the network. The one place that signs without
+/// sending, with [`Tap::dry_run`]: both give way to the library's own call when it has one.
+async fn sign_only(
+    request: reqwest_middleware::RequestBuilder,
+    tap: &Tap,
+) -> Result<(tap::Exchange, Option<SignedRequest>), Failure> {
+    let response = request.send().await.map_err(|e| Failure::from_send(&e))?;
+    let signed = response.extensions().get::<SignedRequest>().cloned();
+    let exchange = tap
+        .exchanges()
+        .pop()
+        .ok_or_else(|| Failure::new(Code::Other, "the signer passed no request on to sign"))?;
+    Ok((exchange, signed))
 }
 
 async fn presign(

@@ -2,8 +2,8 @@
 //! hop of a redirect chain, each retry) and the head of its answer: for -v, for -i over
 //! redirects, and for --dry-run, where it answers in place of the network.
 //!
-//! The dry run is the one place that signs without sending; when the library can sign a
-//! request without a middleware stack, [`Tap::dry_run`] is what changes.
+//! With `sign_only` (main.rs), the dry run's tap is the one place that signs without
+//! sending: both give way to the library's own call when it has one.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -31,6 +31,8 @@ async fn no_secret_from_the_command_line_appears_in_any_output() {
         .await;
     let url = format!("{}/prod/a", server.uri());
     let refused = format!("{}/prod/a?bad=%FF", server.uri());
+    // A mistyped flag in front of a secret: clap must not quote the secret back.
+    let mistyped = format!("--secret-kye={EXAMPLE_SECRET_KEY}");
     let cases: &[&[&str]] = &[
         &["-v", "-i", "-L", &url],
         &["-f", "-v", &url],
@@ -43,7 +45,8 @@ async fn no_secret_from_the_command_line_appears_in_any_output() {
         &["-H", "no colon", &url],
         &["--profile", "dev", &url],
         &["--no-such-flag", &url],
-        &["--secret-kye=x", &url],
+        &[&mistyped, &url],
+        &["--session-token", "--secret-key", &url],
         &[&url, "extra"],
     ];
     for case in cases {
