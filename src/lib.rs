@@ -60,8 +60,6 @@
 //! - `wiremock`: a `wiremock` matcher that accepts only validly signed requests.
 //! - `sigv4a`: SigV4a signing ([`Route::sigv4a`], with `aws-sigv4`'s implementation) and,
 //!   with `verify`, SigV4a verification written from the specification.
-//! - `cli`: the `sigv4-curl` command-line tool (`cargo install reqwest-sigv4 --features
-//!   cli`); library users need not enable it.
 //! - `reqwest-012`: the same middleware for reqwest 0.12 and reqwest-middleware 0.4
 //!   ([`SigV4Middleware`] implements both versions' `Middleware`).
 //! - `retry`: `SigV4RetryableStrategy`, a `reqwest-retry` strategy that also retries the
@@ -80,10 +78,6 @@ mod adapter;
 // the summary of what was signed and of the tests: not a stable API (see its module docs).
 #[doc(hidden)]
 pub mod canonical;
-/// The `sigv4-curl` binary and the `call` example (feature `cli`): not a stable API.
-#[cfg(feature = "cli")]
-#[doc(hidden)]
-pub mod cli;
 mod config;
 mod diagnostics;
 mod engine;

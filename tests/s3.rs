@@ -14,7 +14,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_credential_types::Credentials;
 use bytes::Bytes;
 use reqwest_sigv4::canonical::{hex_sha256, EMPTY_PAYLOAD_SHA256, UNSIGNED_PAYLOAD};
-use reqwest_sigv4::cli as call_example;
 use reqwest_sigv4::verify::{ReceivedRequest, SignatureLocation, Verified, Verifier};
 use reqwest_sigv4::SummaryPolicy;
 use reqwest_sigv4::{Error, FixedClock, Route, SigV4Middleware, SignedHeaders, SignedRequest};
@@ -687,74 +686,4 @@ async fn the_summary_keeps_no_copy_of_the_credentials() {
     let shown = format!("{summary:?} {}", summary.canonical_request());
     assert!(!shown.contains(support::EXAMPLE_SESSION_TOKEN), "{shown}");
     assert!(!shown.contains(support::EXAMPLE_SECRET_KEY), "{shown}");
-}
-
-// ---------------------------------------------------------------------------------------
-// `call -d @file` to S3
-// ---------------------------------------------------------------------------------------
-
-/// `call -X PUT -d @file` to an S3 host streams the file with its length, signed over
-/// `UNSIGNED-PAYLOAD`: a file larger than the default 32 MiB buffering limit goes through.
-#[tokio::test]
-async fn call_streams_a_file_to_s3_unsigned() {
-    use clap::Parser;
-
-    // The default chain reads these (the same values as the `call` example's own tests).
-    for (name, value) in [
-        ("AWS_ACCESS_KEY_ID", support::EXAMPLE_SESSION_ACCESS_KEY),
-        ("AWS_SECRET_ACCESS_KEY", support::EXAMPLE_SECRET_KEY),
-        ("AWS_SESSION_TOKEN", support::EXAMPLE_SESSION_TOKEN),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-        ("AWS_CONFIG_FILE", "/nonexistent/reqwest-sigv4/config"),
-        (
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/reqwest-sigv4/credentials",
-        ),
-    ] {
-        std::env::set_var(name, value);
-    }
-    let size = reqwest_sigv4::DEFAULT_BODY_LIMIT + 1024 * 1024;
-    let file = std::env::temp_dir().join(format!("reqwest-sigv4-s3-{}.bin", std::process::id()));
-    std::fs::write(&file, vec![b'q'; size]).expect("temp file");
-    let server = ok_server().await;
-    let host = "my-bucket.s3.us-east-1.amazonaws.com";
-    let addr = server.address();
-    let data = format!("@{}", file.display());
-    let resolve = format!("{host}:{}:{}", addr.port(), addr.ip());
-    let url = format!("http://{host}:{}/uploads/big$1.bin", addr.port());
-    let args = call_example::Args::try_parse_from([
-        "call",
-        "-v",
-        "-X",
-        "PUT",
-        "-d",
-        &data,
-        "--resolve",
-        &resolve,
-        &url,
-    ])
-    .expect("valid arguments");
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = call_example::cli(args, &mut out, &mut err).await;
-    let _ = std::fs::remove_file(&file);
-    let err = String::from_utf8_lossy(&err);
-    assert_eq!(code, 0, "{err}");
-    // `-v` shows the key in the one spelling that was sent and signed.
-    assert!(err.contains("and path /uploads/big%241.bin\n"), "{err}");
-    assert!(err.contains("\nPUT\n/uploads/big%241.bin\n"), "{err}");
-    let received = only_request(&server).await;
-    assert_eq!(received.path_and_query().0, "/uploads/big%241.bin");
-    assert_eq!(received.body().len(), size);
-    assert_eq!(
-        received.header("x-amz-content-sha256"),
-        Some(UNSIGNED_PAYLOAD)
-    );
-    assert_eq!(
-        received.header("content-length"),
-        Some(size.to_string().as_str())
-    );
-    session_verifier("s3", "us-east-1")
-        .allow_unsigned_payload(true)
-        .verify(&received)
-        .expect("valid");
 }
