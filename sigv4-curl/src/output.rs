@@ -292,7 +292,6 @@ fn redact_query(query: &str, show_signature: bool) -> String {
         .join("&")
 }
 
-
 /// The flag that applies a suggestion, when there is one.
 pub fn suggested_flag(suggestion: &Suggestion) -> Option<String> {
     match suggestion {
@@ -377,7 +376,10 @@ mod tests {
         }
         // A `/` in the password: no parser finds the host, the text is hidden all the same.
         for (text, shown) in [
-            ("https://user:se/cret@host/x?q=@", "https://user:REDACTED@host/x?q=@"),
+            (
+                "https://user:se/cret@host/x?q=@",
+                "https://user:REDACTED@host/x?q=@",
+            ),
             ("https://user@host/", "https://user@host/"),
             ("https://host/a:b@c", "https://host/a:REDACTED@c"),
             ("not a url", "not a url"),
