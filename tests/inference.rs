@@ -4,8 +4,8 @@
 //! legacy S3, VPC endpoints). Each inferred scope is signed for and checked by the
 //! independent verifier.
 //!
-//! The tables below were taken from botocore (github.com/boto/botocore, commit
-//! `0e6e2404b85dc336dd2889814e089bde7d1a4c55`, `botocore/data/endpoints.json` and
+//! The tables below were taken from botocore 1.43.67 (github.com/boto/botocore, the data of
+//! commit `0e6e2404b85dc336dd2889814e089bde7d1a4c55`, `botocore/data/endpoints.json` and
 //! `botocore/data/*/*/service-2.json`), independently of the crate's own table.
 
 mod support;
@@ -383,6 +383,9 @@ async fn dual_stack_fips_china_and_other_partitions() {
             "lambda",
             "us-isof-east-1",
         ),
+        // Dual-stack suffixes only partitions.json names.
+        ("sqs.us-iso-east-1.api.aws.ic.gov", "sqs", "us-iso-east-1"),
+        ("sqs.us-isob-east-1.api.aws.scloud", "sqs", "us-isob-east-1"),
         // A port and a trailing dot change nothing.
         ("sqs.us-east-1.amazonaws.com:8443", "sqs", "us-east-1"),
         ("sqs.us-east-1.amazonaws.com.", "sqs", "us-east-1"),
