@@ -31,12 +31,21 @@ async fn scope_of(host: &str) -> (String, String) {
         .static_credentials(example_credentials())
         .build()
         .expect("valid config");
-    let url = format!("https://{host}/").parse().expect("URL");
-    let request = reqwest::Request::new(reqwest::Method::GET, url);
-    let presigned = signer
-        .presign(&request, Duration::from_secs(60))
+    presigned_scope(&signer, host, "/")
         .await
-        .unwrap_or_else(|e| panic!("{host}: {e}"));
+        .unwrap_or_else(|e| panic!("{host}: {e}"))
+}
+
+/// The service and region `signer` presigns `https://{host}{path}` for, read from the
+/// presigned URL, which the independent verifier must accept for that scope.
+async fn presigned_scope(
+    signer: &SigV4Middleware,
+    host: &str,
+    path: &str,
+) -> Result<(String, String), reqwest_sigv4::Error> {
+    let url = format!("https://{host}{path}").parse().expect("URL");
+    let request = reqwest::Request::new(reqwest::Method::GET, url);
+    let presigned = signer.presign(&request, Duration::from_secs(60)).await?;
     let credential = presigned
         .query_pairs()
         .find(|(k, _)| k == "X-Amz-Credential")
@@ -63,7 +72,7 @@ async fn scope_of(host: &str) -> (String, String) {
         .allow_unsigned_payload(unsigned)
         .verify(&received)
         .unwrap_or_else(|r| panic!("{host}: signed for {service}/{region} but {r}"));
-    (service.to_owned(), region.to_owned())
+    Ok((service.to_owned(), region.to_owned()))
 }
 
 /// Checks every `(host, service, region)`; reports all failures at once.
@@ -596,4 +605,54 @@ async fn private_api_through_a_vpc_endpoint_name_with_x_apigw_api_id() {
     );
     // The endpoint's name is no API id to put in a policy.
     assert_eq!(explanation.suggestion, None);
+}
+
+/// IoT Core's account-specific data endpoint (what `describe-endpoint --endpoint-type
+/// iot:Data-ATS` returns) signs as `iotdata` over HTTPS; MQTT over WebSocket on it, a
+/// `wss://{endpoint}/mqtt` URL presigned in its `https://` form, as `iotdevicegateway`.
+#[tokio::test]
+async fn iot_account_endpoints_sign_as_iotdata_and_mqtt_over_websocket_as_iotdevicegateway() {
+    assert_scopes(&[
+        (
+            "a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com",
+            "iotdata",
+            "us-east-1",
+        ),
+        // The legacy (VeriSign) form and China's ATS form.
+        (
+            "a1b2c3d4e5f6g7.iot.eu-west-1.amazonaws.com",
+            "iotdata",
+            "eu-west-1",
+        ),
+        (
+            "a1b2c3d4e5f6g7.ats.iot.cn-north-1.amazonaws.com.cn",
+            "iotdata",
+            "cn-north-1",
+        ),
+    ])
+    .await;
+    for host in [
+        "a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com",
+        "data-ats.iot.us-east-1.amazonaws.com",
+    ] {
+        // Nothing but the host names the scope.
+        let signer = SigV4Middleware::builder()
+            .route(Route::direct(format!("https://{host}")))
+            .static_credentials(example_credentials())
+            .build()
+            .expect("valid config");
+        let scope = |service: &str| (service.to_owned(), "us-east-1".to_owned());
+        assert_eq!(
+            presigned_scope(&signer, host, "/mqtt").await.unwrap(),
+            scope("iotdevicegateway"),
+            "{host}"
+        );
+        for path in ["/topics/sensors%2Fa", "/things/t1/shadow", "/mqtt/x"] {
+            assert_eq!(
+                presigned_scope(&signer, host, path).await.unwrap(),
+                scope("iotdata"),
+                "{host}{path}"
+            );
+        }
+    }
 }

@@ -23,8 +23,10 @@
 //! VPC Lattice services (`….vpc-lattice-svcs.{region}.on.aws`), the `on.aws` and interface
 //! VPC endpoint suffixes, Aurora DSQL clusters (`{id}.dsql.{region}.on.aws`), OpenSearch
 //! domains and Serverless collections (`{domain}.{region}.es.amazonaws.com`,
-//! `{id}.{region}.aoss.amazonaws.com`), S3's legacy `s3-{region}` hosts and S3 Express
-//! buckets (S3 user guide).
+//! `{id}.{region}.aoss.amazonaws.com`), IoT Core's account endpoints
+//! (`{id}-ats.iot.{region}.amazonaws.com`, `iotdata`; `iotdevicegateway` for MQTT over
+//! WebSocket, the path `/mqtt`), S3's legacy `s3-{region}` hosts and S3 Express buckets
+//! (S3 user guide).
 
 // ---- Maintained by hand: what botocore does not describe. ----
 
@@ -57,6 +59,16 @@ const CUSTOMER_PREFIXED: &[&str] = &[
     "s3-outposts",
     "vpc-lattice-svcs",
 ];
+
+/// Account endpoints: exactly one label of the account's in front of the prefix, and the
+/// name they sign for. IoT Core's data endpoint `{id}-ats.iot.{region}.amazonaws.com`
+/// (and the legacy `{id}.iot.…`, and China's `{id}.ats.iot.{region}.amazonaws.com.cn`)
+/// signs as `iotdata`, not as the control plane `iot`.
+const ACCOUNT_PREFIXED: &[(&str, &str)] = &[("ats.iot", "iotdata"), ("iot", "iotdata")];
+
+/// The path of MQTT over WebSocket on an IoT Core data endpoint: a request (a presigned
+/// `wss://` URL, presigned in its `https://` form) to it signs as `iotdevicegateway`.
+const IOT_MQTT_PATH: &str = "/mqtt";
 
 /// The DNS suffixes an AWS host ends with, in the order they are tried.
 fn dns_suffixes() -> impl Iterator<Item = &'static str> {
@@ -103,6 +115,19 @@ pub(crate) fn infer_scope(host: &str) -> Option<(&'static str, &str)> {
     service_of(prefix).map(|service| (service, region))
 }
 
+/// The name a request to an inferred `service` signs for, given the `path` it is signed
+/// with: MQTT over WebSocket (the path `/mqtt`) on an IoT Core data endpoint signs as
+/// `iotdevicegateway`; every other request as the host says. The host alone cannot tell the
+/// two apart, and the `wss` scheme never reaches a route (a `wss://` URL is presigned in its
+/// `https://` form), so the path does.
+pub(crate) fn signing_name_for_path(service: &'static str, path: &str) -> &'static str {
+    if service == "iotdata" && path == IOT_MQTT_PATH {
+        "iotdevicegateway"
+    } else {
+        service
+    }
+}
+
 /// Hosts with no region label right before the suffix: OpenSearch's region-first shape and
 /// S3's legacy and global hosts.
 fn region_before_service<'h>(rest: &'h str, suffix: &str) -> Option<(&'static str, &'h str)> {
@@ -137,6 +162,12 @@ fn service_of(prefix: &str) -> Option<&'static str> {
     while let Some((_, shorter)) = tail.split_once('.') {
         tail = shorter;
         if let Some(service) = lookup(tail).filter(|_| customer_prefixed(tail)) {
+            return Some(service);
+        }
+    }
+    if let Some((label, rest)) = prefix.split_once('.') {
+        let account = ACCOUNT_PREFIXED.iter().find(|(p, _)| *p == rest);
+        if let Some((_, service)) = account.filter(|_| !label.is_empty()) {
             return Some(service);
         }
     }
@@ -762,5 +793,39 @@ mod tests {
         ] {
             assert!(!is_region(label), "{label}");
         }
+    }
+
+    #[test]
+    fn iot_account_endpoints_sign_as_iotdata() {
+        for host in [
+            "a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com",
+            "a1b2c3d4e5f6g7.iot.eu-west-1.amazonaws.com",
+            "a1b2c3d4e5f6g7.ats.iot.cn-north-1.amazonaws.com.cn",
+        ] {
+            assert_eq!(infer_scope(host).map(|s| s.0), Some("iotdata"), "{host}");
+        }
+        // The control plane keeps its name; other IoT hosts with the account's labels in
+        // front are not data endpoints.
+        assert_eq!(
+            infer_scope("iot.us-east-1.amazonaws.com"),
+            Some(("iot", "us-east-1"))
+        );
+        assert_eq!(
+            infer_scope("a1b2c3d4e5f6g7.credentials.iot.us-east-1.amazonaws.com"),
+            None
+        );
+        assert_eq!(infer_scope(".iot.us-east-1.amazonaws.com"), None);
+    }
+
+    #[test]
+    fn mqtt_over_websocket_signs_as_iotdevicegateway() {
+        assert_eq!(
+            signing_name_for_path("iotdata", "/mqtt"),
+            "iotdevicegateway"
+        );
+        for path in ["/", "/topics/a", "/mqtt/x", "/MQTT"] {
+            assert_eq!(signing_name_for_path("iotdata", path), "iotdata", "{path}");
+        }
+        assert_eq!(signing_name_for_path("execute-api", "/mqtt"), "execute-api");
     }
 }

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use crate::config::{SigningOverride, DEFAULT_SERVICE};
+use crate::engine::endpoints;
 use crate::engine::route::{validate_scope, Resolved, RouteTable};
 use crate::engine::sign::ServiceProfile;
 use crate::error::Error;
@@ -55,7 +56,10 @@ pub(crate) fn plan<'a>(
         .or(route.service.as_deref());
     let service: Cow<'a, str> = match (configured, &inferred) {
         (Some(s), _) => Cow::Borrowed(s),
-        (None, Some((s, _))) => Cow::Borrowed(*s),
+        (None, Some((s, _))) => Cow::Borrowed(endpoints::signing_name_for_path(
+            s,
+            signed_path(&resolved, url),
+        )),
         (None, None) => Cow::Borrowed(defaults.service.as_deref().unwrap_or(DEFAULT_SERVICE)),
     };
     let configured = overrides
@@ -81,4 +85,13 @@ pub(crate) fn plan<'a>(
         unsigned_payload,
         presign: None,
     }))
+}
+
+/// The path the request is signed with (the route's, for a CloudFront alias), without its
+/// query.
+fn signed_path<'u>(resolved: &'u Resolved<'_>, url: &'u url::Url) -> &'u str {
+    match &resolved.sign_path_and_query {
+        Some(owned) => owned.split('?').next().unwrap_or(owned),
+        None => url.path(),
+    }
 }
