@@ -1,4 +1,5 @@
-//! Which service and region a host signs for, from AWS's own endpoint metadata.
+//! Which service and region a host signs for, from AWS's own endpoint metadata, and
+//! whether a host is an AWS host at all.
 //!
 //! The tables between `// BEGIN GENERATED` and `// END GENERATED` are generated from
 //! botocore 1.43.67 by `scripts/endpoints/generate.py` (see `scripts/endpoints/README.md`);
@@ -82,6 +83,17 @@ fn dns_suffixes() -> impl Iterator<Item = &'static str> {
 fn bare(host: &str) -> &str {
     let host = host.split(':').next().unwrap_or(host);
     host.strip_suffix('.').unwrap_or(host)
+}
+
+/// Whether `host` (optionally with `:port`) is under one of AWS's DNS suffixes
+/// (`amazonaws.com`, `amazonaws.com.cn`, `api.aws`, `on.aws`, …): an AWS endpoint, known to
+/// the tables or not, rather than a custom domain, an alias, `localhost` or an address.
+pub(crate) fn is_aws_host(host: &str) -> bool {
+    let host = bare(host);
+    dns_suffixes().any(|suffix| {
+        host.strip_suffix(suffix)
+            .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+    })
 }
 
 /// Service (signing name) and region that `host` (optionally with `:port`) signs for, or
@@ -746,6 +758,7 @@ mod tests {
         }
         for (host, service, region) in GLOBAL_HOSTS {
             assert!(host.split('.').all(label_ok), "{host}");
+            assert!(is_aws_host(host), "{host}");
             assert!(name_ok(service) && is_region(region), "{host}");
         }
         let suffixes: Vec<&str> = dns_suffixes().collect();
@@ -792,6 +805,34 @@ mod tests {
             "us--1",
         ] {
             assert!(!is_region(label), "{label}");
+        }
+    }
+
+    #[test]
+    fn aws_hosts_are_those_under_an_aws_dns_suffix() {
+        for host in [
+            "nosuchservice.us-east-1.amazonaws.com",
+            "a1b2c3d4e5f6g7.credentials.iot.us-east-1.amazonaws.com",
+            "ec2-192-0-2-1.compute-1.amazonaws.com",
+            "my-bucket.s3-accelerate.amazonaws.com",
+            "x.eu-west-1.on.aws",
+            "sqs.cn-north-1.amazonaws.com.cn:443",
+            "sqs.us-east-1.api.aws.",
+            "amazonaws.com",
+        ] {
+            assert!(is_aws_host(host), "{host}");
+        }
+        for host in [
+            "api.example.com",
+            "localhost",
+            "127.0.0.1:8080",
+            "[::1]",
+            "d111111abcdef8.cloudfront.net",
+            "amazonaws.com.evil.example.com",
+            "notamazonaws.com",
+            "execute-api.us-east-1.amazonaws.comx",
+        ] {
+            assert!(!is_aws_host(host), "{host}");
         }
     }
 

@@ -7,7 +7,7 @@ use crate::config::{SigningOverride, DEFAULT_SERVICE};
 use crate::engine::endpoints;
 use crate::engine::route::{validate_scope, Resolved, RouteTable};
 use crate::engine::sign::ServiceProfile;
-use crate::error::Error;
+use crate::error::{Error, InvalidSetting};
 
 /// Where and how one request is signed: its route resolved and its scope decided.
 ///
@@ -33,7 +33,8 @@ pub(crate) struct Defaults {
 
 /// The route and scope for `url`; `None` when no route matches (the request is then sent
 /// unsigned). Precedence: the per-request override, the route, the signing host's name,
-/// the builder's default.
+/// the builder's default, and [`DEFAULT_SERVICE`] for a host that is not AWS's: an AWS host
+/// whose service nothing names is an error, never signed for a guessed service.
 pub(crate) fn plan<'a>(
     routes: &'a RouteTable,
     defaults: &'a Defaults,
@@ -60,7 +61,17 @@ pub(crate) fn plan<'a>(
             s,
             signed_path(&resolved, url),
         )),
-        (None, None) => Cow::Borrowed(defaults.service.as_deref().unwrap_or(DEFAULT_SERVICE)),
+        (None, None) => match defaults.service.as_deref() {
+            Some(s) => Cow::Borrowed(s),
+            // An AWS host the tables do not know: a guessed service would only earn a 403.
+            None if endpoints::is_aws_host(&resolved.sign_host) => {
+                return Err(InvalidSetting::UnknownAwsService {
+                    host: resolved.sign_host.into_owned(),
+                }
+                .into())
+            }
+            None => Cow::Borrowed(DEFAULT_SERVICE),
+        },
     };
     let configured = overrides
         .and_then(|o| o.region.as_deref())
