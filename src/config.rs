@@ -20,7 +20,17 @@ use crate::engine::Engine;
 use crate::error::ConfigError;
 use crate::route::Route;
 
-/// The service signed for when neither the route, the host nor the builder names one.
+/// The service signed for when neither the request's [`SigningOverride`], the route, the
+/// host nor the builder names one, for a host that is not an AWS endpoint: a custom domain, a
+/// CloudFront alias, `localhost`, an IP address (API Gateway's custom domains are the
+/// common case).
+///
+/// An AWS host (under `amazonaws.com`, `amazonaws.com.cn`, `api.aws`, `on.aws`, … the AWS
+/// partitions' DNS suffixes) whose service the crate cannot infer is never signed for this
+/// default: the route is refused at `build()`
+/// ([`ConfigError::UnknownAwsService`]), or the request with
+/// [`Error::UnknownAwsService`](crate::Error::UnknownAwsService) when a wildcard route
+/// matched it. Name its service on the route or the builder.
 pub const DEFAULT_SERVICE: &str = "execute-api";
 
 /// How long reading a 403 body may hold up the caller by default; see
@@ -278,7 +288,8 @@ impl SigV4MiddlewareBuilder {
     }
 
     /// The service to sign for when a route names none and its host does not tell
-    /// (default [`DEFAULT_SERVICE`]).
+    /// (default: [`DEFAULT_SERVICE`] for hosts that are not AWS endpoints; an AWS host whose
+    /// service the crate cannot infer needs this or [`Route::service`]).
     pub fn service(mut self, service: impl Into<String>) -> Self {
         self.service = Some(service.into());
         self
@@ -376,9 +387,11 @@ impl SigV4MiddlewareBuilder {
     /// A [`ConfigError`] for the first mistake found: no route
     /// ([`NoRoutes`](ConfigError::NoRoutes)); a route URL that cannot be parsed, has another
     /// scheme, no host, a query or user info, or a wildcard too broad; two routes matching
-    /// the same requests; a service, region or presigned validity SigV4 cannot take; static
-    /// credentials with an empty key; no credentials provider without the `aws-config`
-    /// feature. [`ConfigError::kind`] sorts them.
+    /// the same requests; a service, region or presigned validity SigV4 cannot take; a route
+    /// to an AWS host whose service the crate cannot infer, with no service named on it or
+    /// here ([`UnknownAwsService`](ConfigError::UnknownAwsService)); static credentials with
+    /// an empty key; no credentials provider without the `aws-config` feature.
+    /// [`ConfigError::kind`] sorts them.
     pub fn build(self) -> Result<SigV4Middleware, ConfigError> {
         if self.routes.is_empty() {
             return Err(ConfigError::NoRoutes);
@@ -400,6 +413,9 @@ impl SigV4MiddlewareBuilder {
             if let Some(v) = value {
                 validate_scope(what, v)?;
             }
+        }
+        if self.service.is_none() {
+            routes.check_services_named()?;
         }
         if self.static_keys_empty {
             return Err(ConfigError::EmptyCredentials);

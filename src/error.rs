@@ -132,6 +132,17 @@ pub enum ConfigError {
     /// No route was configured, so the middleware would never sign anything.
     #[error("no route configured: add at least one Route, or nothing is ever signed")]
     NoRoutes,
+    /// A route signs an AWS host (under `amazonaws.com`, `api.aws`, `on.aws`, …) whose
+    /// service the crate cannot infer, and neither the route nor the builder names one:
+    /// signing for a guessed service would only earn a 403. Set
+    /// [`Route::service`](crate::Route::service) (also when requests override it), or the
+    /// builder's [`service`](crate::SigV4MiddlewareBuilder::service). The same mistake as
+    /// [`Error::UnknownAwsService`], found at build time (a route with a fixed host).
+    #[error(fmt = unknown_service_message)]
+    UnknownAwsService {
+        /// The host signed for.
+        host: String,
+    },
 }
 
 /// Why a request could not be signed. Nothing is sent when this is returned.
@@ -307,6 +318,20 @@ pub enum Error {
         /// The route's origin path (`/prod`).
         origin_path: String,
     },
+    /// The request is signed for an AWS host (under `amazonaws.com`, `api.aws`, `on.aws`,
+    /// …) whose service the crate cannot infer, and neither the request's
+    /// [`SigningOverride`](crate::SigningOverride), its route nor the builder names one: it
+    /// is not signed for a guessed service, and not sent. Set
+    /// [`Route::service`](crate::Route::service) or the builder's
+    /// [`service`](crate::SigV4MiddlewareBuilder::service). Found per request for wildcard
+    /// routes; a route with a fixed host is refused at build time
+    /// ([`ConfigError::UnknownAwsService`]). Of kind
+    /// [`Configuration`](ErrorKind::Configuration): the fix is a setting.
+    #[error(fmt = unknown_service_message)]
+    UnknownAwsService {
+        /// The host signed for.
+        host: String,
+    },
 }
 
 impl ConfigError {
@@ -325,6 +350,7 @@ impl ConfigError {
             | ConfigError::InvalidExpiry { .. }
             | ConfigError::WildcardTooBroad { .. }
             | ConfigError::NoRoutes => ErrorKind::Configuration,
+            ConfigError::UnknownAwsService { .. } => ErrorKind::Configuration,
         }
     }
 }
@@ -365,6 +391,7 @@ impl Error {
             | Error::HostOverrideOverHttp2 { .. } => ErrorKind::Configuration,
             Error::ClientFollowedRedirect { .. } => ErrorKind::Redirect,
             Error::Signing(_) => ErrorKind::Signing,
+            Error::UnknownAwsService { .. } => ErrorKind::Configuration,
         }
     }
 
@@ -430,7 +457,8 @@ impl Error {
             | Error::PayloadHashNotPresignable { .. }
             | Error::AuthorizationHeaderSet { .. }
             | Error::OutsideOriginPath { .. }
-            | Error::HostOverrideOverHttp2 { .. } => false,
+            | Error::HostOverrideOverHttp2 { .. }
+            | Error::UnknownAwsService { .. } => false,
         }
     }
 
@@ -548,7 +576,8 @@ impl std::error::Error for ProviderMessage {
     }
 }
 
-/// A service, region or presigned validity SigV4 cannot take. The same mistake whether the
+/// A service, region or presigned validity SigV4 cannot take, or an AWS host whose service
+/// nothing names. The same mistake whether the
 /// builder finds it ([`ConfigError`]) or a request does ([`Error`]): the checks return this,
 /// `?` turns it into either enum, and both print it with the same words. (The two enums
 /// keep a variant each, with the same fields, so that callers match it where they meet it.)
@@ -556,6 +585,7 @@ impl std::error::Error for ProviderMessage {
 pub(crate) enum InvalidSetting {
     Scope { what: &'static str, value: String },
     Expiry { expires: Duration },
+    UnknownAwsService { host: String },
 }
 
 impl InvalidSetting {
@@ -574,6 +604,7 @@ impl From<InvalidSetting> for ConfigError {
         match invalid {
             InvalidSetting::Scope { what, value } => ConfigError::InvalidScope { what, value },
             InvalidSetting::Expiry { expires } => ConfigError::InvalidExpiry { expires },
+            InvalidSetting::UnknownAwsService { host } => ConfigError::UnknownAwsService { host },
         }
     }
 }
@@ -583,6 +614,7 @@ impl From<InvalidSetting> for Error {
         match invalid {
             InvalidSetting::Scope { what, value } => Error::InvalidScope { what, value },
             InvalidSetting::Expiry { expires } => Error::InvalidExpiry { expires },
+            InvalidSetting::UnknownAwsService { host } => Error::UnknownAwsService { host },
         }
     }
 }
@@ -606,6 +638,15 @@ fn expiry_message(expires: &Duration, f: &mut fmt::Formatter<'_>) -> fmt::Result
     write!(
         f,
         "presigned validity {expires:?} must be at least one second and at most 7 days"
+    )
+}
+
+fn unknown_service_message(host: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(
+        f,
+        "cannot tell which AWS service {host:?} is, and nothing names one: set it with \
+         Route::service(..) (or SigV4MiddlewareBuilder::service for every route) rather \
+         than sign for a guessed service"
     )
 }
 
@@ -703,6 +744,10 @@ mod tests {
                 ErrorKind::Configuration,
             ),
             (ConfigError::NoRoutes, ErrorKind::Configuration),
+            (
+                ConfigError::UnknownAwsService { host: "h".into() },
+                ErrorKind::Configuration,
+            ),
         ];
         for (err, kind) in config {
             assert_eq!(err.kind(), kind, "{err:?}");
@@ -800,6 +845,10 @@ mod tests {
                 },
                 ErrorKind::Request,
             ),
+            (
+                Error::UnknownAwsService { host: "h".into() },
+                ErrorKind::Configuration,
+            ),
         ];
         for (err, kind) in request {
             assert_eq!(err.kind(), kind, "{err:?}");
@@ -833,6 +882,19 @@ mod tests {
         assert_eq!(config.kind(), request.kind());
         assert!(InvalidSetting::check_expiry(Duration::from_secs(1)).is_ok());
         assert!(InvalidSetting::check_expiry(Duration::from_millis(999)).is_err());
+        let unknown = || InvalidSetting::UnknownAwsService {
+            host: "x.nosuchservice.us-east-1.amazonaws.com".into(),
+        };
+        let (config, request) = (ConfigError::from(unknown()), Error::from(unknown()));
+        assert_eq!(config.to_string(), request.to_string());
+        assert!(
+            config
+                .to_string()
+                .contains("\"x.nosuchservice.us-east-1.amazonaws.com\""),
+            "{config}"
+        );
+        assert!(config.to_string().contains("Route::service"), "{config}");
+        assert_eq!(config.kind(), request.kind());
     }
 
     /// The signing library's and the provider's errors are sources, reachable and

@@ -4,8 +4,8 @@
 //! legacy S3, VPC endpoints). Each inferred scope is signed for and checked by the
 //! independent verifier.
 //!
-//! The tables below were taken from botocore (github.com/boto/botocore, commit
-//! `0e6e2404b85dc336dd2889814e089bde7d1a4c55`, `botocore/data/endpoints.json` and
+//! The tables below were taken from botocore 1.43.67 (github.com/boto/botocore, the data of
+//! commit `0e6e2404b85dc336dd2889814e089bde7d1a4c55`, `botocore/data/endpoints.json` and
 //! `botocore/data/*/*/service-2.json`), independently of the crate's own table.
 
 mod support;
@@ -13,9 +13,12 @@ mod support;
 use std::time::Duration;
 
 use bytes::Bytes;
+use reqwest_sigv4::verify::wiremock::signed_by;
 use reqwest_sigv4::verify::{ReceivedRequest, Verifier};
-use reqwest_sigv4::{Route, SigV4Middleware};
+use reqwest_sigv4::{ConfigError, Error, ErrorKind, Route, SigV4Middleware};
 use support::example_credentials;
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// What the builder falls back to: a scope that no inference produces.
 const FALLBACK_SERVICE: &str = "fallback-service";
@@ -31,12 +34,21 @@ async fn scope_of(host: &str) -> (String, String) {
         .static_credentials(example_credentials())
         .build()
         .expect("valid config");
-    let url = format!("https://{host}/").parse().expect("URL");
-    let request = reqwest::Request::new(reqwest::Method::GET, url);
-    let presigned = signer
-        .presign(&request, Duration::from_secs(60))
+    presigned_scope(&signer, host, "/")
         .await
-        .unwrap_or_else(|e| panic!("{host}: {e}"));
+        .unwrap_or_else(|e| panic!("{host}: {e}"))
+}
+
+/// The service and region `signer` presigns `https://{host}{path}` for, read from the
+/// presigned URL, which the independent verifier must accept for that scope.
+async fn presigned_scope(
+    signer: &SigV4Middleware,
+    host: &str,
+    path: &str,
+) -> Result<(String, String), reqwest_sigv4::Error> {
+    let url = format!("https://{host}{path}").parse().expect("URL");
+    let request = reqwest::Request::new(reqwest::Method::GET, url);
+    let presigned = signer.presign(&request, Duration::from_secs(60)).await?;
     let credential = presigned
         .query_pairs()
         .find(|(k, _)| k == "X-Amz-Credential")
@@ -63,7 +75,7 @@ async fn scope_of(host: &str) -> (String, String) {
         .allow_unsigned_payload(unsigned)
         .verify(&received)
         .unwrap_or_else(|r| panic!("{host}: signed for {service}/{region} but {r}"));
-    (service.to_owned(), region.to_owned())
+    Ok((service.to_owned(), region.to_owned()))
 }
 
 /// Checks every `(host, service, region)`; reports all failures at once.
@@ -383,6 +395,9 @@ async fn dual_stack_fips_china_and_other_partitions() {
             "lambda",
             "us-isof-east-1",
         ),
+        // Dual-stack suffixes only partitions.json names.
+        ("sqs.us-iso-east-1.api.aws.ic.gov", "sqs", "us-iso-east-1"),
+        ("sqs.us-isob-east-1.api.aws.scloud", "sqs", "us-isob-east-1"),
         // A port and a trailing dot change nothing.
         ("sqs.us-east-1.amazonaws.com:8443", "sqs", "us-east-1"),
         ("sqs.us-east-1.amazonaws.com.", "sqs", "us-east-1"),
@@ -481,6 +496,8 @@ async fn interface_vpc_endpoint_names() {
     .await;
 }
 
+/// Hosts the tables do not know sign for the builder's service and region when it names
+/// them (an AWS host among them is then not refused: the builder named its service).
 #[tokio::test]
 async fn hosts_that_are_not_aws_endpoints_use_the_configured_fallback() {
     let fallback = (FALLBACK_SERVICE.to_owned(), FALLBACK_REGION.to_owned());
@@ -593,4 +610,276 @@ async fn private_api_through_a_vpc_endpoint_name_with_x_apigw_api_id() {
     );
     // The endpoint's name is no API id to put in a policy.
     assert_eq!(explanation.suggestion, None);
+}
+
+/// IoT Core's account-specific data endpoint (what `describe-endpoint --endpoint-type
+/// iot:Data-ATS` returns) signs as `iotdata` over HTTPS; MQTT over WebSocket on it, a
+/// `wss://{endpoint}/mqtt` URL presigned in its `https://` form, as `iotdevicegateway`.
+#[tokio::test]
+async fn iot_account_endpoints_sign_as_iotdata_and_mqtt_over_websocket_as_iotdevicegateway() {
+    assert_scopes(&[
+        (
+            "a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com",
+            "iotdata",
+            "us-east-1",
+        ),
+        // The legacy (VeriSign) form and China's ATS form.
+        (
+            "a1b2c3d4e5f6g7.iot.eu-west-1.amazonaws.com",
+            "iotdata",
+            "eu-west-1",
+        ),
+        (
+            "a1b2c3d4e5f6g7.ats.iot.cn-north-1.amazonaws.com.cn",
+            "iotdata",
+            "cn-north-1",
+        ),
+    ])
+    .await;
+    for host in [
+        "a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com",
+        "data-ats.iot.us-east-1.amazonaws.com",
+    ] {
+        // Nothing but the host names the scope.
+        let signer = SigV4Middleware::builder()
+            .route(Route::direct(format!("https://{host}")))
+            .static_credentials(example_credentials())
+            .build()
+            .expect("valid config");
+        let scope = |service: &str| (service.to_owned(), "us-east-1".to_owned());
+        assert_eq!(
+            presigned_scope(&signer, host, "/mqtt").await.unwrap(),
+            scope("iotdevicegateway"),
+            "{host}"
+        );
+        for path in ["/topics/sensors%2Fa", "/things/t1/shadow", "/mqtt/x"] {
+            assert_eq!(
+                presigned_scope(&signer, host, path).await.unwrap(),
+                scope("iotdata"),
+                "{host}{path}"
+            );
+        }
+    }
+}
+
+/// An AWS host the tables do not know is never signed for a guessed service: a route that
+/// signs one and names no service (nor does the builder) is refused by `build()`, with the
+/// host in the message and the setter that fixes it.
+#[test]
+fn a_route_to_an_unknown_aws_host_without_a_service_is_refused_at_build() {
+    for (route, host) in [
+        (
+            Route::direct("https://nosuchservice.us-east-1.amazonaws.com"),
+            "nosuchservice.us-east-1.amazonaws.com",
+        ),
+        // IoT's credentials provider is no SigV4 data endpoint.
+        (
+            Route::direct("https://a1b2c3d4e5f6g7.credentials.iot.us-east-1.amazonaws.com"),
+            "a1b2c3d4e5f6g7.credentials.iot.us-east-1.amazonaws.com",
+        ),
+        (
+            Route::direct("https://svc.eu-west-1.on.aws").region("eu-west-1"),
+            "svc.eu-west-1.on.aws",
+        ),
+        (
+            Route::host_override(
+                "http://127.0.0.1:8080",
+                "nosuchservice.us-east-1.amazonaws.com",
+            ),
+            "nosuchservice.us-east-1.amazonaws.com",
+        ),
+        (
+            Route::cloudfront(
+                "https://www.example.com",
+                "https://my-alb-1234.eu-west-1.elb.amazonaws.com/prod",
+            ),
+            "my-alb-1234.eu-west-1.elb.amazonaws.com",
+        ),
+    ] {
+        let err = SigV4Middleware::builder()
+            .route(route)
+            .static_credentials(example_credentials())
+            .build()
+            .expect_err(host);
+        assert!(
+            matches!(&err, ConfigError::UnknownAwsService { host: h } if h == host),
+            "{host}: {err:?}"
+        );
+        assert_eq!(err.kind(), ErrorKind::Configuration);
+        let message = err.to_string();
+        assert!(message.contains(&format!("{host:?}")), "{message}");
+        assert!(message.contains("Route::service"), "{message}");
+    }
+}
+
+/// A service named on the route, or as the builder's default, is what an unknown AWS host
+/// is signed for (checked by the independent verifier where the request arrives).
+#[tokio::test]
+async fn an_unknown_aws_host_signs_for_the_service_named() {
+    let host = "nosuchservice.us-east-1.amazonaws.com";
+    let server = MockServer::start().await;
+    let verifier = Verifier::new(example_credentials())
+        .service("x")
+        .region("us-east-1");
+    Mock::given(signed_by(verifier))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(403))
+        .mount(&server)
+        .await;
+    // The host names no region either.
+    let named_on_the_route = SigV4Middleware::builder()
+        .route(
+            Route::host_override(server.uri(), host)
+                .service("x")
+                .region("us-east-1"),
+        )
+        .static_credentials(example_credentials());
+    let named_on_the_builder = SigV4Middleware::builder()
+        .route(Route::host_override(server.uri(), host))
+        .service("x")
+        .region("us-east-1")
+        .static_credentials(example_credentials());
+    for builder in [named_on_the_route, named_on_the_builder] {
+        let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+            .with(builder.build().expect("a service is named"))
+            .build();
+        let response = client
+            .get(format!("{}/items", server.uri()))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 200, "signed for x in us-east-1");
+    }
+}
+
+/// Under a wildcard route the host is read per request: one the tables do not know, with no
+/// service named, fails with `Error::UnknownAwsService` and nothing is sent (nor presigned);
+/// a known one under the same route is signed for its own service; naming a service on the
+/// route signs the unknown one for it.
+#[tokio::test]
+async fn an_unknown_aws_host_under_a_wildcard_route_is_refused_per_request_and_not_sent() {
+    let server = MockServer::start().await;
+    let port = server.address().port();
+    let suffix = "eu-isoe-west-1.cloud.adc-e.uk";
+    let (unknown, known) = (format!("nosuchservice.{suffix}"), format!("sqs.{suffix}"));
+    let addr = *server.address();
+    let http = support::client_for(&[(unknown.as_str(), addr), (known.as_str(), addr)]);
+    let signer = |route: Route| {
+        SigV4Middleware::builder()
+            .route(route)
+            .static_credentials(example_credentials())
+            .build()
+            .expect("a wildcard route's hosts are read per request")
+    };
+    let wildcard = format!("http://*.{suffix}:{port}");
+    let refusing = signer(Route::direct(&wildcard));
+    let client = reqwest_middleware::ClientBuilder::new(http.clone())
+        .with(refusing.clone())
+        .build();
+
+    let err = client
+        .get(format!("http://{unknown}:{port}/items"))
+        .send()
+        .await
+        .expect_err("refused");
+    match Error::from_middleware(&err) {
+        Some(Error::UnknownAwsService { host }) => {
+            assert_eq!(host, &format!("{unknown}:{port}"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        Error::from_middleware(&err).map(Error::kind),
+        Some(ErrorKind::Configuration)
+    );
+    let request = reqwest::Request::new(
+        reqwest::Method::GET,
+        format!("http://{unknown}:{port}/items").parse().unwrap(),
+    );
+    assert!(matches!(
+        refusing.presign(&request, Duration::from_secs(60)).await,
+        Err(Error::UnknownAwsService { .. })
+    ));
+    let received = server.received_requests().await.expect("recording");
+    assert!(received.is_empty(), "nothing sent: {received:?}");
+
+    Mock::given(signed_by(
+        Verifier::new(example_credentials())
+            .service("sqs")
+            .region("eu-isoe-west-1"),
+    ))
+    .respond_with(ResponseTemplate::new(200))
+    .mount(&server)
+    .await;
+    Mock::given(signed_by(
+        Verifier::new(example_credentials())
+            .service("x")
+            .region("eu-west-2"),
+    ))
+    .respond_with(ResponseTemplate::new(201))
+    .mount(&server)
+    .await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(403))
+        .mount(&server)
+        .await;
+    let response = client
+        .get(format!("http://{known}:{port}/"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200, "signed for sqs in eu-isoe-west-1");
+
+    let named = signer(Route::direct(&wildcard).service("x").region("eu-west-2"));
+    let client = reqwest_middleware::ClientBuilder::new(http)
+        .with(named)
+        .build();
+    let response = client
+        .get(format!("http://{unknown}:{port}/items"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 201, "signed for x in eu-west-2");
+}
+
+/// Hosts that are not AWS endpoints (a custom domain, a CloudFront alias, a local server)
+/// keep the documented default service, `execute-api`.
+#[tokio::test]
+async fn hosts_that_are_not_aws_endpoints_sign_for_execute_api_by_default() {
+    for (route, host) in [
+        (
+            Route::custom_domain("https://api.example.com").region("eu-west-1"),
+            "api.example.com",
+        ),
+        (
+            Route::direct("https://d111111abcdef8.cloudfront.net").region("eu-west-1"),
+            "d111111abcdef8.cloudfront.net",
+        ),
+        (
+            Route::direct("https://localhost").region("eu-west-1"),
+            "localhost",
+        ),
+        (
+            Route::direct("https://127.0.0.1").region("eu-west-1"),
+            "127.0.0.1",
+        ),
+    ] {
+        let signer = SigV4Middleware::builder()
+            .route(route)
+            .static_credentials(example_credentials())
+            .build()
+            .expect("valid config");
+        assert_eq!(
+            presigned_scope(&signer, host, "/").await.unwrap(),
+            (
+                reqwest_sigv4::DEFAULT_SERVICE.to_owned(),
+                "eu-west-1".to_owned()
+            ),
+            "{host}"
+        );
+        assert_eq!(reqwest_sigv4::DEFAULT_SERVICE, "execute-api");
+    }
 }

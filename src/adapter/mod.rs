@@ -192,7 +192,8 @@ impl SigV4Middleware {
     /// [`Error::PayloadHashNotPresignable`] for a body hash S3 would not check; a
     /// credentials error ([`ErrorKind::Credentials`](crate::ErrorKind::Credentials)) when no
     /// usable credentials can be had; the errors of signing a request
-    /// ([`Error::MissingRegion`], [`Error::UnsignableQuery`], [`Error::Signing`]).
+    /// ([`Error::MissingRegion`], [`Error::UnknownAwsService`], [`Error::UnsignableQuery`],
+    /// [`Error::Signing`]).
     pub async fn presign(
         &self,
         request: &impl Presignable,

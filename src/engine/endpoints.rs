@@ -1,48 +1,47 @@
-//! Which service and region a host signs for, from AWS's own endpoint metadata.
+//! Which service and region a host signs for, from AWS's own endpoint metadata, and
+//! whether a host is an AWS host at all.
 //!
-//! The tables below are taken from botocore (github.com/boto/botocore, commit
-//! `0e6e2404b85dc336dd2889814e089bde7d1a4c55`), not written from memory:
-//! - `botocore/data/<service>/<version>/service-2.json`: each service's
+//! The tables between `// BEGIN GENERATED` and `// END GENERATED` are generated from
+//! botocore 1.43.67 by `scripts/endpoints/generate.py` (see `scripts/endpoints/README.md`);
+//! they are not edited by hand. The script reads:
+//! - `botocore/data/<service>/<version>/service-2.json`: each SigV4 service's
 //!   `metadata.endpointPrefix` (the host prefix) and `metadata.signingName` (the credential
 //!   scope's service, when it differs);
-//! - `botocore/data/endpoints.json`: `defaults.credentialScope.service` overrides
-//!   (`data.iot` → `iotdata`); the prefixes of explicit hostnames (`ecr-fips`,
-//!   `verification.signer`, `data.ats.iot`, `mturk-requester-sandbox`, `cn.transcribe`,
-//!   `greengrass-ats.iot`, `entitlement-marketplace`) and of dual-stack variants (`aos` for
-//!   `es`, `api.iot-tunneling`, `detective`, `ecr-public`, `metering-marketplace`); every
-//!   partition-global endpoint with the region its `credentialScope` names
-//!   (`iam.amazonaws.com`, `iam.global.api.aws` → `us-east-1`); each partition's DNS
-//!   suffixes. Every hostname endpoints.json lists infers its service and region (checked
-//!   against the file when the table was taken; two malformed `ramus-gov-*` entries aside);
-//! - `botocore/data/s3/2006-03-01/endpoint-rule-set-1.json`: S3's host shapes (access points,
-//!   Object Lambda, Express, Outposts, dual-stack) and their signing names.
+//! - `botocore/data/endpoints.json`: every hostname it spells out for an endpoint that takes
+//!   SigV4, with its `credentialScope` (`data.iot` → `iotdata`): the prefixes of explicit
+//!   hostnames (`ecr-fips`, `verification.signer`, `data.ats.iot`, `cn.transcribe`, …) and of
+//!   dual-stack variants (`aos` for `es`, `api.iot-tunneling`, …); every endpoint whose host
+//!   names no region, with the region its `credentialScope` names (`iam.amazonaws.com`,
+//!   `iam.global.api.aws` → `us-east-1`); each partition's DNS suffixes (and
+//!   `partitions.json`'s dual-stack ones);
+//! - `botocore/data/s3/2006-03-01/endpoint-rule-set-1.json` and S3 Control's: the prefixes
+//!   of S3's host shapes (access points, Object Lambda, Outposts, Express control) and their
+//!   signing names.
 //!
-//! Data planes that botocore does not describe come from the services' guides: Lambda
-//! function URLs (`{id}.lambda-url.{region}.on.aws`, `lambda`), AppSync GraphQL and
-//! real-time endpoints (`{id}.appsync-api.{region}.amazonaws.com`, `appsync`), VPC Lattice
-//! services (`….vpc-lattice-svcs.{region}.on.aws`), Aurora DSQL clusters
-//! (`{id}.dsql.{region}.on.aws`, `dsql`), OpenSearch domains and Serverless collections
-//! (`{domain}.{region}.es.amazonaws.com`, `{id}.{region}.aoss.amazonaws.com`), S3's legacy
-//! `s3-{region}` hosts (S3 user guide, "Legacy endpoints").
+//! The rest is maintained by hand, from the services' guides, for what botocore does not
+//! describe: Lambda function URLs (`{id}.lambda-url.{region}.on.aws`, `lambda`), AppSync
+//! GraphQL and real-time endpoints (`{id}.appsync-api.{region}.amazonaws.com`, `appsync`),
+//! VPC Lattice services (`….vpc-lattice-svcs.{region}.on.aws`), the `on.aws` and interface
+//! VPC endpoint suffixes, Aurora DSQL clusters (`{id}.dsql.{region}.on.aws`), OpenSearch
+//! domains and Serverless collections (`{domain}.{region}.es.amazonaws.com`,
+//! `{id}.{region}.aoss.amazonaws.com`), IoT Core's account endpoints
+//! (`{id}-ats.iot.{region}.amazonaws.com`, `iotdata`; `iotdevicegateway` for MQTT over
+//! WebSocket, the path `/mqtt`), S3's legacy `s3-{region}` hosts and S3 Express buckets
+//! (S3 user guide).
 
-/// DNS suffixes of the AWS partitions (`endpoints.json` `dnsSuffix` and dual-stack variants),
-/// plus `on.aws` (function URLs, Lattice, DSQL) and interface VPC endpoints' names. Longer
-/// suffixes first, so `vpce.amazonaws.com` wins over `amazonaws.com`.
-const DNS_SUFFIXES: &[&str] = &[
-    "api.amazonwebservices.com.cn",
-    "api.amazonwebservices.eu",
-    "api.cloud-aws.adc-e.uk",
-    "api.aws.hci.ic.gov",
-    "vpce.amazonaws.com",
-    "amazonaws.com.cn",
-    "cloud.adc-e.uk",
-    "csp.hci.ic.gov",
-    "amazonaws.com",
-    "sc2s.sgov.gov",
-    "amazonaws.eu",
-    "c2s.ic.gov",
-    "api.aws",
-    "on.aws",
+// ---- Maintained by hand: what botocore does not describe. ----
+
+/// DNS suffixes of AWS hosts that are no partition's: interface VPC endpoints' names and
+/// `on.aws` (function URLs, Lattice, DSQL). Tried before the partitions' suffixes, so that
+/// `vpce.amazonaws.com` wins over `amazonaws.com`.
+const OTHER_DNS_SUFFIXES: &[&str] = &["vpce.amazonaws.com", "on.aws"];
+
+/// Data planes botocore does not describe: host prefix → signing name, sorted by prefix.
+static DATA_PLANE_SIGNING_NAMES: &[(&str, &str)] = &[
+    ("appsync-api", "appsync"),
+    ("appsync-realtime-api", "appsync"),
+    ("lambda-url", "lambda"),
+    ("vpc-lattice-svcs", "vpc-lattice-svcs"),
 ];
 
 /// Services whose hosts put the caller's own labels in front of the service's prefix (an API
@@ -62,19 +61,53 @@ const CUSTOMER_PREFIXED: &[&str] = &[
     "vpc-lattice-svcs",
 ];
 
+/// Account endpoints: exactly one label of the account's in front of the prefix, and the
+/// name they sign for. IoT Core's data endpoint `{id}-ats.iot.{region}.amazonaws.com`
+/// (and the legacy `{id}.iot.…`, and China's `{id}.ats.iot.{region}.amazonaws.com.cn`)
+/// signs as `iotdata`, not as the control plane `iot`.
+const ACCOUNT_PREFIXED: &[(&str, &str)] = &[("ats.iot", "iotdata"), ("iot", "iotdata")];
+
+/// The path of MQTT over WebSocket on an IoT Core data endpoint: a request (a presigned
+/// `wss://` URL, presigned in its `https://` form) to it signs as `iotdevicegateway`.
+const IOT_MQTT_PATH: &str = "/mqtt";
+
+/// The DNS suffixes an AWS host ends with, in the order they are tried.
+fn dns_suffixes() -> impl Iterator<Item = &'static str> {
+    OTHER_DNS_SUFFIXES
+        .iter()
+        .chain(PARTITION_DNS_SUFFIXES)
+        .copied()
+}
+
+/// `host` without its `:port` and trailing dot.
+fn bare(host: &str) -> &str {
+    let host = host.split(':').next().unwrap_or(host);
+    host.strip_suffix('.').unwrap_or(host)
+}
+
+/// Whether `host` (optionally with `:port`) is under one of AWS's DNS suffixes
+/// (`amazonaws.com`, `amazonaws.com.cn`, `api.aws`, `on.aws`, …): an AWS endpoint, known to
+/// the tables or not, rather than a custom domain, an alias, `localhost` or an address.
+pub(crate) fn is_aws_host(host: &str) -> bool {
+    let host = bare(host);
+    dns_suffixes().any(|suffix| {
+        host.strip_suffix(suffix)
+            .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+    })
+}
+
 /// Service (signing name) and region that `host` (optionally with `:port`) signs for, or
 /// `None` when it is not an AWS host this table knows. Runs per request for wildcard
 /// routes: no allocation on the common path.
 pub(crate) fn infer_scope(host: &str) -> Option<(&'static str, &str)> {
-    let host = host.split(':').next().unwrap_or(host);
-    let host = host.strip_suffix('.').unwrap_or(host);
+    let host = bare(host);
     if let Ok(i) = GLOBAL_HOSTS.binary_search_by(|(h, ..)| (*h).cmp(host)) {
         let (_, service, region) = GLOBAL_HOSTS[i];
         return Some((service, region));
     }
-    let (rest, suffix) = DNS_SUFFIXES.iter().find_map(|suffix| {
+    let (rest, suffix) = dns_suffixes().find_map(|suffix| {
         let rest = host.strip_suffix(suffix)?.strip_suffix('.')?;
-        Some((rest, *suffix))
+        Some((rest, suffix))
     })?;
     let Some((prefix, region)) = rest.rsplit_once('.').filter(|(_, r)| is_region(r)) else {
         return region_before_service(rest, suffix);
@@ -92,6 +125,19 @@ pub(crate) fn infer_scope(host: &str) -> Option<(&'static str, &str)> {
         prefix
     };
     service_of(prefix).map(|service| (service, region))
+}
+
+/// The name a request to an inferred `service` signs for, given the `path` it is signed
+/// with: MQTT over WebSocket (the path `/mqtt`) on an IoT Core data endpoint signs as
+/// `iotdevicegateway`; every other request as the host says. The host alone cannot tell the
+/// two apart, and the `wss` scheme never reaches a route (a `wss://` URL is presigned in its
+/// `https://` form), so the path does.
+pub(crate) fn signing_name_for_path(service: &'static str, path: &str) -> &'static str {
+    if service == "iotdata" && path == IOT_MQTT_PATH {
+        "iotdevicegateway"
+    } else {
+        service
+    }
 }
 
 /// Hosts with no region label right before the suffix: OpenSearch's region-first shape and
@@ -131,6 +177,12 @@ fn service_of(prefix: &str) -> Option<&'static str> {
             return Some(service);
         }
     }
+    if let Some((label, rest)) = prefix.split_once('.') {
+        let account = ACCOUNT_PREFIXED.iter().find(|(p, _)| *p == rest);
+        if let Some((_, service)) = account.filter(|_| !label.is_empty()) {
+            return Some(service);
+        }
+    }
     // S3 Express One Zone: `{bucket}.s3express-{az-id}.{region}` (also `-fips-`).
     tail.starts_with("s3express-").then_some("s3express")
 }
@@ -140,15 +192,18 @@ fn customer_prefixed(prefix: &str) -> bool {
     CUSTOMER_PREFIXED.contains(&unfipsed)
 }
 
-/// The table's signing name for `prefix`, also for its FIPS forms: `sqs-fips`,
+/// The tables' signing name for `prefix`, also for its FIPS forms: `sqs-fips`,
 /// `runtime-fips.sagemaker`, `fips.batch`, `data.iot-fips` (endpoints.json's FIPS variants
 /// and hostnames).
 fn lookup(prefix: &str) -> Option<&'static str> {
     let find = |p: &str| {
-        SIGNING_NAMES
-            .binary_search_by(|(k, _)| (*k).cmp(p))
-            .ok()
-            .map(|i| SIGNING_NAMES[i].1)
+        let in_table = |table: &'static [(&'static str, &'static str)]| {
+            table
+                .binary_search_by(|(k, _)| (*k).cmp(p))
+                .ok()
+                .map(|i| table[i].1)
+        };
+        in_table(SIGNING_NAMES).or_else(|| in_table(DATA_PLANE_SIGNING_NAMES))
     };
     if let Some(service) = find(prefix) {
         return Some(service);
@@ -178,27 +233,45 @@ fn is_region(label: &str) -> bool {
             .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
 }
 
+// ---- Generated: run scripts/endpoints/generate.py, do not edit. ----
+
+// BEGIN GENERATED
+// From botocore 1.43.67 by scripts/endpoints/generate.py: do not edit by hand.
+
+/// DNS suffixes of the AWS partitions (`endpoints.json` and `partitions.json`), longer
+/// suffixes first.
+#[rustfmt::skip]
+static PARTITION_DNS_SUFFIXES: &[&str] = &[
+    "api.amazonwebservices.com.cn",
+    "api.amazonwebservices.eu",
+    "api.cloud-aws.adc-e.uk",
+    "api.aws.hci.ic.gov",
+    "amazonaws.com.cn",
+    "api.aws.ic.gov",
+    "api.aws.scloud",
+    "cloud.adc-e.uk",
+    "csp.hci.ic.gov",
+    "amazonaws.com",
+    "sc2s.sgov.gov",
+    "amazonaws.eu",
+    "c2s.ic.gov",
+    "api.aws",
+];
+
 /// Hosts whose scope region is not in the host name: partition-global endpoints and the
 /// like, with the service and region their `credentialScope` names. Sorted by host.
+#[rustfmt::skip]
 pub(crate) static GLOBAL_HOSTS: &[(&str, &str, &str)] = &[
     ("budgets.amazonaws.com", "budgets", "us-east-1"),
     ("budgets.amazonaws.com.cn", "budgets", "cn-northwest-1"),
     ("budgets.c2s.ic.gov", "budgets", "us-iso-east-1"),
     ("budgets.global.cloud.adc-e.uk", "budgets", "eu-isoe-west-1"),
-    (
-        "budgets.global.csp.hci.ic.gov",
-        "budgets",
-        "us-isof-south-1",
-    ),
+    ("budgets.global.csp.hci.ic.gov", "budgets", "us-isof-south-1"),
     ("budgets.global.sc2s.sgov.gov", "budgets", "us-isob-east-1"),
     ("cloudfront.amazonaws.com", "cloudfront", "us-east-1"),
     ("global.health.amazonaws.com", "health", "us-east-1"),
     ("global.health.amazonaws.com.cn", "health", "cn-northwest-1"),
-    (
-        "global.health.us-gov.amazonaws.com",
-        "health",
-        "us-gov-west-1",
-    ),
+    ("global.health.us-gov.amazonaws.com", "health", "us-gov-west-1"),
     ("iam-fips.amazonaws.com", "iam", "us-east-1"),
     ("iam.amazonaws.com", "iam", "us-east-1"),
     ("iam.global.api.aws", "iam", "us-east-1"),
@@ -214,16 +287,8 @@ pub(crate) static GLOBAL_HOSTS: &[(&str, &str, &str)] = &[
     ("s3-external-1.amazonaws.com", "s3", "us-east-1"),
     ("s3.amazonaws.com", "s3", "us-east-1"),
     ("savingsplans.amazonaws.com", "savingsplans", "us-east-1"),
-    (
-        "savingsplans.cloud.adc-e.uk",
-        "savingsplans",
-        "eu-isoe-west-1",
-    ),
-    (
-        "savingsplans.csp.hci.ic.gov",
-        "savingsplans",
-        "us-isof-south-1",
-    ),
+    ("savingsplans.cloud.adc-e.uk", "savingsplans", "eu-isoe-west-1"),
+    ("savingsplans.csp.hci.ic.gov", "savingsplans", "us-isof-south-1"),
     ("sts.amazonaws.com", "sts", "us-east-1"),
     ("waf-fips.amazonaws.com", "waf", "us-east-1"),
     ("waf.amazonaws.com", "waf", "us-east-1"),
@@ -231,6 +296,7 @@ pub(crate) static GLOBAL_HOSTS: &[(&str, &str, &str)] = &[
 
 /// Host prefix (botocore `endpointPrefix`) → signing name, sorted by prefix for a binary
 /// search. Rows whose prefix and signing name are equal say only "this is a service".
+#[rustfmt::skip]
 pub(crate) static SIGNING_NAMES: &[(&str, &str)] = &[
     ("a2i-runtime.sagemaker", "sagemaker"),
     ("access-analyzer", "access-analyzer"),
@@ -277,8 +343,6 @@ pub(crate) static SIGNING_NAMES: &[(&str, &str)] = &[
     ("apprunner", "apprunner"),
     ("appstream2", "appstream"),
     ("appsync", "appsync"),
-    ("appsync-api", "appsync"),
-    ("appsync-realtime-api", "appsync"),
     ("aps", "aps"),
     ("arc-region-switch", "arc-region-switch"),
     ("arc-zonal-shift", "arc-zonal-shift"),
@@ -470,17 +534,10 @@ pub(crate) static SIGNING_NAMES: &[(&str, &str)] = &[
     ("kms", "kms"),
     ("lakeformation", "lakeformation"),
     ("lambda", "lambda"),
-    ("lambda-url", "lambda"),
     ("launchwizard", "launchwizard"),
     ("license-manager", "license-manager"),
-    (
-        "license-manager-linux-subscriptions",
-        "license-manager-linux-subscriptions",
-    ),
-    (
-        "license-manager-user-subscriptions",
-        "license-manager-user-subscriptions",
-    ),
+    ("license-manager-linux-subscriptions", "license-manager-linux-subscriptions"),
+    ("license-manager-user-subscriptions", "license-manager-user-subscriptions"),
     ("lightsail", "lightsail"),
     ("logs", "logs"),
     ("lookoutequipment", "lookoutequipment"),
@@ -490,10 +547,7 @@ pub(crate) static SIGNING_NAMES: &[(&str, &str)] = &[
     ("mail-manager", "ses"),
     ("managedblockchain", "managedblockchain"),
     ("managedblockchain-query", "managedblockchain-query"),
-    (
-        "marketplacecommerceanalytics",
-        "marketplacecommerceanalytics",
-    ),
+    ("marketplacecommerceanalytics", "marketplacecommerceanalytics"),
     ("media-pipelines-chime", "chime"),
     ("mediaconnect", "mediaconnect"),
     ("mediaconvert", "mediaconvert"),
@@ -578,10 +632,7 @@ pub(crate) static SIGNING_NAMES: &[(&str, &str)] = &[
     ("rolesanywhere", "rolesanywhere"),
     ("route53", "route53"),
     ("route53-recovery-cluster", "route53-recovery-cluster"),
-    (
-        "route53-recovery-control-config",
-        "route53-recovery-control-config",
-    ),
+    ("route53-recovery-control-config", "route53-recovery-control-config"),
     ("route53-recovery-readiness", "route53-recovery-readiness"),
     ("route53domains", "route53domains"),
     ("route53globalresolver", "route53globalresolver"),
@@ -660,7 +711,6 @@ pub(crate) static SIGNING_NAMES: &[(&str, &str)] = &[
     ("voice-chime", "chime"),
     ("voiceid", "voiceid"),
     ("vpc-lattice", "vpc-lattice"),
-    ("vpc-lattice-svcs", "vpc-lattice-svcs"),
     ("waf", "waf"),
     ("waf-regional", "waf-regional"),
     ("wafv2", "wafv2"),
@@ -674,6 +724,7 @@ pub(crate) static SIGNING_NAMES: &[(&str, &str)] = &[
     ("workspaces-web", "workspaces-web"),
     ("xray", "xray"),
 ];
+// END GENERATED
 
 #[cfg(test)]
 mod tests {
@@ -683,6 +734,54 @@ mod tests {
     fn tables_are_sorted_for_binary_search() {
         assert!(SIGNING_NAMES.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(GLOBAL_HOSTS.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(DATA_PLANE_SIGNING_NAMES.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    /// The generated region is what the lookups assume: rows well formed (lower-case
+    /// prefixes and hosts of DNS labels, plain signing names, region codes), suffixes
+    /// tried longest first, and the hand-maintained tables adding to it, not overriding it.
+    #[test]
+    fn generated_tables_are_well_formed() {
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        };
+        let name_ok =
+            |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        for (prefix, service) in SIGNING_NAMES.iter().chain(DATA_PLANE_SIGNING_NAMES) {
+            assert!(prefix.split('.').all(label_ok), "{prefix}");
+            assert!(!prefix.contains("fips"), "{prefix}: FIPS forms are folded");
+            assert!(name_ok(service), "{prefix} -> {service}");
+        }
+        for (host, service, region) in GLOBAL_HOSTS {
+            assert!(host.split('.').all(label_ok), "{host}");
+            assert!(is_aws_host(host), "{host}");
+            assert!(name_ok(service) && is_region(region), "{host}");
+        }
+        let suffixes: Vec<&str> = dns_suffixes().collect();
+        for (i, earlier) in suffixes.iter().enumerate() {
+            assert!(earlier.split('.').all(label_ok), "{earlier}");
+            for later in &suffixes[i + 1..] {
+                assert!(
+                    !later.ends_with(&format!(".{earlier}")),
+                    "{later} is tried after {earlier}, which it ends with"
+                );
+            }
+        }
+        for (prefix, _) in DATA_PLANE_SIGNING_NAMES {
+            assert!(
+                SIGNING_NAMES
+                    .binary_search_by(|(k, _)| k.cmp(prefix))
+                    .is_err(),
+                "{prefix} is in the generated table: drop it from the hand-maintained one"
+            );
+        }
+        assert!(!OTHER_DNS_SUFFIXES
+            .iter()
+            .any(|s| PARTITION_DNS_SUFFIXES.contains(s)));
     }
 
     #[test]
@@ -707,5 +806,67 @@ mod tests {
         ] {
             assert!(!is_region(label), "{label}");
         }
+    }
+
+    #[test]
+    fn aws_hosts_are_those_under_an_aws_dns_suffix() {
+        for host in [
+            "nosuchservice.us-east-1.amazonaws.com",
+            "a1b2c3d4e5f6g7.credentials.iot.us-east-1.amazonaws.com",
+            "ec2-192-0-2-1.compute-1.amazonaws.com",
+            "my-bucket.s3-accelerate.amazonaws.com",
+            "x.eu-west-1.on.aws",
+            "sqs.cn-north-1.amazonaws.com.cn:443",
+            "sqs.us-east-1.api.aws.",
+            "amazonaws.com",
+        ] {
+            assert!(is_aws_host(host), "{host}");
+        }
+        for host in [
+            "api.example.com",
+            "localhost",
+            "127.0.0.1:8080",
+            "[::1]",
+            "d111111abcdef8.cloudfront.net",
+            "amazonaws.com.evil.example.com",
+            "notamazonaws.com",
+            "execute-api.us-east-1.amazonaws.comx",
+        ] {
+            assert!(!is_aws_host(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn iot_account_endpoints_sign_as_iotdata() {
+        for host in [
+            "a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com",
+            "a1b2c3d4e5f6g7.iot.eu-west-1.amazonaws.com",
+            "a1b2c3d4e5f6g7.ats.iot.cn-north-1.amazonaws.com.cn",
+        ] {
+            assert_eq!(infer_scope(host).map(|s| s.0), Some("iotdata"), "{host}");
+        }
+        // The control plane keeps its name; other IoT hosts with the account's labels in
+        // front are not data endpoints.
+        assert_eq!(
+            infer_scope("iot.us-east-1.amazonaws.com"),
+            Some(("iot", "us-east-1"))
+        );
+        assert_eq!(
+            infer_scope("a1b2c3d4e5f6g7.credentials.iot.us-east-1.amazonaws.com"),
+            None
+        );
+        assert_eq!(infer_scope(".iot.us-east-1.amazonaws.com"), None);
+    }
+
+    #[test]
+    fn mqtt_over_websocket_signs_as_iotdevicegateway() {
+        assert_eq!(
+            signing_name_for_path("iotdata", "/mqtt"),
+            "iotdevicegateway"
+        );
+        for path in ["/", "/topics/a", "/mqtt/x", "/MQTT"] {
+            assert_eq!(signing_name_for_path("iotdata", path), "iotdata", "{path}");
+        }
+        assert_eq!(signing_name_for_path("execute-api", "/mqtt"), "execute-api");
     }
 }

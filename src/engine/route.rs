@@ -446,6 +446,28 @@ impl RouteTable {
         })
     }
 
+    /// The first route that signs a fixed AWS host the tables do not know and names no
+    /// service: each of its requests would fail with
+    /// [`Error::UnknownAwsService`](crate::Error::UnknownAwsService), so `build()` refuses
+    /// it when the builder names no default service either. Wildcard routes' hosts are
+    /// checked per request.
+    pub(crate) fn check_services_named(&self) -> Result<(), InvalidSetting> {
+        for entry in &self.entries {
+            let Some(fixed) = &entry.fixed else {
+                continue;
+            };
+            if entry.route.service.is_none()
+                && fixed.scope.is_none()
+                && crate::engine::endpoints::is_aws_host(&fixed.host)
+            {
+                return Err(InvalidSetting::UnknownAwsService {
+                    host: fixed.host.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Called for a request no route matches: when its host is a route's host but its
     /// scheme or port is not, the request goes out unsigned although the user most
     /// likely meant it to be signed, so say so at WARN, once per route and origin. Only

@@ -4,9 +4,10 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use crate::config::{SigningOverride, DEFAULT_SERVICE};
+use crate::engine::endpoints;
 use crate::engine::route::{validate_scope, Resolved, RouteTable};
 use crate::engine::sign::ServiceProfile;
-use crate::error::Error;
+use crate::error::{Error, InvalidSetting};
 
 /// Where and how one request is signed: its route resolved and its scope decided.
 ///
@@ -32,7 +33,8 @@ pub(crate) struct Defaults {
 
 /// The route and scope for `url`; `None` when no route matches (the request is then sent
 /// unsigned). Precedence: the per-request override, the route, the signing host's name,
-/// the builder's default.
+/// the builder's default, and [`DEFAULT_SERVICE`] for a host that is not AWS's: an AWS host
+/// whose service nothing names is an error, never signed for a guessed service.
 pub(crate) fn plan<'a>(
     routes: &'a RouteTable,
     defaults: &'a Defaults,
@@ -55,8 +57,21 @@ pub(crate) fn plan<'a>(
         .or(route.service.as_deref());
     let service: Cow<'a, str> = match (configured, &inferred) {
         (Some(s), _) => Cow::Borrowed(s),
-        (None, Some((s, _))) => Cow::Borrowed(*s),
-        (None, None) => Cow::Borrowed(defaults.service.as_deref().unwrap_or(DEFAULT_SERVICE)),
+        (None, Some((s, _))) => Cow::Borrowed(endpoints::signing_name_for_path(
+            s,
+            signed_path(&resolved, url),
+        )),
+        (None, None) => match defaults.service.as_deref() {
+            Some(s) => Cow::Borrowed(s),
+            // An AWS host the tables do not know: a guessed service would only earn a 403.
+            None if endpoints::is_aws_host(&resolved.sign_host) => {
+                return Err(InvalidSetting::UnknownAwsService {
+                    host: resolved.sign_host.into_owned(),
+                }
+                .into())
+            }
+            None => Cow::Borrowed(DEFAULT_SERVICE),
+        },
     };
     let configured = overrides
         .and_then(|o| o.region.as_deref())
@@ -81,4 +96,13 @@ pub(crate) fn plan<'a>(
         unsigned_payload,
         presign: None,
     }))
+}
+
+/// The path the request is signed with (the route's, for a CloudFront alias), without its
+/// query.
+fn signed_path<'u>(resolved: &'u Resolved<'_>, url: &'u url::Url) -> &'u str {
+    match &resolved.sign_path_and_query {
+        Some(owned) => owned.split('?').next().unwrap_or(owned),
+        None => url.path(),
+    }
 }
