@@ -7,6 +7,15 @@
 //!
 //! Prints one line per call: what was called, how it was signed, and the answer. Exits
 //! non-zero if a call that should succeed did not.
+//!
+//! **The stand-ins are this repository's test fixtures** (`tests/support`, loaded below
+//! with `#[path]`), not part of the crate's API: the stand-in servers, the loopback client
+//! that reaches them and AWS's documentation example keys exist only here. What to copy
+//! is the signer set-up in `client()` and the routes in `run()`: one `Route` per topology,
+//! `SigV4Middleware::builder()`, and the middleware in a `reqwest_middleware` stack. In
+//! your code, drop `.static_credentials(..)` (the default chain finds real credentials)
+//! and build the reqwest client with its redirects off, as `SigV4Middleware::client()`
+//! does. `s3.rs`, `presign.rs` and `retry_stack.rs` are complete programs against AWS.
 
 #[path = "../tests/support/mod.rs"]
 mod support;

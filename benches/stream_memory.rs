@@ -1,11 +1,15 @@
 //! `stream_memory`: peak memory of signing a streaming body, by chunk size.
 //!
 //! ```text
-//! cargo run --release --example stream_memory              # 64 MiB in 64 KiB chunks, runs its own baseline
-//! cargo run --release --example stream_memory -- --mib 8 --chunk 16   # 8 MiB in 16-byte chunks
-//! cargo run --release --example stream_memory -- --baseline   # the same program, no body
-//! /usr/bin/time -v target/release/examples/stream_memory --no-compare
+//! cargo bench --bench stream_memory                            # 64 MiB in 64 KiB chunks, runs its own baseline
+//! cargo bench --bench stream_memory -- --mib 8 --chunk 16      # 8 MiB in 16-byte chunks
+//! cargo bench --bench stream_memory -- --baseline              # the same program, no body
+//! bin=$(cargo bench --bench stream_memory --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*\))/\1/p')
+//! /usr/bin/time -v "$bin" --no-compare                         # the peak as the OS counts it
 //! ```
+//!
+//! A bench target without criterion's harness: a plain `cargo bench` runs it with its
+//! defaults (a few seconds). It ignores the `--bench` flag cargo passes.
 //!
 //! Sends one `Body::wrap_stream` body (default 64 MiB, `--mib N`; generated lazily in
 //! chunks of `--chunk BYTES`, default 64 KiB, each a fresh allocation as a file or socket

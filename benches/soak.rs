@@ -1,8 +1,15 @@
 //! `soak`: the middleware as a long-running service uses it, over loopback, for minutes.
 //!
 //! ```text
-//! cargo run --release --example soak -- --minutes 3 --concurrency 64 --lifetime 20
+//! cargo bench --bench soak -- --minutes 3 --concurrency 64 --lifetime 20   # release build
+//! cargo test --bench soak -- --minutes 3 --concurrency 64 --lifetime 20    # debug build
+//! cargo bench --bench soak                                                  # 30 s
 //! ```
+//!
+//! A bench target without criterion's harness, so a plain `cargo bench` runs it too: it is
+//! short by default (30 seconds under `cargo bench`); the soak proper is `--minutes 3`
+//! and more. Without `--bench` (as under `cargo test --benches`) and without `--minutes`
+//! it runs for 3 seconds as a smoke test.
 //!
 //! `--concurrency` tasks send requests back to back through a signing client to a loopback
 //! stand-in of API Gateway that verifies every signature (with `reqwest_sigv4::verify`)
@@ -45,9 +52,10 @@ use support::{
     about = "Soak run: minutes of signed requests over loopback"
 )]
 struct Args {
-    /// How long to run, in minutes (fractions allowed).
-    #[arg(long, default_value_t = 3.0)]
-    minutes: f64,
+    /// How long to run, in minutes (fractions allowed) [default: 0.5, or 0.05 without
+    /// `--bench`].
+    #[arg(long)]
+    minutes: Option<f64>,
     /// Requests in flight.
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
@@ -60,6 +68,17 @@ struct Args {
     /// Seconds per report line.
     #[arg(long, default_value_t = 30)]
     window: u64,
+    /// Passed by `cargo bench`: without it (and without `--minutes`) the run is a smoke
+    /// test of a few seconds.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+impl Args {
+    /// How long to run: `--minutes`, else 30 s under `cargo bench`, else a 3-s smoke test.
+    fn minutes(&self) -> f64 {
+        self.minutes.unwrap_or(if self.bench { 0.5 } else { 0.05 })
+    }
 }
 
 /// What a request is sent for, and what counts as success.
@@ -105,7 +124,10 @@ async fn main() -> ExitCode {
 
     println!(
         "soak: {} min, {} in flight, credentials living {} s, provider call {} ms, server {addr}",
-        args.minutes, args.concurrency, args.lifetime, args.provider_delay
+        args.minutes(),
+        args.concurrency,
+        args.lifetime,
+        args.provider_delay
     );
     println!(
         "{:>6} {:>9} {:>6} {:>6} {:>6} {:>6} {:>8} {:>5} {:>8} {:>8}",
@@ -155,7 +177,7 @@ async fn main() -> ExitCode {
         .collect();
 
     let started = Instant::now();
-    let total = Duration::from_secs_f64(args.minutes * 60.0);
+    let total = Duration::from_secs_f64(args.minutes() * 60.0);
     let (mut requests, mut errors, mut calls_before) = (0u64, 0u64, 0usize);
     while started.elapsed() < total {
         let left = total - started.elapsed();
