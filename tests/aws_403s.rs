@@ -262,6 +262,46 @@ async fn s3_request_time_too_skewed_corrects_the_clock_from_server_time() {
     assert_eq!(signer.clock_offset_millis(), -(59 * 60 + 43) * 1000);
 }
 
+/// On a route that does not hash bodies, a streamed body is not kept: the clock is learned
+/// for the requests to come, but the refused one is not sent again (it would go without
+/// its bytes); an in-memory body is kept and the request is retried whole.
+#[tokio::test]
+async fn s3_skew_on_an_unsigned_stream_is_learned_but_not_retried() {
+    for streamed in [true, false] {
+        let replay = Replay::start(fixture("s3-request-time-too-skewed.txt").body, 1);
+        let signer = signer(
+            &replay,
+            "my-bucket.s3.amazonaws.com",
+            |b| b.clock(at("20150604T232559Z")),
+            |r| r.unsigned_payload(true),
+        );
+        let body = if streamed {
+            let parts: Vec<Result<Bytes, std::io::Error>> = vec![Ok(Bytes::from_static(b"data"))];
+            reqwest::Body::wrap_stream(futures::stream::iter(parts))
+        } else {
+            reqwest::Body::from("data")
+        };
+        let response = client(&signer)
+            .put(format!("http://{}/key", replay.addr))
+            .header("content-length", "4")
+            // A retry that lost the body would leave the server waiting for its 4 bytes.
+            .timeout(std::time::Duration::from_secs(10))
+            .body(body)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(signer.clock_offset_millis(), -(59 * 60 + 43) * 1000);
+        if streamed {
+            assert_eq!(response.status(), 403, "the refusal is the answer");
+            assert!(response.extensions().get::<Explanation>().is_some());
+            assert!(replay.header(1, "x-amz-date").is_none(), "sent once");
+        } else {
+            assert_eq!(response.status(), 200, "retried with S3's clock");
+            assert_eq!(replay.header(1, "content-length").as_deref(), Some("4"));
+        }
+    }
+}
+
 #[tokio::test]
 async fn s3_skew_beyond_the_correction_limit_is_explained_with_the_measured_offset() {
     // Two days behind: more than the 24 h the middleware corrects by default.

@@ -608,6 +608,72 @@ async fn opt_in_unsigned_payload_streams_a_large_upload() {
     assert_eq!(verified.payload_hash, UNSIGNED_PAYLOAD);
 }
 
+/// A server that answers `PUT /a` with a 307 to `/b` and anything else with 200.
+async fn redirecting_server() -> MockServer {
+    let server = MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::path("/a"))
+        .respond_with(wiremock::ResponseTemplate::new(307).insert_header("location", "/b"))
+        .mount(&server)
+        .await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// On a route that does not hash bodies, a streamed body goes out once, as it is, and is
+/// not kept: a 307 that would send it again is returned to the caller, not followed
+/// without the body.
+#[tokio::test]
+async fn an_unsigned_stream_is_never_sent_again_without_its_bytes() {
+    let server = redirecting_server().await;
+    let host = "my-bucket.s3.us-east-2.amazonaws.com";
+    let signer = signer(Route::direct(format!("http://{host}")).unsigned_payload(true));
+    let client = client_via(&server, host, signer);
+    let parts: Vec<Result<Bytes, std::io::Error>> = vec![Ok(Bytes::from_static(b"hello world"))];
+    let resp = client
+        .put(format!("http://{host}/a"))
+        .header("content-length", "11")
+        // A hop that lost the body would leave the server waiting for its 11 bytes.
+        .timeout(Duration::from_secs(10))
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(parts)))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), 307, "returned, not followed");
+    let received = server.received_requests().await.expect("recorded");
+    let paths: Vec<&str> = received.iter().map(|r| r.url.path()).collect();
+    assert_eq!(paths, ["/a"], "/b never got an empty PUT");
+    assert_eq!(received[0].body, b"hello world");
+}
+
+/// An in-memory body on such a route is kept (shared, not hashed): the 307 is followed and
+/// the next hop gets every byte, signed again.
+#[tokio::test]
+async fn an_unsigned_in_memory_body_follows_a_redirect_whole() {
+    let server = redirecting_server().await;
+    let host = "my-bucket.s3.us-east-2.amazonaws.com";
+    let signer = signer(Route::direct(format!("http://{host}")).unsigned_payload(true));
+    let client = client_via(&server, host, signer);
+    let resp = client
+        .put(format!("http://{host}/a"))
+        .body("hello world")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), 200);
+    let received = server.received_requests().await.expect("recorded");
+    let paths: Vec<&str> = received.iter().map(|r| r.url.path()).collect();
+    assert_eq!(paths, ["/a", "/b"]);
+    let hop = ReceivedRequest::from_wiremock(&received[1]);
+    assert_eq!(&hop.body()[..], b"hello world");
+    session_verifier("s3", "us-east-2")
+        .allow_unsigned_payload(true)
+        .verify(&hop)
+        .expect("the hop is signed");
+}
+
 /// Virtual-hosted (`bucket.s3.region…/key`) and path-style (`s3.region…/bucket/key`) URLs
 /// are both signed for the host and path they are sent to, service and region inferred.
 #[tokio::test]

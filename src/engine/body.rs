@@ -108,6 +108,22 @@ impl PreparedBody {
         }
     }
 
+    /// [`unsigned`](Self::unsigned), with the bytes of an in-memory body kept (shared, not
+    /// copied) so that a retry or a redirect can send them again.
+    pub(crate) fn unsigned_of(bytes: Bytes) -> Self {
+        Self {
+            sha256_hex: PayloadHash::Static(UNSIGNED_PAYLOAD),
+            len: bytes.len() as u64,
+            kept: KeptBody::Bytes(bytes),
+        }
+    }
+
+    /// Whether its bytes are kept, to send them again: false for no body and for an
+    /// unsigned stream, which goes out once, as it is.
+    pub(crate) fn is_kept(&self) -> bool {
+        !matches!(self.kept, KeptBody::None)
+    }
+
     pub(crate) fn is_unsigned(&self) -> bool {
         &*self.sha256_hex == UNSIGNED_PAYLOAD
     }

@@ -42,6 +42,23 @@ fn prepare_in_memory(request: &mut reqwest::Request) -> Option<PreparedBody> {
     Some(PreparedBody::of_bytes(bytes))
 }
 
+/// The body of `request` on a route that does not hash it: an in-memory body's bytes are
+/// kept (shared) so that a retry or a redirect can send them again; a stream is left to go
+/// out once, as it is, and is not kept.
+pub(crate) fn keep_unhashed(request: &mut reqwest::Request) -> PreparedBody {
+    match request.body_mut().take() {
+        Some(body) if body.as_bytes().is_some() => {
+            let bytes = in_memory_bytes(body);
+            *request.body_mut() = Some(reqwest::Body::from(bytes.clone()));
+            PreparedBody::unsigned_of(bytes)
+        }
+        body => {
+            *request.body_mut() = body;
+            PreparedBody::unsigned()
+        }
+    }
+}
+
 /// [`prepare`] for a streaming body: read, hashed and put back.
 async fn prepare_stream(
     request: &mut reqwest::Request,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use http::{Extensions, HeaderMap, Method, StatusCode};
 use url::Url;
 
-use super::body::{keep, prepare, rebuild};
+use super::body::{keep, keep_unhashed, prepare, rebuild};
 use super::inspect::inspect_403;
 use super::response::{attach, attach_explanation, explain_unsigned, redact_error};
 use super::{reqwest, reqwest_middleware};
@@ -156,6 +156,9 @@ impl reqwest_middleware::Middleware for SigV4Middleware {
                         sign_attempt(shared, plan, &mut req, &body, &credentials.signing)?
                     }
                 };
+                // A body that goes out now and is not kept (an unsigned stream) cannot be
+                // sent again: no retry or redirect that would resend it without its bytes.
+                attempts.body_gone = req.body().is_some() && !body.is_kept();
                 let response = next
                     .clone()
                     .run(req, extensions)
@@ -205,6 +208,8 @@ async fn ready<'a>(
     let route = first.resolved.route;
     if !first.unsigned_payload && body.is_unsigned() {
         *body = prepare(req, shared.body_limit).await?;
+    } else if first.unsigned_payload && !body.is_kept() {
+        *body = keep_unhashed(req);
     }
     let credentials = shared.cache_for(route).get().await?;
     Ok(plan.map(|plan| (plan, credentials)))
@@ -304,6 +309,8 @@ struct Attempts {
     clock_retried: bool,
     token_retried: bool,
     redirects: usize,
+    /// The latest attempt's body was a stream sent as it is: it cannot be sent again.
+    body_gone: bool,
 }
 
 impl Attempts {
@@ -339,6 +346,13 @@ fn follow(
         kept.method(),
         attempts.redirects,
     )?;
+    if attempts.body_gone && !hop.drops_body() {
+        tracing::debug!(
+            status = response.status().as_u16(),
+            "the body was streamed unsigned and cannot be sent again: the redirect is returned, not followed"
+        );
+        return None;
+    }
     attempts.redirects += 1;
     let mut again = rebuild(kept, body);
     if hop.drops_body() {
@@ -390,7 +404,8 @@ async fn after_forbidden(
     };
     if can_reload && inspected.security_token_refused() {
         let cache = shared.cache_for(signed.compiled_route());
-        if cache.reload_refused(signed_with).await {
+        // Reloaded for the requests to come even when this one cannot be sent again.
+        if cache.reload_refused(signed_with).await && !attempts.body_gone {
             attempts.token_retried = true;
             return AfterForbidden::Retry(rebuild(signed.kept(), body));
         }
@@ -399,11 +414,15 @@ async fn after_forbidden(
         tracing::warn!(
             offset_ms = offset,
             host = signed.host(),
-            "the verifier's clock differs from ours: re-signing with its time and retrying once"
+            "the verifier's clock differs from ours: signing with its time from now on"
         );
         engine.offsets.set(signed.host(), offset);
-        attempts.clock_retried = true;
-        return AfterForbidden::Retry(rebuild(signed.kept(), body));
+        // Learned for the requests to come; a streamed body that is gone cannot be sent
+        // again, so then the refusal is the answer.
+        if !attempts.body_gone {
+            attempts.clock_retried = true;
+            return AfterForbidden::Retry(rebuild(signed.kept(), body));
+        }
     }
     if shared.explain_403 {
         attach_explanation(shared, &mut response, &inspected, Some(&signed));
