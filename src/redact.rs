@@ -256,6 +256,7 @@ mod tests {
             ("a=1&X-Amz-Signature=abc", true),
             ("X-Amz-Date=1", true),
             ("a=%41", true),
+            ("%", true),
             ("X%2DAmz-Date=1", true),
         ] {
             assert_eq!(may_name_amz_param(query), may, "{query}");
@@ -325,6 +326,27 @@ mod tests {
         }
         assert_eq!(redact_authority_text("u:secret@h:1"), "u:REDACTED@h:1");
         assert!(matches!(redact_authority_text("h:1"), Cow::Borrowed("h:1")));
+    }
+
+    #[test]
+    fn a_session_token_in_a_canonical_requests_query_or_headers_is_redacted() {
+        // Presigned: the token is in the query only.
+        let in_query =
+            "GET\n/p\nX-Amz-Date=1&X-Amz-Security-Token=sEcReT\nhost:h\n\nhost\nUNSIGNED-PAYLOAD";
+        assert_eq!(
+            redact_canonical_request(in_query),
+            format!("GET\n/p\nX-Amz-Date=1&X-Amz-Security-Token={REDACTED}\nhost:h\n\nhost\nUNSIGNED-PAYLOAD")
+        );
+        let in_headers = "GET\n/p\n\nhost:h\nx-amz-security-token:sEcReT\n\nhost;x-amz-security-token\nUNSIGNED-PAYLOAD";
+        assert_eq!(
+            redact_canonical_request(in_headers),
+            format!("GET\n/p\n\nhost:h\nx-amz-security-token:{REDACTED}\n\nhost;x-amz-security-token\nUNSIGNED-PAYLOAD")
+        );
+        let without = "GET\n/p\nX-Amz-Date=1\nhost:h\n\nhost\nUNSIGNED-PAYLOAD";
+        assert!(matches!(
+            redact_canonical_request(without),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[cfg(feature = "verify")]

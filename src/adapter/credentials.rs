@@ -1183,6 +1183,15 @@ mod tests {
         }
         // One failed background attempt, then quiet until the back-off passes.
         assert_eq!(provider.calls.load(Ordering::SeqCst), 2);
+        // Once it has passed (to the second), one more attempt.
+        clock
+            .0
+            .fetch_add(RETRY_AFTER_FAILURE.as_secs(), Ordering::SeqCst);
+        assert_eq!(key(&cache.get().await.unwrap()), "AKID0");
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(provider.calls.load(Ordering::SeqCst), 3);
         // Past expiry with the provider still failing: a typed error with its message.
         clock.0.fetch_add(120, Ordering::SeqCst);
         let err = cache.get().await.unwrap_err();
@@ -1190,6 +1199,90 @@ mod tests {
             matches!(&err, Error::CredentialsUnavailable { message } if message.contains("IMDS unreachable")),
             "{err:?}"
         );
+    }
+
+    /// Requests that waited for a provider call that failed share its error: one call,
+    /// not one per waiting request.
+    #[tokio::test]
+    async fn requests_waiting_for_a_failed_call_share_its_error() {
+        let (cache, provider, _) = setup(3600);
+        provider.failing.store(true, Ordering::SeqCst);
+        let tasks: Vec<_> = (0..10)
+            .map(|_| {
+                let cache = cache.clone();
+                tokio::spawn(async move { cache.get().await.map(|_| ()) })
+            })
+            .collect();
+        for t in tasks {
+            let err = t.await.unwrap().unwrap_err();
+            assert!(
+                matches!(&err, Error::CredentialsUnavailable { message } if message.contains("IMDS unreachable")),
+                "{err:?}"
+            );
+        }
+        assert_eq!(provider.calls.load(Ordering::SeqCst), 1);
+    }
+
+    /// A request that waited while another one called the provider takes what that call
+    /// brought, even past its usable point, rather than call again; never expired ones.
+    #[tokio::test]
+    async fn a_waiting_request_shares_what_the_call_before_it_brought_unless_expired() {
+        for (waited, shared) in [(17, true), (25, false)] {
+            let (cache, provider, clock) = setup(3600);
+            let in_flight = cache.inner.refreshing.clone();
+            let guard = in_flight.lock().await;
+            let waiting = tokio::spawn({
+                let cache = cache.clone();
+                async move { cache.get().await.map(|c| key(&c)) }
+            });
+            for _ in 0..10 {
+                tokio::task::yield_now().await;
+            }
+            // The call it waits for brings credentials for 20 s, usable for 15 s.
+            let arrived = clock.now();
+            let brought = Credentials::new(
+                "BROUGHT",
+                "secret",
+                None,
+                Some(arrived + Duration::from_secs(20)),
+                "test",
+            );
+            {
+                let mut state = cache.inner.write_state();
+                state.current = Some(Arc::new(
+                    Cached::new(brought, arrived, DEFAULT_REFRESH_AHEAD).unwrap(),
+                ));
+                state.finished_calls += 1;
+            }
+            clock.0.fetch_add(waited, Ordering::SeqCst);
+            drop(guard);
+            let got = waiting.await.unwrap().unwrap();
+            let calls = provider.calls.load(Ordering::SeqCst);
+            if shared {
+                assert_eq!((got.as_str(), calls), ("BROUGHT", 0), "after {waited} s");
+            } else {
+                assert_eq!((got.as_str(), calls), ("AKID0", 1), "after {waited} s");
+            }
+        }
+    }
+
+    /// A background refresh of credentials already replaced is not started: a refresh that
+    /// finished between the caller's look and the lock must not be followed by another.
+    #[tokio::test]
+    async fn replaced_credentials_are_not_refreshed_again() {
+        let (cache, provider, clock) = setup(3600);
+        let first = cache.get().await.unwrap();
+        clock.0.fetch_add(3600 - 60, Ordering::SeqCst);
+        cache.get().await.unwrap();
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(key(&cache.get().await.unwrap()), "AKID1");
+        cache.refresh_in_background(&first);
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(provider.calls.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
@@ -1527,6 +1620,51 @@ mod tests {
         assert_eq!(calls(), 7);
     }
 
+    /// A service that keeps refusing never earns a fresh start: refusals further apart
+    /// than the longest back-off (5 minutes, a quarter more with jitter) but closer than
+    /// the quiet that ends an episode keep its back-off growing.
+    #[tokio::test]
+    async fn refusals_further_apart_than_any_back_off_are_still_one_episode() {
+        let (cache, provider, clock) = setup(24 * 3600);
+        let calls = || provider.calls.load(Ordering::SeqCst);
+        for wait in [0, 2, 3, 5] {
+            clock.0.fetch_add(wait, Ordering::SeqCst);
+            assert!(refused(&cache, &cache.get().await.unwrap()).await);
+        }
+        clock.0.fetch_add(10 * 60, Ordering::SeqCst);
+        assert!(refused(&cache, &cache.get().await.unwrap()).await);
+        // The back-off after this fifth reload is 16 s (12 s to 20 s), not the first one.
+        clock.0.fetch_add(2, Ordering::SeqCst);
+        assert!(!refused(&cache, &cache.get().await.unwrap()).await);
+        assert_eq!(calls(), 6);
+    }
+
+    #[test]
+    fn a_refusal_when_the_back_off_ends_reloads() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let cached = Arc::new(
+            Cached::new(
+                Credentials::new("AKID", "secret", None, None, "test"),
+                now,
+                DEFAULT_REFRESH_AHEAD,
+            )
+            .unwrap(),
+        );
+        let mut state = State {
+            current: Some(cached.clone()),
+            ..State::default()
+        };
+        state.refusals.next_reload = Some(now + Duration::from_secs(1));
+        assert_eq!(
+            state.on_refusal(&cached.signing, now + Duration::from_millis(999)),
+            AfterRefusal::Answer
+        );
+        assert_eq!(
+            state.on_refusal(&cached.signing, now + Duration::from_secs(1)),
+            AfterRefusal::Reload
+        );
+    }
+
     #[test]
     fn debug_shows_no_secret() {
         let cached = Cached::new(
@@ -1543,5 +1681,22 @@ mod tests {
         .unwrap();
         let text = format!("{cached:?}");
         assert!(!text.contains("very-secret-key") && !text.contains("session-token-value"));
+        assert!(text.contains("has_session_token: true"), "{text}");
+        let cache = CredentialsCache::new(
+            SharedCredentialsProvider::new(Credentials::new(
+                "AKIDEXAMPLE",
+                "very-secret-key",
+                Some("session-token-value".into()),
+                None,
+                "test",
+            )),
+            "test provider",
+            DEFAULT_REFRESH_AHEAD,
+            DEFAULT_PROVIDER_TIMEOUT,
+            Arc::new(crate::engine::clock::SystemClock),
+        );
+        let text = format!("{cache:?}");
+        assert!(!text.contains("very-secret-key") && !text.contains("session-token-value"));
+        assert!(text.contains("test provider"), "{text}");
     }
 }

@@ -957,6 +957,8 @@ mod tests {
             Some("wild")
         );
         assert_eq!(region("https://api.example.com/"), None);
+        // A host that is the wildcard's suffix itself, with an empty first label.
+        assert_eq!(region("https://.api.example.com/"), None);
     }
 
     #[test]
@@ -970,10 +972,20 @@ mod tests {
             err(Route::direct("not a url")),
             ConfigError::InvalidUrl { .. }
         ));
-        assert!(matches!(
-            err(Route::direct("https://x.example.com/?q=1")),
-            ConfigError::UnexpectedUrlParts { .. }
-        ));
+        for parts in [
+            "https://x.example.com/?q=1",
+            "https://x.example.com/#f",
+            "https://user@x.example.com",
+            "https://:secret@x.example.com",
+        ] {
+            assert!(
+                matches!(
+                    err(Route::direct(parts)),
+                    ConfigError::UnexpectedUrlParts { .. }
+                ),
+                "{parts}"
+            );
+        }
         assert!(matches!(
             err(Route::cloudfront(
                 "https://abc123.execute-api.us-east-1.amazonaws.com",
@@ -1004,6 +1016,71 @@ mod tests {
             .unwrap_err(),
             ConfigError::DuplicateRoute { .. }
         ));
+    }
+
+    /// A wildcard is the whole first label of a direct or custom-domain route's host and
+    /// nothing else: anywhere else, or on a CloudFront or host-override route, it is a typed
+    /// error, not a pattern that matches more hosts than the route names.
+    #[test]
+    fn a_wildcard_anywhere_but_a_whole_first_label_is_refused() {
+        let err = |r: Route| RouteTable::compile(&[r], |_| 0).unwrap_err();
+        for base in [
+            "https://*x.api.example.com",
+            "https://a.*.example.com",
+            "https://*.",
+        ] {
+            assert!(
+                matches!(err(Route::direct(base)), ConfigError::InvalidUrl { .. }),
+                "{base}"
+            );
+        }
+        assert!(matches!(
+            err(Route::direct("https://*.*.api.example.com")),
+            ConfigError::WildcardTooBroad { .. }
+        ));
+        for route in [
+            Route::cloudfront("https://*.cdn.example.com", ORIGIN),
+            Route::host_override("https://*.vpce.example.com", "api.example.com"),
+        ] {
+            assert!(
+                matches!(err(route.clone()), ConfigError::InvalidUrl { .. }),
+                "{route:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_region_set_is_a_comma_list_of_region_names_and_wildcards() {
+        let compile = |set: &str| {
+            let mut route = Route::direct("https://x.example.com");
+            route.region_set = Some(set.to_owned());
+            RouteTable::compile(&[route], |_| 0)
+        };
+        for set in ["us-east-1", "us-east-1,eu-west-1", "*", "us-*"] {
+            compile(set).unwrap_or_else(|e| panic!("{set}: {e}"));
+        }
+        for set in ["", "us-east-1,", ",us-east-1", "us east-1", "us-east-1;x"] {
+            assert!(
+                matches!(
+                    compile(set).unwrap_err(),
+                    ConfigError::InvalidScope {
+                        what: "region set",
+                        ..
+                    }
+                ),
+                "{set}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_service_or_region_is_a_plain_token() {
+        for value in ["us-east-1", "execute-api", "a_b.c", "S3"] {
+            assert!(validate_scope("region", value).is_ok(), "{value}");
+        }
+        for value in ["", "us east", "a/b", "a:b", "ü"] {
+            assert!(validate_scope("region", value).is_err(), "{value}");
+        }
     }
 
     #[test]
