@@ -54,6 +54,25 @@
 //!    the request is retried once; other 403s are explained in an [`Explanation`]
 //!    response extension; redirects are followed and re-signed ([`RedirectPolicy`]).
 //!
+//! # Guides
+//!
+//! The [`guide`] modules go into depth, each with compiled examples:
+//! - [Topologies and routes](guide::topologies): direct, custom domain, CloudFront, host
+//!   override and private APIs; which headers are signed; redirects and retries.
+//! - [Credentials](guide::credentials): providers, the cache and when it calls them, other
+//!   accounts, session tokens refused after a rotation.
+//! - [S3 and other services](guide::services): service and region, what each service
+//!   signs, S3 keys and large uploads, request bodies.
+//! - [Presigned URLs and SigV4a](guide::presigning): `presign`, WebSocket `$connect`, S3
+//!   uploads, signing in the query, multi-region signing.
+//! - [Security guarantees](guide::security): where credentials go, what is refused, what is
+//!   never shown.
+//! - [Troubleshooting](guide::troubleshooting): errors before sending, 403 explanations,
+//!   the table of causes and fixes, clock skew.
+//! - [Testing your client](guide::testing): the independent verifier and its `wiremock`
+//!   matcher.
+//! - [Performance](guide::performance): what signing costs and how to keep it low.
+//!
 //! # Features
 //! - `aws-config` (default): the default credentials chain and region.
 //! - `verify`: [`verify`], an independent SigV4 verifier written from the specification.
@@ -67,7 +86,8 @@
 //!
 //! How the crate is built: a sans-IO engine (routing, scope, body hash, signing, reading
 //! answers) and thin adapters around it (the `Middleware`, the credentials cache); see
-//! `docs/ARCHITECTURE.md` in the repository.
+//! [ARCHITECTURE.md](https://github.com/reqwest-sigv4/reqwest-sigv4/blob/main/docs/ARCHITECTURE.md)
+//! in the repository.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(clippy::missing_errors_doc, clippy::missing_panics_doc)]
@@ -82,6 +102,7 @@ mod config;
 mod diagnostics;
 mod engine;
 mod error;
+pub mod guide;
 mod redact;
 #[cfg(feature = "retry")]
 mod retry;
