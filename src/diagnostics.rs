@@ -561,7 +561,7 @@ fn host_mismatch(
             Explanation::new(
                 cause,
                 format!(
-                    "host mismatch: signed for {actual}, but API Gateway saw {expected}; {actual} looks like a CloudFront alias in front of it: use Route::cloudfront(\"https://{actual}\", \"{origin_url}\") (call: --origin {origin_url})"
+                    "host mismatch: signed for {actual}, but API Gateway saw {expected}; {actual} looks like a CloudFront alias in front of it: use Route::cloudfront(\"https://{actual}\", \"{origin_url}\") (sigv4-curl: --origin {origin_url})"
                 ),
             )
             .suggest(Suggestion::CloudFrontRoute { origin_url })
@@ -575,7 +575,7 @@ fn host_mismatch(
         _ => Explanation::new(
             cause,
             format!(
-                "host mismatch: signed for {actual}, but the verifier saw {expected}: sign for {expected} (Route::host_override; call: --sign-host {expected})"
+                "host mismatch: signed for {actual}, but the verifier saw {expected}: sign for {expected} (Route::host_override; sigv4-curl: --sign-host {expected})"
             ),
         )
         .suggest(Suggestion::SignHost {
@@ -601,7 +601,7 @@ fn mismatch_without_detail(signed: &SignedRequest, sent_to: &url::Url) -> Explan
     } else if signed.service() == crate::DEFAULT_SERVICE
         && crate::engine::route::infer_scope(signed.host()).is_none()
     {
-        summary.push_str("; if this host is a CloudFront alias in front of API Gateway, use Route::cloudfront with the origin domain and origin path (call: --origin URL)");
+        summary.push_str("; if this host is a CloudFront alias in front of API Gateway, use Route::cloudfront with the origin domain and origin path (sigv4-curl: --origin URL)");
     } else {
         summary.push_str(&format!(
             "; the verifier gave no detail: check that the secret access key belongs to access key {}",

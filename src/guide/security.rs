@@ -56,6 +56,11 @@
 //!   and verifiers disagree on those: [`Error::UnsignableQuery`]).
 //! - **Presigned URLs beyond SigV4's limits**: under a second or over 7 days
 //!   ([`Error::InvalidExpiry`], [`ConfigError::InvalidExpiry`]).
+//! - **An AWS host whose service cannot be inferred**, with no service named:
+//!   [`Error::UnknownAwsService`] (or [`ConfigError::UnknownAwsService`] at `build()`),
+//!   never a guessed service (see the [services guide](super::services#service-and-region)).
+//! - **A streamed body sent again without its bytes**: a body streamed unsigned goes out
+//!   once; a redirect or retry that would resend it is returned or answered instead.
 //! - **Expired or empty credentials**, as the provider handed them out: they never sign
 //!   anything (see the [credentials guide](super::credentials#when-no-credentials-can-be-had)).
 //!
@@ -149,3 +154,5 @@
 //! [`Explanation`]: crate::Explanation
 //! [`PresignedUrl`]: crate::PresignedUrl
 //! [`DEFAULT_INSPECT_DEADLINE`]: crate::DEFAULT_INSPECT_DEADLINE
+//! [`Error::UnknownAwsService`]: crate::Error::UnknownAwsService
+//! [`ConfigError::UnknownAwsService`]: crate::ConfigError::UnknownAwsService

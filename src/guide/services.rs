@@ -14,7 +14,13 @@
 //! 4. the builder: [`SigV4MiddlewareBuilder::service`] and
 //!    [`SigV4MiddlewareBuilder::region`] (or the region of an `SdkConfig` given with
 //!    [`sdk_config`](crate::SigV4MiddlewareBuilder::sdk_config));
-//! 5. for the service, [`DEFAULT_SERVICE`] (`execute-api`); for the region, when the
+//! 5. for the service, [`DEFAULT_SERVICE`] (`execute-api`), but only for a host that is
+//!    not AWS's own (a custom domain, a CloudFront alias, a local stand-in): an AWS host
+//!    (under `amazonaws.com`, `api.aws`, `on.aws`, …) whose service the table below does
+//!    not know is never signed for a guessed service. A route with such a fixed host is
+//!    [`ConfigError::UnknownAwsService`] at `build()`, a wildcard route's request
+//!    [`Error::UnknownAwsService`], not sent; name the service with [`Route::service`].
+//!    For the region, when the
 //!    middleware takes its credentials from the default chain, `aws-config`'s default
 //!    region chain (environment, profile, IMDS), asked once and only when a request needs
 //!    it. With no region from any of these, the request fails with
@@ -143,8 +149,12 @@
 //!   says so, before any of it is read), a stream that fails while read with
 //!   [`Error::BodyRead`]; nothing is sent in either case.
 //!
-//! On an unsigned-payload route the body is not read by the middleware at all: it streams
-//! straight to the connection.
+//! On an unsigned-payload route a streaming body is not read by the middleware at all: it
+//! streams straight to the connection, once. So it cannot be sent again: a redirect that
+//! keeps the body (307, 308) is returned to you rather than followed, and a refusal that
+//! would be retried (clock skew, a refused session token) is answered instead, with the
+//! clock or the credentials still corrected for the requests that follow. An in-memory
+//! body on such a route is kept (shared, not copied) and sent again whole.
 //!
 //! # One request for another service or region
 //!
@@ -179,3 +189,5 @@
 //! [`ConfigError::InvalidScope`]: crate::ConfigError::InvalidScope
 //! [`SignedHeaders`]: crate::SignedHeaders
 //! [`SignedRequest`]: crate::SignedRequest
+//! [`ConfigError::UnknownAwsService`]: crate::ConfigError::UnknownAwsService
+//! [`Error::UnknownAwsService`]: crate::Error::UnknownAwsService

@@ -282,6 +282,12 @@
 //! # }
 //! ```
 //!
+//! reqwest-retry's default strategy takes every middleware error for fatal. With the
+//! `retry` feature, `SigV4RetryableStrategy` (use it with
+//! `RetryTransientMiddleware::new_with_policy_and_strategy`) also retries the signer's
+//! transient errors ([`Error::is_transient`]: a credentials provider that timed out or
+//! failed, before anything was sent) and leaves the rest to reqwest-retry's default.
+//!
 //! Behind `reqwest-retry`, the crate's errors arrive wrapped in its `RetryError`:
 //! [`Error::from_middleware`] shows how to reach them. Two retries happen inside the
 //! signer itself, once each per request: after a `Signature expired` answer (the clock is

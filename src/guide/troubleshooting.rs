@@ -28,6 +28,9 @@
 //! # assert!(describe(&err).starts_with("body over 1 bytes"));
 //! ```
 //!
+//! [`Error::is_transient`] says whether trying again can help (a credentials provider that
+//! timed out or failed); every other error needs a change first.
+//!
 //! Behind `reqwest-retry` the error arrives wrapped in its `RetryError`; the docs of
 //! [`Error::from_middleware`] show how to unwrap it.
 //!
@@ -178,3 +181,4 @@
 //! [`Route::region`]: crate::Route::region
 //! [`Route::service`]: crate::Route::service
 //! [`SignedHeaders::HostAndAmzOnly`]: crate::SignedHeaders::HostAndAmzOnly
+//! [`Error::is_transient`]: crate::Error::is_transient
