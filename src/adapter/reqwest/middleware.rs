@@ -411,18 +411,23 @@ async fn after_forbidden(
         }
     }
     if let Some(offset) = engine.clock_correction(&inspected, signed.host(), can_retry) {
-        tracing::warn!(
-            offset_ms = offset,
-            host = signed.host(),
-            "the verifier's clock differs from ours: signing with its time from now on"
-        );
         engine.offsets.set(signed.host(), offset);
         // Learned for the requests to come; a streamed body that is gone cannot be sent
         // again, so then the refusal is the answer.
         if !attempts.body_gone {
+            tracing::warn!(
+                offset_ms = offset,
+                host = signed.host(),
+                "the verifier's clock differs from ours: re-signing with its time and retrying once"
+            );
             attempts.clock_retried = true;
             return AfterForbidden::Retry(rebuild(signed.kept(), body));
         }
+        tracing::warn!(
+            offset_ms = offset,
+            host = signed.host(),
+            "the verifier's clock differs from ours: re-signing with its time from the next request (this one's streamed body is gone: not retried)"
+        );
     }
     if shared.explain_403 {
         attach_explanation(shared, &mut response, &inspected, Some(&signed));
