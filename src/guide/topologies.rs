@@ -323,3 +323,4 @@
 //! [`RedirectPolicy`]: crate::RedirectPolicy
 //! [`CrossRouteRedirect::FollowUnsigned`]: crate::CrossRouteRedirect::FollowUnsigned
 //! [`CrossRouteRedirect::Stop`]: crate::CrossRouteRedirect::Stop
+//! [`Error::is_transient`]: crate::Error::is_transient
