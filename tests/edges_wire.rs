@@ -433,6 +433,36 @@ async fn a_client_that_follows_redirects_itself_is_a_typed_error() {
     assert!(landed[0].headers.contains_key("x-amz-security-token"));
 }
 
+/// A request rewritten to its CloudFront alias goes to another URL than the one the caller
+/// wrote: a redirect the client below follows from there is caught all the same, whether it
+/// leaves the alias or stays on it.
+#[tokio::test]
+async fn a_client_that_follows_redirects_from_a_rewritten_url_is_a_typed_error() {
+    let target = ok_server().await;
+    let alias = redirecting_server(&target).await;
+    let origin = "https://abc123.execute-api.us-east-1.amazonaws.com";
+    let reqwest_client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let client = reqwest_middleware::ClientBuilder::new(reqwest_client)
+        .with(signer(
+            Route::cloudfront(alias.uri(), origin).rewrite_origin_urls(true),
+        ))
+        .build();
+    for (from_path, landed_at) in [("/prod/away", target.uri()), ("/prod/here", alias.uri())] {
+        let err = client
+            .get(format!("{origin}{from_path}"))
+            .send()
+            .await
+            .expect_err("not a silent success");
+        match reqwest_sigv4::Error::from_middleware(&err) {
+            Some(reqwest_sigv4::Error::ClientFollowedRedirect { from, to }) => {
+                assert_eq!(from, &alias.uri(), "{from_path}");
+                assert_eq!(to, &landed_at, "{from_path}");
+            }
+            other => panic!("{from_path}: {other:?} / {err}"),
+        }
+    }
+}
+
 #[tokio::test]
 async fn client_turns_redirects_off_so_the_middleware_signs_each_hop() {
     let target = ok_server().await;

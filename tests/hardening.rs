@@ -931,6 +931,62 @@ async fn redirect_303_turns_post_into_get_without_body() {
     );
 }
 
+/// Cookies and proxy credentials go no further than their origin, as reqwest's own
+/// redirects do: a hop on the same origin keeps them, a hop to another port of the same
+/// host (another origin) carries neither.
+#[tokio::test]
+async fn redirect_keeps_cookies_on_the_same_origin_only() {
+    let server = MockServer::start().await;
+    let other_port = MockServer::start().await;
+    mount(
+        &server,
+        "GET",
+        "/prod/here",
+        redirect_to(302, "/prod/there"),
+    )
+    .await;
+    mount(
+        &server,
+        "GET",
+        "/prod/there",
+        redirect_to(302, &format!("{}/landing", other_port.uri())),
+    )
+    .await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&other_port)
+        .await;
+    let client = client_with(session_signer_for(&server, RedirectPolicy::default()));
+    let resp = client
+        .get(format!("{}/prod/here", server.uri()))
+        .header("cookie", "session=1")
+        .header("proxy-authorization", "Basic cHJveHk6c2VjcmV0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+
+    let signed = assert_every_request_signed(&server, &verifier()).await;
+    assert_eq!(signed.len(), 2);
+    for hop in &signed {
+        assert_eq!(
+            hop.request.header("cookie"),
+            Some("session=1"),
+            "same origin"
+        );
+        assert!(hop.request.header("proxy-authorization").is_some());
+    }
+    let landed = other_port.received_requests().await.unwrap();
+    assert_eq!(landed.len(), 1);
+    assert_eq!(landed[0].url.path(), "/landing");
+    for name in ["cookie", "proxy-authorization"] {
+        assert!(
+            !landed[0].headers.contains_key(name),
+            "{name} reached another origin"
+        );
+    }
+}
+
 /// Locations that cannot be followed (another scheme, unparsable, not text) leave the 3xx
 /// with the caller; nothing panics, nothing else is contacted.
 #[tokio::test]
