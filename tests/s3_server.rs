@@ -89,6 +89,24 @@ async fn create_bucket(client: &ClientWithMiddleware, bucket_url: &str) {
     expect_status(response, 200, "create bucket").await;
 }
 
+/// A client signing `server`'s path-style URLs with the right secret and `body_limit`, and
+/// the URL of the bucket `name` it created there.
+async fn path_style_bucket(
+    server: &S3Server,
+    name: &str,
+    body_limit: usize,
+) -> (ClientWithMiddleware, String) {
+    let base = server.path_style_base();
+    let client = client(
+        server,
+        &[],
+        signer(s3_route(&base), EXAMPLE_SECRET_KEY, body_limit),
+    );
+    let bucket = format!("{base}/{name}");
+    create_bucket(&client, &bucket).await;
+    (client, bucket)
+}
+
 // ---------------------------------------------------------------------------------------
 // Keys in every spelling
 // ---------------------------------------------------------------------------------------
@@ -239,14 +257,7 @@ async fn round_trip_every_spelling(client: &ClientWithMiddleware, base: &str) {
 #[tokio::test]
 async fn keys_in_every_spelling_round_trip_path_style() {
     let server = server().await;
-    let base = server.path_style_base();
-    let client = client(
-        &server,
-        &[],
-        signer(s3_route(&base), EXAMPLE_SECRET_KEY, 1024 * 1024),
-    );
-    let bucket = format!("{base}/spellings");
-    create_bucket(&client, &bucket).await;
+    let (client, bucket) = path_style_bucket(&server, "spellings", 1024 * 1024).await;
     round_trip_every_spelling(&client, &bucket).await;
 }
 
@@ -270,15 +281,9 @@ async fn keys_in_every_spelling_round_trip_virtual_hosted() {
 #[tokio::test]
 async fn an_encoded_slash_in_a_key_is_read_by_s3s_as_a_plain_one() {
     let server = server().await;
-    let base = server.path_style_base();
-    let client = client(
-        &server,
-        &[],
-        signer(s3_route(&base), EXAMPLE_SECRET_KEY, 1024 * 1024),
-    );
-    create_bucket(&client, &format!("{base}/slashes")).await;
+    let (client, bucket) = path_style_bucket(&server, "slashes", 1024 * 1024).await;
     let response = client
-        .put(format!("{base}/slashes/a%2Fb"))
+        .put(format!("{bucket}/a%2Fb"))
         .body("x")
         .send()
         .await
@@ -318,16 +323,10 @@ async fn get_bytes(client: &ClientWithMiddleware, url: &str) -> Bytes {
 #[tokio::test]
 async fn a_streamed_upload_under_the_limit_is_signed_over_its_hash() {
     let server = server().await;
-    let base = server.path_style_base();
-    let client = client(
-        &server,
-        &[],
-        signer(s3_route(&base), EXAMPLE_SECRET_KEY, 8 * 1024 * 1024),
-    );
-    create_bucket(&client, &format!("{base}/streams")).await;
+    let (client, bucket) = path_style_bucket(&server, "streams", 8 * 1024 * 1024).await;
     let data = four_mib();
     let response = client
-        .put(format!("{base}/streams/hashed.bin"))
+        .put(format!("{bucket}/hashed.bin"))
         .body(streamed(&data))
         .send()
         .await
@@ -336,7 +335,7 @@ async fn a_streamed_upload_under_the_limit_is_signed_over_its_hash() {
     expect_status(response, 200, "streamed PUT").await;
     assert_eq!(signed, hex_sha256(&data));
     assert_eq!(
-        get_bytes(&client, &format!("{base}/streams/hashed.bin")).await,
+        get_bytes(&client, &format!("{bucket}/hashed.bin")).await,
         data
     );
 }
@@ -426,14 +425,9 @@ async fn presigned_put_and_get_are_used_by_a_plain_client() {
 async fn an_expired_presigned_url_is_refused() {
     let server = server().await;
     let base = server.path_style_base();
-    let client = client(
-        &server,
-        &[],
-        signer(s3_route(&base), EXAMPLE_SECRET_KEY, 1024 * 1024),
-    );
-    create_bucket(&client, &format!("{base}/shared")).await;
+    let (client, bucket) = path_style_bucket(&server, "shared", 1024 * 1024).await;
     let response = client
-        .put(format!("{base}/shared/k"))
+        .put(format!("{bucket}/k"))
         .body("v")
         .send()
         .await
@@ -446,7 +440,7 @@ async fn an_expired_presigned_url_is_refused() {
         .clock(FixedClock(SystemTime::now() - Duration::from_secs(3600)))
         .build()
         .expect("valid config");
-    let url = format!("{base}/shared/k");
+    let url = format!("{bucket}/k");
     let expired = presign(
         &an_hour_ago,
         reqwest::Method::GET,
